@@ -1,0 +1,183 @@
+// Writes DynamoDB attribute values as JSON text in one pass, validating as it
+// goes. Going straight from the wire form to JSON text keeps every number
+// exact (no detour through a JS number) and is what makes the codec fast.
+
+import { canonicalNumber, NumberProblem, type NumberFormat, writeNumber } from "./decimal.ts";
+import { FieldProblem } from "./field-problem.ts";
+
+/** DynamoDB nests documents at most 32 levels deep. */
+export const MAX_DEPTH = 32;
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** What a write needs besides the value, and what it reports back. */
+export interface JsonWriteContext {
+  numbers: NumberFormat;
+  /** How many numbers were rounded to a double (number format `double`). */
+  rounded: number;
+}
+
+/**
+ * The single type descriptor of an attribute value (`S`, `N`, `M`, ...), or a
+ * FieldProblem when the value is not a one-key object.
+ */
+export function typeOf(av: unknown): string {
+  if (typeof av !== "object" || av === null || Array.isArray(av)) {
+    throw new FieldProblem(
+      `an attribute value must be an object like {"S": "text"}, got ${describe(av)}`,
+    );
+  }
+  let tag: string | undefined;
+  let count = 0;
+  for (const key in av) {
+    tag = key;
+    count++;
+  }
+  if (count !== 1 || tag === undefined) {
+    throw new FieldProblem(
+      count === 0
+        ? "an attribute value must have one type descriptor (S, N, B, BOOL, NULL, M, L, SS, NS, BS), got {}"
+        : `an attribute value must have one type descriptor, got ${Object.keys(av).join(", ")}`,
+    );
+  }
+  return tag;
+}
+
+/** Writes one attribute value as JSON text. */
+export function writeValue(av: unknown, ctx: JsonWriteContext, depth: number): string {
+  const tag = typeOf(av);
+  const value = (av as Record<string, unknown>)[tag];
+  try {
+    switch (tag) {
+      case "S":
+        if (typeof value !== "string") throw new FieldProblem(`S must be a string, got ${describe(value)}`);
+        return JSON.stringify(value);
+      case "N":
+        return number(value, ctx);
+      case "BOOL":
+        if (typeof value !== "boolean") throw new FieldProblem(`BOOL must be true or false, got ${describe(value)}`);
+        return value ? "true" : "false";
+      case "NULL":
+        if (value !== true) throw new FieldProblem(`NULL must be true, got ${describe(value)}`);
+        return "null";
+      case "B":
+        return JSON.stringify(binary(value));
+      case "M":
+        return writeMap(value, ctx, depth + 1);
+      case "L":
+        return writeList(value, ctx, depth + 1);
+      case "SS":
+      case "BS":
+        return JSON.stringify(stringSet(value, tag));
+      case "NS":
+        return numberSet(value, ctx);
+      default:
+        throw new FieldProblem(
+          `unknown type descriptor ${JSON.stringify(tag)}; DynamoDB's are S, N, B, BOOL, NULL, M, L, SS, NS, BS`,
+        );
+    }
+  } catch (error) {
+    return FieldProblem.within(error, tag);
+  }
+}
+
+/** Writes a map of attribute values (an `M`, or a whole image) as a JSON object. */
+export function writeMap(map: unknown, ctx: JsonWriteContext, depth: number): string {
+  if (typeof map !== "object" || map === null || Array.isArray(map)) {
+    throw new FieldProblem(`a map must be an object of attribute values, got ${describe(map)}`);
+  }
+  if (depth > MAX_DEPTH) throw new FieldProblem(`nested deeper than DynamoDB's ${MAX_DEPTH} levels`);
+  let out = "{";
+  for (const name in map) {
+    let value: string;
+    try {
+      value = writeValue((map as Record<string, unknown>)[name], ctx, depth);
+    } catch (error) {
+      return FieldProblem.within(error, name);
+    }
+    out += out.length === 1 ? `${JSON.stringify(name)}:${value}` : `,${JSON.stringify(name)}:${value}`;
+  }
+  return `${out}}`;
+}
+
+function writeList(list: unknown, ctx: JsonWriteContext, depth: number): string {
+  if (!Array.isArray(list)) throw new FieldProblem(`L must be an array, got ${describe(list)}`);
+  if (depth > MAX_DEPTH) throw new FieldProblem(`nested deeper than DynamoDB's ${MAX_DEPTH} levels`);
+  let out = "[";
+  for (let i = 0; i < list.length; i++) {
+    let value: string;
+    try {
+      value = writeValue(list[i], ctx, depth);
+    } catch (error) {
+      return FieldProblem.within(error, `[${i}]`);
+    }
+    out += i === 0 ? value : `,${value}`;
+  }
+  return `${out}]`;
+}
+
+function number(value: unknown, ctx: JsonWriteContext): string {
+  try {
+    const written = writeNumber(value, ctx.numbers);
+    if (written.rounded) ctx.rounded++;
+    return written.json;
+  } catch (error) {
+    if (error instanceof NumberProblem) throw new FieldProblem(error.message);
+    throw error;
+  }
+}
+
+/** Validates base64 text (binary travels as base64 in change records). */
+export function binary(value: unknown): string {
+  if (typeof value !== "string" || !BASE64.test(value)) {
+    throw new FieldProblem(`B must be base64 text, got ${describe(value)}`);
+  }
+  return value;
+}
+
+// Sets are unordered and hold no duplicates; a producer that repeats a member
+// gets it once, as DynamoDB would keep it.
+function stringSet(value: unknown, tag: string): string[] {
+  if (!Array.isArray(value)) throw new FieldProblem(`${tag} must be an array, got ${describe(value)}`);
+  for (let i = 0; i < value.length; i++) {
+    const member = value[i];
+    try {
+      if (tag === "BS") binary(member);
+      else if (typeof member !== "string") {
+        throw new FieldProblem(`SS members must be strings, got ${describe(member)}`);
+      }
+    } catch (error) {
+      FieldProblem.within(error, `[${i}]`);
+    }
+  }
+  return value.length > 1 ? [...new Set(value as string[])] : (value as string[]);
+}
+
+function numberSet(value: unknown, ctx: JsonWriteContext): string {
+  if (!Array.isArray(value)) throw new FieldProblem(`NS must be an array, got ${describe(value)}`);
+  const seen = new Set<string>();
+  let out = "[";
+  for (let i = 0; i < value.length; i++) {
+    try {
+      const canonical = canonicalNumber(value[i]);
+      if (seen.has(canonical)) continue;
+      seen.add(canonical);
+      out += (seen.size === 1 ? "" : ",") + number(canonical, ctx);
+    } catch (error) {
+      if (error instanceof NumberProblem) FieldProblem.within(new FieldProblem(error.message), `[${i}]`);
+      FieldProblem.within(error, `[${i}]`);
+    }
+  }
+  return `${out}]`;
+}
+
+/** A short description of an unexpected value for error messages. */
+export function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "string") {
+    return value.length > 40 ? `${JSON.stringify(value.slice(0, 40))}...` : JSON.stringify(value);
+  }
+  if (typeof value === "object") return "an object";
+  return `${typeof value} ${String(value)}`;
+}

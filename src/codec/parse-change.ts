@@ -1,0 +1,172 @@
+// Turns one change record (Kinesis Data Streams for DynamoDB, or DynamoDB
+// Streams in its Lambda or GetRecords shape) into a typed Change. Attribute
+// values are checked here only as far as the key goes; images are validated
+// when they are written (attribute-json.ts), in the same pass that encodes them.
+
+import { RecordError } from "../errors.ts";
+import { canonicalNumber, NumberProblem } from "./decimal.ts";
+import { binary, describe, typeOf } from "./attribute-json.ts";
+import { FieldProblem } from "./field-problem.ts";
+import type { AttributeMap, Change, ChangeSource, Operation } from "./types.ts";
+import { makeVersion } from "./version.ts";
+
+/** What the transport knows about a record: its position in the stream, a name for errors. */
+export interface Envelope {
+  /** The Kinesis sequence number of the record that carried this change. */
+  position?: string | undefined;
+  /** How to name the record in errors when it has no eventID (e.g. "line 12"). */
+  ref?: string | undefined;
+}
+
+const OPERATIONS = new Map<unknown, Operation>([
+  ["INSERT", "insert"],
+  ["MODIFY", "modify"],
+  ["REMOVE", "remove"],
+]);
+const SEQUENCE = /^\d{1,128}$/;
+
+/** Decodes one change record; throws RecordError naming the record and field. */
+export function parseChange(record: unknown, envelope: Envelope = {}): Change {
+  const fallbackRef = envelope.ref ?? (envelope.position ? `at ${envelope.position}` : "(unnamed)");
+  if (typeof record !== "object" || record === null || Array.isArray(record)) {
+    throw new RecordError(fallbackRef, undefined, `a change record must be a JSON object, got ${describe(record)}`);
+  }
+  const r = record as Record<string, unknown>;
+  const eventId = typeof r.eventID === "string" ? r.eventID : undefined;
+  const ref = eventId ? `${eventId}${envelope.ref ? ` (${envelope.ref})` : ""}` : fallbackRef;
+  const fail = (field: string | undefined, problem: string): never => {
+    throw new RecordError(ref, field, problem);
+  };
+
+  if (r.eventSource !== "aws:dynamodb") {
+    fail("eventSource", `unknown eventSource ${describe(r.eventSource)}; a DynamoDB change record has "aws:dynamodb"`);
+  }
+  const operation = OPERATIONS.get(r.eventName);
+  if (!operation) {
+    return fail("eventName", `unknown eventName ${describe(r.eventName)}; expected INSERT, MODIFY or REMOVE`);
+  }
+  const d = r.dynamodb;
+  if (typeof d !== "object" || d === null || Array.isArray(d)) {
+    return fail("dynamodb", "missing: a change record carries its change in `dynamodb`");
+  }
+  const dynamodb = d as Record<string, unknown>;
+
+  const keys = checkKeys(dynamodb.Keys, fail);
+  const newImage = image(dynamodb.NewImage, "dynamodb.NewImage", fail);
+  const oldImage = image(dynamodb.OldImage, "dynamodb.OldImage", fail);
+  if (operation !== "remove" && !newImage) {
+    fail(
+      "dynamodb.NewImage",
+      `missing on ${r.eventName}: the stream's view type must include new images (NEW_IMAGE or NEW_AND_OLD_IMAGES)`,
+    );
+  }
+
+  const streamSequence = dynamodb.SequenceNumber;
+  let source: ChangeSource;
+  let micros: number;
+  let position: string | undefined;
+  if (streamSequence !== undefined) {
+    // DynamoDB Streams: the timestamp is in whole seconds, useless for order;
+    // the sequence number orders the records of one item.
+    if (typeof streamSequence !== "string" || !SEQUENCE.test(streamSequence)) {
+      fail("dynamodb.SequenceNumber", `must be a decimal string, got ${describe(streamSequence)}`);
+    }
+    source = "dynamodb-streams";
+    micros = streamsMicros(dynamodb.ApproximateCreationDateTime, fail);
+    position = streamSequence as string;
+  } else {
+    source = "kinesis";
+    micros = kinesisMicros(dynamodb.ApproximateCreationDateTime, dynamodb.ApproximateCreationDateTimePrecision, fail);
+    position = envelope.position;
+  }
+
+  const identity = r.userIdentity as Record<string, unknown> | null | undefined;
+  const ttlDelete =
+    operation === "remove" &&
+    typeof identity === "object" &&
+    identity !== null &&
+    identity.type === "Service" &&
+    identity.principalId === "dynamodb.amazonaws.com";
+
+  return {
+    operation,
+    source,
+    tableName: typeof r.tableName === "string" ? r.tableName : undefined,
+    eventId,
+    keys,
+    newImage: operation === "remove" ? undefined : newImage,
+    oldImage,
+    version: makeVersion(micros, position),
+    timestampMicros: micros,
+    position,
+    ttlDelete,
+    ref,
+  };
+}
+
+type Fail = (field: string | undefined, problem: string) => never;
+
+/** Key attributes are only S, N or B (DynamoDB's rule); the key is never empty. */
+function checkKeys(value: unknown, fail: Fail): AttributeMap {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return fail("dynamodb.Keys", "missing: every change record carries the item's key in `Keys`");
+  }
+  let count = 0;
+  for (const name in value) {
+    count++;
+    const av = (value as Record<string, unknown>)[name];
+    try {
+      const tag = typeOf(av);
+      const v = (av as Record<string, unknown>)[tag];
+      if (tag === "S") {
+        if (typeof v !== "string" || v === "") throw new FieldProblem("a key string must be non-empty text");
+      } else if (tag === "N") canonicalNumber(v);
+      else if (tag === "B") binary(v);
+      else throw new FieldProblem(`key attributes are S, N or B, got ${tag}`);
+    } catch (error) {
+      const problem = error instanceof FieldProblem || error instanceof NumberProblem ? error.message : String(error);
+      fail(`dynamodb.Keys.${name}`, problem);
+    }
+  }
+  if (count === 0) fail("dynamodb.Keys", "is empty: a change must name the item it changes");
+  return value as AttributeMap;
+}
+
+function image(value: unknown, field: string, fail: Fail): AttributeMap | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "object" || Array.isArray(value)) {
+    return fail(field, `must be a map of attribute values, got ${describe(value)}`);
+  }
+  return value as AttributeMap;
+}
+
+/**
+ * Kinesis Data Streams for DynamoDB stamps milliseconds or microseconds; the
+ * precision field says which, and without it the number of digits does
+ * (13 for milliseconds, 16 for microseconds).
+ */
+function kinesisMicros(value: unknown, precision: unknown, fail: Fail): number {
+  const field = "dynamodb.ApproximateCreationDateTime";
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
+    return fail(field, `must be a number, got ${describe(value)}`);
+  }
+  if (precision === "MICROSECOND") return Math.trunc(value);
+  if (precision === "MILLISECOND") return Math.trunc(value * 1000);
+  if (precision !== undefined && precision !== null) {
+    fail("dynamodb.ApproximateCreationDateTimePrecision", `must be MILLISECOND or MICROSECOND, got ${describe(precision)}`);
+  }
+  return value >= 1e15 ? Math.trunc(value) : Math.trunc(value * 1000);
+}
+
+/** DynamoDB Streams: epoch seconds in the Lambda shape, a Date or ISO text from GetRecords. */
+function streamsMicros(value: unknown, fail: Fail): number {
+  const field = "dynamodb.ApproximateCreationDateTime";
+  if (typeof value === "number" && Number.isFinite(value) && value >= 0) return Math.trunc(value * 1e6);
+  if (value instanceof Date && !Number.isNaN(value.getTime())) return value.getTime() * 1000;
+  if (typeof value === "string") {
+    const ms = Date.parse(value);
+    if (!Number.isNaN(ms)) return ms * 1000;
+  }
+  if (value === undefined) return 0;
+  return fail(field, `must be epoch seconds or an ISO timestamp, got ${describe(value)}`);
+}

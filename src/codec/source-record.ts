@@ -1,0 +1,64 @@
+// Unwraps what a transport hands over (a Lambda event, a Kinesis record, a
+// line of a capture file) into change records with their stream position, so
+// that each can fail on its own.
+
+import { RecordError } from "../errors.ts";
+import { describe } from "./attribute-json.ts";
+import { type Envelope, parseChange } from "./parse-change.ts";
+import type { Change } from "./types.ts";
+
+/** One change record as delivered, not yet decoded. */
+export interface SourceRecord extends Envelope {
+  /** The record's JSON, or the error that kept it from being read. */
+  payload: unknown;
+  error?: RecordError;
+}
+
+/**
+ * The records of one input object: a Lambda event (`{"Records": [...]}`), a
+ * Lambda Kinesis record (`{"kinesis": {"data": base64}}`), or a bare change record.
+ */
+export function sourceRecords(input: unknown, ref?: string): SourceRecord[] {
+  if (typeof input === "object" && input !== null && !Array.isArray(input)) {
+    const records = (input as { Records?: unknown }).Records;
+    if (records !== undefined) {
+      if (!Array.isArray(records)) {
+        return [failed(ref ?? "(event)", "Records", `must be an array, got ${describe(records)}`)];
+      }
+      return records.map((record, i) => unwrap(record, ref ? `${ref} record ${i}` : `record ${i}`));
+    }
+  }
+  return [unwrap(input, ref)];
+}
+
+function unwrap(record: unknown, ref: string | undefined): SourceRecord {
+  const kinesis = (record as { kinesis?: unknown } | null)?.kinesis;
+  if (typeof kinesis !== "object" || kinesis === null) {
+    const sequence = (record as { dynamodb?: { SequenceNumber?: unknown } } | null)?.dynamodb?.SequenceNumber;
+    return { payload: record, ref, position: typeof sequence === "string" ? sequence : undefined };
+  }
+  const { data, sequenceNumber } = kinesis as { data?: unknown; sequenceNumber?: unknown };
+  const position = typeof sequenceNumber === "string" ? sequenceNumber : undefined;
+  const name = ref ?? (position ? `at ${position}` : "(unnamed)");
+  if (typeof data !== "string") {
+    return { ...failed(name, "kinesis.data", `must be base64 text, got ${describe(data)}`), position };
+  }
+  try {
+    return { payload: JSON.parse(Buffer.from(data, "base64").toString("utf8")), ref, position };
+  } catch (error) {
+    return {
+      ...failed(name, "kinesis.data", `is not base64 of a JSON change record (${(error as Error).message})`),
+      position,
+    };
+  }
+}
+
+function failed(ref: string, field: string, problem: string): SourceRecord {
+  return { payload: undefined, ref, error: new RecordError(ref, field, problem) };
+}
+
+/** Decodes a source record into a Change; throws RecordError. */
+export function decodeSourceRecord(record: SourceRecord): Change {
+  if (record.error) throw record.error;
+  return parseChange(record.payload, record);
+}

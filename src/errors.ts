@@ -1,0 +1,31 @@
+// The error classes of dynacrate: one base class, and subclasses that carry what
+// a caller needs to act (which record, which field, retry or not).
+
+/** Base class of every error dynacrate throws on purpose. */
+export class DynacrateError extends Error {
+  override name = "DynacrateError";
+}
+
+/**
+ * A change record that can never be applied as it is: malformed JSON, an
+ * unknown event, an attribute value that is not a DynamoDB value. Retrying
+ * will not help; the record belongs in a dead-letter destination.
+ */
+export class RecordError extends DynacrateError {
+  override name = "RecordError";
+  /** What identifies the record: its eventID, sequence number or input line. */
+  readonly record: string;
+  /** Where in the record the problem is, as a dotted path (`dynamodb.NewImage.price.N`). */
+  readonly field: string | undefined;
+
+  constructor(record: string, field: string | undefined, problem: string, options?: ErrorOptions) {
+    super(`record ${record}${field ? `, field ${field}` : ""}: ${problem}`, options);
+    this.record = record;
+    this.field = field;
+  }
+}
+
+/** Settings that can not work: a bad sink URL, a table name, a key schema. */
+export class ConfigError extends DynacrateError {
+  override name = "ConfigError";
+}

@@ -1,0 +1,132 @@
+// The CrateDB dialect: the reference's layout (`pk` an OBJECT(STRICT) whose
+// sub-columns are the primary key, `data` DYNAMIC, `aux` IGNORED) plus the
+// version columns, written with one bulk INSERT ... ON CONFLICT per batch.
+
+import type { NumberFormat } from "../codec/decimal.ts";
+import type { EncodedRow, RowFormat } from "../codec/row.ts";
+import { ConfigError } from "../errors.ts";
+import type { Dialect } from "./dialect.ts";
+import type { KeySchema, KeyType } from "./key-schema.ts";
+import { type BatchWrite, RawJson, type Statement } from "./statement.ts";
+import { stateTable, type TableName } from "./table-name.ts";
+
+/** Quotes an identifier; `"` inside doubles. Used for every identifier. */
+export function quoteCrateIdentifier(name: string): string {
+  if (name.includes("\u0000")) throw new RangeError("an identifier can not hold a NUL character");
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** A string literal, for the sub-column names in `pk['id']` (CrateDB's subscript syntax). */
+function subscript(name: string): string {
+  return `'${name.replaceAll("'", "''")}'`;
+}
+
+const q = quoteCrateIdentifier;
+
+// CrateDB refuses these in table and schema names (its own rule, checked early
+// for a clear message rather than a 4xxx from the server).
+const ILLEGAL_NAME = /[\\/*?"<>|\s,#.]/;
+
+function checkName(name: string, what: string): void {
+  if (ILLEGAL_NAME.test(name) || name.startsWith("_")) {
+    throw new ConfigError(
+      `${what} ${JSON.stringify(name)} is not allowed by CrateDB: it can not start with "_" ` +
+        `or hold whitespace or any of \\ / * ? " < > | , # .`,
+    );
+  }
+}
+
+function quoteTable(table: TableName): string {
+  if (table.schema) checkName(table.schema, "schema name");
+  checkName(table.name, "table name");
+  return table.schema ? `${q(table.schema)}.${q(table.name)}` : q(table.name);
+}
+
+/**
+ * CrateDB column types for key attributes. Numbers are DOUBLE: keys that a
+ * double can not hold exactly are rejected by the row format (`double-strict`),
+ * as a rounded key would merge two items. Binary is base64 text.
+ */
+const KEY_TYPES: Record<KeyType, string> = { S: "TEXT", N: "DOUBLE", B: "TEXT" };
+
+function requireKeys(keySchema: KeySchema | undefined, table: TableName): KeySchema {
+  if (!keySchema || keySchema.length === 0) {
+    throw new ConfigError(
+      `CrateDB table ${table.name}: the key schema is needed to declare the primary key; give it as --key id:S[,sort:N]`,
+    );
+  }
+  return keySchema;
+}
+
+const COLUMNS = ["pk", "data", "aux", "deleted", "updated_at", "version"].map(q);
+
+export const cratedb: Dialect = {
+  name: "cratedb",
+
+  rowFormat(numbers: NumberFormat = "double"): RowFormat {
+    return { numbers: numbers === "exact" ? "double-strict" : numbers, keyNumbers: "double-strict" };
+  },
+
+  quoteIdentifier: q,
+  quoteTable,
+
+  createTable(table: TableName, keySchema: KeySchema | undefined): Statement[] {
+    const keys = requireKeys(keySchema, table);
+    const state = quoteTable(stateTable(table));
+    const pk = keys.map((k) => `${q(k.name)} ${KEY_TYPES[k.type]} PRIMARY KEY`).join(", ");
+    return [
+      {
+        sql:
+          `CREATE TABLE IF NOT EXISTS ${state} (${q("pk")} OBJECT(STRICT) AS (${pk}), ` +
+          `${q("data")} OBJECT(DYNAMIC), ${q("aux")} OBJECT(IGNORED), ${q("version")} TEXT NOT NULL, ` +
+          `${q("deleted")} BOOLEAN NOT NULL, ${q("updated_at")} TIMESTAMP WITH TIME ZONE NOT NULL)`,
+        params: [],
+      },
+      {
+        sql:
+          `CREATE OR REPLACE VIEW ${quoteTable(table)} AS SELECT ${q("pk")}, ${q("data")}, ${q("aux")} ` +
+          `FROM ${state} WHERE NOT ${q("deleted")}`,
+        params: [],
+      },
+    ];
+  },
+
+  upsert(table: TableName, rows: EncodedRow[], keySchema: KeySchema | undefined, now: Date): BatchWrite {
+    const keys = requireKeys(keySchema, table);
+    const conflict = keys.map((k) => `${q("pk")}[${subscript(k.name)}]`).join(", ");
+    const version = q("version");
+    // ON CONFLICT DO UPDATE takes no WHERE in CrateDB: each assignment keeps
+    // the stored value unless the incoming version is newer. `version` goes
+    // last so every condition reads the stored version.
+    const newer = `excluded.${version} > ${version}`;
+    const set = COLUMNS.filter((c) => c !== q("pk"))
+      .map((c) => `${c} = CASE WHEN ${newer} THEN excluded.${c} ELSE ${c} END`)
+      .join(", ");
+    const updatedAt = now.getTime();
+    return {
+      kind: "bulk",
+      sql:
+        `INSERT INTO ${quoteTable(stateTable(table))} (${COLUMNS.join(", ")}) VALUES (?, ?, ?, ?, ?, ?) ` +
+        `ON CONFLICT (${conflict}) DO UPDATE SET ${set}`,
+      bulkArgs: rows.map((row) => [
+        new RawJson(row.pk),
+        row.data === null ? null : new RawJson(row.data),
+        row.aux === null ? null : new RawJson(row.aux),
+        row.deleted,
+        updatedAt,
+        row.version,
+      ]),
+    };
+  },
+
+  purgeTombstones(table: TableName, before: Date): Statement {
+    return {
+      sql: `DELETE FROM ${quoteTable(stateTable(table))} WHERE ${q("deleted")} AND ${q("updated_at")} < ?`,
+      params: [before.getTime()],
+    };
+  },
+
+  selectLive(table: TableName): Statement {
+    return { sql: `SELECT ${q("pk")}, ${q("data")}, ${q("aux")} FROM ${quoteTable(table)}`, params: [] };
+  },
+};

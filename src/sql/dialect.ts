@@ -1,0 +1,28 @@
+// A SQL dialect: renders dynacrate's few statements for one database.
+
+import type { EncodedRow, RowFormat } from "../codec/row.ts";
+import type { NumberFormat } from "../codec/decimal.ts";
+import type { KeySchema } from "./key-schema.ts";
+import type { BatchWrite, Statement } from "./statement.ts";
+import type { TableName } from "./table-name.ts";
+
+export interface Dialect {
+  readonly name: "cratedb" | "postgresql";
+  /** How rows are encoded for this database, given the user's number format. */
+  rowFormat(numbers?: NumberFormat): RowFormat;
+  /** The one quoting function of the dialect: every identifier goes through it. */
+  quoteIdentifier(name: string): string;
+  quoteTable(table: TableName): string;
+  /** Statements that create the state table and the user's view, if missing. */
+  createTable(table: TableName, keySchema: KeySchema | undefined): Statement[];
+  /**
+   * Writes rows (distinct keys) guarded by version: a row is written only if
+   * its version is newer than the one stored for its key, so duplicates and
+   * late, older changes change nothing, even under concurrent writers.
+   */
+  upsert(table: TableName, rows: EncodedRow[], keySchema: KeySchema | undefined, now: Date): BatchWrite;
+  /** Removes tombstones written before `before`. */
+  purgeTombstones(table: TableName, before: Date): Statement;
+  /** The live rows, as users see them. */
+  selectLive(table: TableName): Statement;
+}

@@ -1,0 +1,45 @@
+// The key schema of a DynamoDB table: needed for CrateDB, whose primary key
+// must be declared as typed sub-columns of `pk`.
+
+import type { AttributeMap } from "../codec/types.ts";
+import { ConfigError } from "../errors.ts";
+
+export type KeyType = "S" | "N" | "B";
+
+export interface KeyAttribute {
+  name: string;
+  type: KeyType;
+}
+
+export type KeySchema = KeyAttribute[];
+
+/** Parses `id:S,ts:N` (the `--key` option). */
+export function parseKeySchema(text: string): KeySchema {
+  const schema = text.split(",").map((part) => {
+    const at = part.lastIndexOf(":");
+    const name = part.slice(0, at).trim();
+    const type = part.slice(at + 1).trim().toUpperCase();
+    if (at <= 0 || !name || (type !== "S" && type !== "N" && type !== "B")) {
+      throw new ConfigError(
+        `key schema ${JSON.stringify(text)}: write name:TYPE pairs with TYPE one of S, N, B, e.g. "id:S,ts:N"`,
+      );
+    }
+    return { name, type: type as KeyType };
+  });
+  if (new Set(schema.map((k) => k.name)).size !== schema.length) {
+    throw new ConfigError(`key schema ${JSON.stringify(text)}: an attribute is named twice`);
+  }
+  if (schema.length > 2) throw new ConfigError(`key schema ${JSON.stringify(text)}: DynamoDB keys have one or two attributes`);
+  return schema;
+}
+
+/** The key schema a record's `Keys` imply (attribute names sorted, for a stable column order). */
+export function keySchemaOf(keys: AttributeMap): KeySchema {
+  return Object.keys(keys)
+    .sort()
+    .map((name) => ({ name, type: Object.keys(keys[name] as object)[0] as KeyType }));
+}
+
+export function formatKeySchema(schema: KeySchema): string {
+  return schema.map((k) => `${k.name}:${k.type}`).join(",");
+}
