@@ -1,0 +1,211 @@
+// The apply pipeline: one batch of change records in, guarded writes out.
+// The Lambda handler, the relay and `dynacrate replay` are thin shells over it.
+//
+// decode -> encode -> coalesce by key -> version-guarded write -> split the
+// batch on a refused request until the bad row is alone -> per-record result.
+
+import type { NumberFormat } from "../codec/decimal.ts";
+import { type EncodedRow, encodeRow, type RowFormat } from "../codec/row.ts";
+import { decodeSourceRecord, type SourceRecord } from "../codec/source-record.ts";
+import { ConfigError, type DynacrateError, RecordError } from "../errors.ts";
+import type { Sink } from "../sink/sink.ts";
+import { SinkError } from "../sink/sink-error.ts";
+import { type KeySchema, keySchemaOf } from "../sql/key-schema.ts";
+import type { TableName } from "../sql/table-name.ts";
+import type { BatchResult, FailedRecord } from "./batch-result.ts";
+import { coalesce } from "./coalesce.ts";
+
+export interface PipelineOptions {
+  table: TableName;
+  /** The DynamoDB key schema; without it, the first record's `Keys` decide. */
+  keySchema?: KeySchema | undefined;
+  /** How numbers are written (see decimal.ts); each dialect has its default. */
+  numbers?: NumberFormat | undefined;
+  /** Deleted keys are remembered this long, then forgotten (see docs/SEMANTICS.md). */
+  tombstoneRetentionMs?: number;
+  /** How often at most to purge old tombstones. */
+  purgeIntervalMs?: number;
+}
+
+/** A week: longer than any lateness seen from Kinesis Data Streams for DynamoDB (minutes). */
+export const DEFAULT_TOMBSTONE_RETENTION_MS = 7 * 24 * 3600 * 1000;
+
+interface Entry {
+  index: number;
+  row: EncodedRow;
+}
+
+export class ApplyPipeline {
+  readonly sink: Sink;
+  readonly table: TableName;
+  private keySchema: KeySchema | undefined;
+  private readonly format: RowFormat;
+  private readonly retentionMs: number;
+  private readonly purgeIntervalMs: number;
+  private lastPurge = 0;
+
+  constructor(sink: Sink, options: PipelineOptions) {
+    this.sink = sink;
+    this.table = options.table;
+    this.keySchema = options.keySchema;
+    this.format = sink.dialect.rowFormat(options.numbers);
+    this.retentionMs = options.tombstoneRetentionMs ?? DEFAULT_TOMBSTONE_RETENTION_MS;
+    this.purgeIntervalMs = options.purgeIntervalMs ?? 3600 * 1000;
+  }
+
+  /** The key schema in use (given, or learnt from the first record). */
+  get keys(): KeySchema | undefined {
+    return this.keySchema;
+  }
+
+  /** Applies one batch, records in delivery order. Never throws for a bad record. */
+  async apply(records: SourceRecord[]): Promise<BatchResult> {
+    const failed: FailedRecord[] = [];
+    const fail = (index: number, error: DynacrateError, permanent: boolean) => {
+      const record = records[index] as SourceRecord;
+      const ref =
+        error instanceof RecordError
+          ? error.record
+          : (record.ref ?? record.position ?? `record ${index}`);
+      failed.push({
+        index,
+        ref,
+        position: record.position,
+        error,
+        permanent,
+        payload: record.payload,
+      });
+    };
+
+    const entries: Entry[] = [];
+    let roundedNumbers = 0;
+    let newestMicros = 0;
+    let oldestMicros = 0;
+    for (let index = 0; index < records.length; index++) {
+      try {
+        const change = decodeSourceRecord(records[index] as SourceRecord);
+        this.keySchema ??= keySchemaOf(change.keys);
+        checkKeys(change.keys, this.keySchema, change.ref);
+        const row = encodeRow(change, this.format);
+        roundedNumbers += row.roundedNumbers;
+        newestMicros = Math.max(newestMicros, change.timestampMicros);
+        oldestMicros =
+          oldestMicros === 0
+            ? change.timestampMicros
+            : Math.min(oldestMicros, change.timestampMicros);
+        entries.push({ index, row });
+      } catch (error) {
+        if (!(error instanceof RecordError)) throw error;
+        fail(index, error, true);
+      }
+    }
+
+    const { winners, superseded } = coalesce(entries);
+    let applied = 0;
+    let skipped = superseded.length;
+    if (winners.length > 0) {
+      try {
+        await this.sink.ensureTable(this.table, this.keySchema);
+        const outcome = await this.write(winners, fail);
+        applied = outcome.applied;
+        skipped += outcome.stale;
+      } catch (error) {
+        // The table could not be created: nothing of the batch is applied.
+        const sinkError = asSinkError(error);
+        for (const entry of winners) fail(entry.index, sinkError, false);
+      }
+    }
+    failed.sort((a, b) => a.index - b.index);
+    return {
+      records: records.length,
+      applied,
+      skipped,
+      failed,
+      roundedNumbers,
+      newestMicros,
+      oldestMicros,
+    };
+  }
+
+  /**
+   * Writes rows; when the database refuses the whole request, splits it in
+   * halves until the refused row stands alone, so every other row is applied.
+   */
+  private async write(
+    entries: Entry[],
+    fail: (index: number, error: DynacrateError, permanent: boolean) => void,
+  ): Promise<{ applied: number; stale: number }> {
+    try {
+      const result = await this.sink.write(
+        this.table,
+        entries.map((e) => e.row),
+        this.keySchema,
+      );
+      for (const [i, error] of result.failedRows) fail((entries[i] as Entry).index, error, true);
+      return { applied: result.applied, stale: result.stale };
+    } catch (error) {
+      const sinkError = asSinkError(error);
+      if (sinkError.kind === "rejected" && entries.length > 1) {
+        const half = Math.ceil(entries.length / 2);
+        const first = await this.write(entries.slice(0, half), fail);
+        const second = await this.write(entries.slice(half), fail);
+        return { applied: first.applied + second.applied, stale: first.stale + second.stale };
+      }
+      // A refused single row is the record's fault; anything else is the sink's, to retry later.
+      for (const entry of entries) fail(entry.index, sinkError, sinkError.kind === "rejected");
+      return { applied: 0, stale: 0 };
+    }
+  }
+
+  /**
+   * Forgets tombstones older than the retention, at most once per purge
+   * interval. Returns true when a purge ran.
+   */
+  async purgeTombstones(now = Date.now()): Promise<boolean> {
+    if (now - this.lastPurge < this.purgeIntervalMs) return false;
+    this.lastPurge = now;
+    await this.sink.query(
+      this.sink.dialect.purgeTombstones(this.table, new Date(now - this.retentionMs)),
+    );
+    return true;
+  }
+}
+
+/** Every change must carry the table's key attributes, of the declared types, and no others. */
+function checkKeys(keys: Record<string, object>, schema: KeySchema, ref: string): void {
+  let count = 0;
+  for (const _name in keys) count++;
+  for (const k of schema) {
+    const av = keys[k.name];
+    if (!av || !(k.type in av)) {
+      throw new RecordError(
+        ref,
+        `dynamodb.Keys.${k.name}`,
+        av
+          ? `key attribute ${k.name} has type ${Object.keys(av)[0]}, the table's key schema says ${k.type}`
+          : `key attribute ${k.name} is missing; the table's key is ${schema.map((s) => `${s.name}:${s.type}`).join(",")}`,
+      );
+    }
+  }
+  if (count !== schema.length) {
+    throw new RecordError(
+      ref,
+      "dynamodb.Keys",
+      `has ${Object.keys(keys).join(", ")}; the table's key is ${schema.map((s) => s.name).join(", ")}`,
+    );
+  }
+}
+
+function asSinkError(error: unknown): SinkError {
+  if (error instanceof SinkError) return error;
+  if (error instanceof ConfigError)
+    return new SinkError("fatal", error.message, undefined, { cause: error });
+  return new SinkError(
+    "transient",
+    `unexpected: ${(error as Error)?.message ?? String(error)}`,
+    undefined,
+    {
+      cause: error,
+    },
+  );
+}

@@ -1,0 +1,146 @@
+// The PostgreSQL sink: a small pg pool, one statement (so one round trip and
+// one transaction) per chunk of rows, errors translated by SQLSTATE class.
+
+import pg from "pg";
+import type { EncodedRow } from "../codec/row.ts";
+import type { KeySchema } from "../sql/key-schema.ts";
+import { postgresql } from "../sql/postgresql.ts";
+import type { Statement } from "../sql/statement.ts";
+import { formatTableName, type TableName } from "../sql/table-name.ts";
+import { DEFAULT_RETRY, type RetryPolicy, withRetry } from "./retry.ts";
+import type { Sink, WriteResult } from "./sink.ts";
+import { SinkError } from "./sink-error.ts";
+
+export interface PostgresSinkOptions {
+  /** `postgresql://user:password@host:port/database` */
+  url: string;
+  retry?: RetryPolicy;
+  /** Limit for connecting and for each statement, in milliseconds. */
+  timeoutMs?: number;
+  /** Rows per statement; larger batches are written in chunks. */
+  maxRowsPerStatement?: number;
+  /** Told about each retry (for logs). */
+  onRetry?: (error: SinkError, attempt: number, delayMs: number) => void;
+}
+
+export class PostgresSink implements Sink {
+  readonly dialect = postgresql;
+  private readonly pool: pg.Pool;
+  private readonly retry: RetryPolicy;
+  private readonly maxRows: number;
+  private readonly ready = new Map<string, Promise<void>>();
+  private readonly onRetry: PostgresSinkOptions["onRetry"];
+
+  constructor(options: PostgresSinkOptions) {
+    const timeout = options.timeoutMs ?? 30_000;
+    this.pool = new pg.Pool({
+      connectionString: options.url,
+      max: 2,
+      connectionTimeoutMillis: timeout,
+      query_timeout: timeout,
+      idleTimeoutMillis: 30_000,
+      keepAlive: true,
+    });
+    // An idle client whose server went away emits here; without a listener
+    // the process would crash. The pool replaces it on the next query.
+    this.pool.on("error", () => {});
+    this.retry = options.retry ?? DEFAULT_RETRY;
+    this.maxRows = options.maxRowsPerStatement ?? 5000;
+    this.onRetry = options.onRetry;
+  }
+
+  ensureTable(table: TableName, keySchema: KeySchema | undefined): Promise<void> {
+    const name = formatTableName(table);
+    let ready = this.ready.get(name);
+    if (!ready) {
+      ready = this.run(async (client) => {
+        for (const statement of postgresql.createTable(table, keySchema)) {
+          await client.query(statement.sql, statement.params);
+        }
+      });
+      // A failed creation is tried again by the next batch.
+      ready.catch(() => this.ready.delete(name));
+      this.ready.set(name, ready);
+    }
+    return ready;
+  }
+
+  async write(
+    table: TableName,
+    rows: EncodedRow[],
+    keySchema: KeySchema | undefined,
+  ): Promise<WriteResult> {
+    let applied = 0;
+    for (let start = 0; start < rows.length; start += this.maxRows) {
+      const chunk = rows.slice(start, start + this.maxRows);
+      const write = postgresql.upsert(table, chunk, keySchema, new Date());
+      if (write.kind !== "single")
+        throw new Error("the PostgreSQL dialect writes one statement per chunk");
+      const result = await this.run((client) => client.query(write.sql, write.params));
+      applied += result.rowCount ?? 0;
+    }
+    return { applied, stale: rows.length - applied, failedRows: new Map() };
+  }
+
+  async query<T = Record<string, unknown>>(statement: Statement): Promise<T[]> {
+    const result = await this.run((client) => client.query(statement.sql, statement.params));
+    return result.rows as T[];
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+
+  private run<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return withRetry(
+      async () => {
+        let client: pg.PoolClient;
+        try {
+          client = await this.pool.connect();
+        } catch (error) {
+          throw translate(error);
+        }
+        // A socket error between queries is emitted on the client; the query
+        // in flight fails by itself and is retried, so the event needs no action
+        // beyond keeping it from crashing the process.
+        if (client.listenerCount("error") === 0) client.on("error", () => {});
+        let broken = false;
+        try {
+          return await work(client);
+        } catch (error) {
+          const translated = translate(error);
+          broken = translated.kind === "transient";
+          throw translated;
+        } finally {
+          // A client that saw a connection-level error is not reused.
+          client.release(broken);
+        }
+      },
+      this.retry,
+      this.onRetry,
+    );
+  }
+}
+
+/**
+ * SQLSTATE classes: 08 connection, 40 rollback (serialization, deadlock), 53
+ * resources, 57 operator intervention (shutdown), 58 system errors are worth
+ * a retry; 22 data and 23 constraint errors are caused by a row; the rest
+ * (42 syntax or missing table, 28 auth, 3D unknown database) stop the write.
+ */
+export function translate(error: unknown): SinkError {
+  if (error instanceof SinkError) return error;
+  const e = error as { code?: unknown; message?: unknown };
+  const message = `PostgreSQL: ${typeof e?.message === "string" ? e.message : String(error)}`;
+  const code = typeof e?.code === "string" ? e.code : undefined;
+  if (code && /^[0-9A-Z]{5}$/.test(code)) {
+    const sqlClass = code.slice(0, 2);
+    if (["08", "40", "53", "57", "58"].includes(sqlClass))
+      return new SinkError("transient", message, code, { cause: error });
+    if (sqlClass === "22" || sqlClass === "23")
+      return new SinkError("rejected", message, code, { cause: error });
+    return new SinkError("fatal", message, code, { cause: error });
+  }
+  // No SQLSTATE: a socket error, a timeout, a connection that ended.
+  return new SinkError("transient", message, code, { cause: error });
+}

@@ -1,0 +1,35 @@
+// Retries with exponential backoff and full jitter: transient sink errors
+// (a restarting node, a dropped connection) heal without losing the batch,
+// and many writers do not retry in step.
+
+import { SinkError } from "./sink-error.ts";
+
+export interface RetryPolicy {
+  /** Attempts in all, the first included. */
+  attempts: number;
+  /** Backoff before the second attempt, in milliseconds; doubles each time. */
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 6, baseDelayMs: 100, maxDelayMs: 5000 };
+
+/** Runs `operation`, retrying while it throws a transient SinkError. */
+export async function withRetry<T>(
+  operation: (attempt: number) => Promise<T>,
+  policy: RetryPolicy = DEFAULT_RETRY,
+  onRetry?: (error: SinkError, attempt: number, delayMs: number) => void,
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await operation(attempt);
+    } catch (error) {
+      if (!(error instanceof SinkError) || !error.retryable || attempt >= policy.attempts)
+        throw error;
+      const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+      const delayMs = Math.round(Math.random() * ceiling);
+      onRetry?.(error, attempt, delayMs);
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
+  }
+}

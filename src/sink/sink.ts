@@ -1,0 +1,41 @@
+// What every sink offers the apply pipeline. A sink knows its database and
+// transport; it knows nothing of Lambda, streams or records.
+
+import type { EncodedRow } from "../codec/row.ts";
+import type { Dialect } from "../sql/dialect.ts";
+import type { KeySchema } from "../sql/key-schema.ts";
+import type { Statement } from "../sql/statement.ts";
+import type { TableName } from "../sql/table-name.ts";
+import type { SinkError } from "./sink-error.ts";
+
+/** The outcome of writing rows with distinct keys. */
+export interface WriteResult {
+  /** Rows written. */
+  applied: number;
+  /** Rows the version guard left out, because the sink holds a newer or equal version. */
+  stale: number;
+  /**
+   * Rows the database refused one by one (CrateDB's `rowcount: -2`), by
+   * index into the rows given. A refusal of the whole request is thrown instead.
+   */
+  failedRows: Map<number, SinkError>;
+}
+
+export interface Sink {
+  readonly dialect: Dialect;
+  /** Creates the state table and the view if they are missing. */
+  ensureTable(table: TableName, keySchema: KeySchema | undefined): Promise<void>;
+  /**
+   * Writes rows (distinct keys), guarded by version. Retries transient errors
+   * itself up to its limit; then, or for a refusal of the whole request,
+   * throws SinkError.
+   */
+  write(
+    table: TableName,
+    rows: EncodedRow[],
+    keySchema: KeySchema | undefined,
+  ): Promise<WriteResult>;
+  /** Runs one statement and returns its rows as objects (checkpoints, checks, the demo). */
+  query<T = Record<string, unknown>>(statement: Statement): Promise<T[]>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,73 @@
+// A TCP proxy in front of a real server, for fault tests: it can refuse new
+// connections (the sink is down) and cut every open connection (the network
+// dropped mid-batch), while the server behind it stays real.
+
+import net from "node:net";
+
+export interface TcpProxy {
+  port: number;
+  /** Stop accepting: new connections are refused until `up()`. Open ones are cut. */
+  down(): void;
+  up(): void;
+  /** Cut every open connection now; new ones are still accepted. */
+  cutAll(): void;
+  /** How many connections were cut so far. */
+  readonly cuts: number;
+  close(): Promise<void>;
+}
+
+export async function startTcpProxy(
+  targetPort: number,
+  targetHost = "127.0.0.1",
+): Promise<TcpProxy> {
+  const sockets = new Set<net.Socket>();
+  let accepting = true;
+  let cuts = 0;
+  const server = net.createServer((client) => {
+    if (!accepting) {
+      client.destroy();
+      return;
+    }
+    const upstream = net.connect(targetPort, targetHost);
+    sockets.add(client);
+    sockets.add(upstream);
+    const drop = () => {
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+    };
+    client.on("error", drop).on("close", drop);
+    upstream.on("error", drop).on("close", drop);
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  const cutAll = () => {
+    for (const socket of sockets) {
+      socket.resetAndDestroy();
+      cuts++;
+    }
+    sockets.clear();
+  };
+  return {
+    port,
+    down() {
+      accepting = false;
+      cutAll();
+    },
+    up() {
+      accepting = true;
+    },
+    cutAll,
+    get cuts() {
+      return cuts;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        cutAll();
+        server.close(() => resolve());
+      }),
+  };
+}
