@@ -1,0 +1,674 @@
+// The CrateDB sink over CrateDB's HTTP endpoint (`POST /_sql`): runs the
+// `cratedb` dialect's statements, sends each batch as one bulk request per
+// chunk, maps CrateDB's per-row results back to the rows, and translates every
+// HTTP, network and CrateDB error into a SinkError the pipeline can act on.
+//
+// CrateDB's HTTP semantics this file relies on (FACTS.md section 5, and the
+// "HTTP endpoint" page of the CrateDB reference, docs/interfaces/http.rst):
+// - `{"stmt", "args"}` answers `{"cols", "rows", "rowcount", "duration"}`;
+//   `{"stmt", "bulk_args"}` answers `{"cols": [], "duration", "results":
+//   [{"rowcount": n}, ...]}` in request order, with HTTP 200 even when rows
+//   failed; a failed row has `"rowcount": -2`, and CrateDB 5.10+ adds
+//   `"error": {"code", "message"}` to the first failures of each shard
+//   (crate/crate#16799).
+// - A request CrateDB can not run at all (syntax, a value that can not be cast,
+//   an unknown table) fails whole with `{"error": {"code", "message"}}`, an HTTP
+//   4xx/5xx status, and writes nothing. Before the fix for crate/crate#18066 a
+//   bulk request with ONE row reports even a row failure this way.
+// - The `error_trace` query parameter is left off: the docs say clients should
+//   not use it, and a stack trace is no help to the pipeline.
+// - Credentials travel as HTTP Basic authentication (CrateDB takes the user
+//   from the Authorization header); `Default-Schema` sets the schema of
+//   unqualified table names.
+
+import { Pool } from "undici";
+import type { EncodedRow } from "../codec/row.ts";
+import { ConfigError } from "../errors.ts";
+import { cratedb } from "../sql/cratedb.ts";
+import type { Dialect } from "../sql/dialect.ts";
+import type { KeySchema } from "../sql/key-schema.ts";
+import type { Statement } from "../sql/statement.ts";
+import { formatTableName, stateTable, type TableName } from "../sql/table-name.ts";
+import { bulkSqlBody, sqlBody } from "./cratedb-body.ts";
+import { DEFAULT_RETRY, type RetryPolicy, withRetry } from "./retry.ts";
+import type { Sink, WriteResult } from "./sink.ts";
+import { SinkError } from "./sink-error.ts";
+
+export interface CrateDbHttpSinkOptions {
+  /** Base URL, `http(s)://host:port` (a path prefix is kept, for a proxy in front). */
+  url: string;
+  username?: string;
+  /** Sent only in the Authorization header; never in a message or a log. */
+  password?: string;
+  /** Retries of transient errors; DEFAULT_RETRY when not given. */
+  retry?: RetryPolicy;
+  /** Limit for one request, from sending it to the last byte of the answer. Default 30000. */
+  timeoutMs?: number;
+  /** Rows per bulk request; a larger batch goes out in several requests. Default 1000. */
+  maxRowsPerRequest?: number;
+  /**
+   * Size of a bulk request's row data, roughly in bytes, before it is split;
+   * a single larger row still goes alone. Default 32 MiB, well under CrateDB's
+   * `http.max_content_length` (100 MB by default): 1000 DynamoDB items of up to
+   * 400 KB each could exceed that, and a node may cut the connection instead of
+   * answering 413.
+   */
+  maxBytesPerRequest?: number;
+  /** Verify the server's TLS certificate. Default true. */
+  tlsRejectUnauthorized?: boolean;
+  /** Schema of unqualified table names (CrateDB's `Default-Schema` header); CrateDB's default is `doc`. */
+  schema?: string;
+  /** Keep-alive connections to CrateDB. Default 4. */
+  connections?: number;
+  /** Called before each retry, e.g. to log or count; the error's message holds no credentials. */
+  onRetry?: (error: SinkError, attempt: number, delayMs: number) => void;
+}
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+const DEFAULT_MAX_ROWS = 1000;
+const DEFAULT_MAX_BYTES = 32 * 1024 * 1024;
+/** What a row adds to a bulk request besides its JSON columns: brackets, version, timestamps. */
+const ROW_OVERHEAD = 96;
+const DEFAULT_CONNECTIONS = 4;
+
+/**
+ * CrateDB error codes (reference, "HTTP endpoint", error codes table) that are
+ * about the statement's target or the user, not about any row: splitting the
+ * batch would only repeat the error for every row, so they are fatal.
+ */
+const FATAL_CODES = new Map<number, string>([
+  [4001, "check the table's analyzers"],
+  [4002, "check the table name"],
+  [4005, "the statement is not supported on this table"],
+  [4006, "the statement is ambiguous"],
+  [4007, "the table is not accessible for this operation; is it a view or a system table?"],
+  [4009, "CrateDB's license has expired"],
+  [4010, "the user may not run this statement; check the username"],
+  [4011, "grant the user the privileges it lacks (DQL, DML, DDL on the schema)"],
+  [4031, "this CrateDB node only allows reads; point the sink at a writable node"],
+  [
+    4041,
+    "the table does not exist; create it (the sink's ensureTable does) or check the table name",
+  ],
+  [4042, "the analyzer does not exist"],
+  [4044, "the type does not exist"],
+  [4045, "the schema does not exist; check the table name and the schema option"],
+  [4046, "the partition does not exist"],
+  [4047, "the repository does not exist"],
+  [4048, "the snapshot does not exist"],
+  [4049, "the user-defined function does not exist"],
+  [40410, "the user does not exist; check the username"],
+  [4093, "a table or view of that name exists already"],
+  [4094, "the table alias mixes schemas"],
+  [4095, "a repository of that name exists already"],
+  [4096, "a snapshot of that name exists already"],
+  [4097, "a partition for these values exists already"],
+  [4098, "a function of that signature exists already"],
+  [4099, "a user of that name exists already"],
+]);
+
+/**
+ * What a CrateDB error code means for the pipeline: 5xxx are the cluster's
+ * (shards unavailable, a task failed, a query killed) and may pass; 4092 is a
+ * version conflict between concurrent writers of one document, which a retry
+ * resolves; FATAL_CODES are not about a row; every other 4xxx (4000 parse or
+ * cast, 4003 type validation, 4008 invalid column name, 4043 unknown column,
+ * 4091 duplicate key, ...) is caused by something in the rows sent, so the
+ * pipeline splits the batch to find the row.
+ */
+export function crateDbErrorKind(code: number): SinkError["kind"] {
+  if (code >= 5000 && code < 6000) return "transient";
+  if (code === 4092) return "transient";
+  if (FATAL_CODES.has(code)) return "fatal";
+  return "rejected";
+}
+
+/** The hint that names the fix for a fatal code, if there is one. */
+function hintFor(code: number): string | undefined {
+  return FATAL_CODES.get(code);
+}
+
+// Network errors that say nothing about the request: the same request may pass
+// on another try (a restarting node, a dropped keep-alive connection, DNS).
+const TRANSIENT_NETWORK_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ECONNABORTED",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "EHOSTDOWN",
+  "ENETUNREACH",
+  "ENETDOWN",
+  "EAI_AGAIN",
+  "ENOTFOUND",
+  "UND_ERR_SOCKET",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "UND_ERR_HEADERS_TIMEOUT",
+  "UND_ERR_BODY_TIMEOUT",
+  "UND_ERR_RES_CONTENT_LENGTH_MISMATCH",
+  "UND_ERR_ABORTED",
+]);
+
+// TLS failures a retry will not fix.
+const TLS_CODES = new Set([
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "CERT_HAS_EXPIRED",
+  "CERT_NOT_YET_VALID",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+  "ERR_SSL_WRONG_VERSION_NUMBER",
+]);
+
+/** Thrown into the request through its AbortSignal when `timeoutMs` passes. */
+class RequestTimeout extends Error {}
+
+interface CrateError {
+  code: number;
+  message: string;
+}
+
+/** One request's outcome, for messages: what was sent, where. */
+interface RequestLabel {
+  what: string;
+}
+
+export class CrateDbHttpSink implements Sink {
+  readonly dialect: Dialect = cratedb;
+
+  readonly #pool: Pool;
+  readonly #path: string;
+  readonly #headers: Record<string, string>;
+  /** `scheme://host:port/path` without credentials: what messages name. */
+  readonly #where: string;
+  readonly #retry: RetryPolicy;
+  readonly #timeoutMs: number;
+  readonly #maxRows: number;
+  readonly #maxBytes: number;
+  readonly #onRetry: CrateDbHttpSinkOptions["onRetry"];
+  /** Secrets to blank out of any text that goes into a message. */
+  readonly #secrets: string[] = [];
+  /** ensureTable's work per table, so it runs once per sink (and once at a time). */
+  readonly #ensured = new Map<string, Promise<void>>();
+  #closed = false;
+
+  constructor(options: CrateDbHttpSinkOptions) {
+    let url: URL;
+    try {
+      url = new URL(options.url);
+    } catch {
+      // The URL may hold a password (`http://user:secret@host`): never echo it.
+      throw new ConfigError(
+        `CrateDB URL ${redactUserInfo(options.url)} is not a URL; write http(s)://host:port`,
+      );
+    }
+    if (url.protocol !== "http:" && url.protocol !== "https:") {
+      throw new ConfigError(
+        `CrateDB URL ${redactUserInfo(options.url)}: the scheme must be http or https (CrateDB's HTTP port, 4200 by default)`,
+      );
+    }
+    // Credentials in the URL are accepted but moved into the header; options win.
+    const username =
+      options.username ?? (url.username ? decodeURIComponent(url.username) : undefined);
+    const password =
+      options.password ?? (url.password ? decodeURIComponent(url.password) : undefined);
+    url.username = "";
+    url.password = "";
+    const base = url.pathname.replace(/\/+$/, "");
+    this.#path = `${base}/_sql`;
+    this.#where = `${url.origin}${base}`;
+
+    this.#timeoutMs = positiveInteger(options.timeoutMs, DEFAULT_TIMEOUT_MS, "timeoutMs");
+    this.#maxRows = positiveInteger(
+      options.maxRowsPerRequest,
+      DEFAULT_MAX_ROWS,
+      "maxRowsPerRequest",
+    );
+    this.#maxBytes = positiveInteger(
+      options.maxBytesPerRequest,
+      DEFAULT_MAX_BYTES,
+      "maxBytesPerRequest",
+    );
+    const connections = positiveInteger(options.connections, DEFAULT_CONNECTIONS, "connections");
+    this.#retry = options.retry ?? DEFAULT_RETRY;
+    this.#onRetry = options.onRetry;
+
+    this.#headers = {
+      "content-type": "application/json",
+      accept: "application/json",
+      "user-agent": "dynacrate",
+    };
+    if (username !== undefined && username !== "") {
+      if (username.includes(":")) {
+        // RFC 7617: the user-id of Basic authentication can not hold a colon.
+        throw new ConfigError(
+          "CrateDB username: HTTP Basic authentication does not allow a ':' in it",
+        );
+      }
+      const token = Buffer.from(`${username}:${password ?? ""}`, "utf8").toString("base64");
+      this.#headers.authorization = `Basic ${token}`;
+      if (password) this.#secrets.push(password, token);
+    } else if (password) {
+      throw new ConfigError("CrateDB password given without a username; give the username too");
+    }
+    if (options.schema !== undefined) this.#headers["default-schema"] = options.schema;
+
+    this.#pool = new Pool(url.origin, {
+      connections,
+      // Backstops for the per-request deadline below, which covers both.
+      headersTimeout: this.#timeoutMs,
+      bodyTimeout: this.#timeoutMs,
+      connect: {
+        timeout: this.#timeoutMs,
+        rejectUnauthorized: options.tlsRejectUnauthorized ?? true,
+      },
+    });
+  }
+
+  async ensureTable(table: TableName, keySchema: KeySchema | undefined): Promise<void> {
+    const key = cratedb.quoteTable(table);
+    let done = this.#ensured.get(key);
+    if (done === undefined) {
+      done = this.#createTable(table, keySchema);
+      this.#ensured.set(key, done);
+      // A failure is not remembered: the next call tries again.
+      const settled = done;
+      settled.catch(() => {
+        if (this.#ensured.get(key) === settled) this.#ensured.delete(key);
+      });
+    }
+    return done;
+  }
+
+  async #createTable(table: TableName, keySchema: KeySchema | undefined): Promise<void> {
+    // CREATE TABLE IF NOT EXISTS and CREATE OR REPLACE VIEW: both can be repeated.
+    for (const statement of cratedb.createTable(table, keySchema)) {
+      const label = { what: `creating ${formatTableName(table)}` };
+      const body = sqlBody(statement.sql, statement.params);
+      await withRetry(() => this.#post(body, label), this.#retry, this.#onRetry);
+    }
+  }
+
+  async write(
+    table: TableName,
+    rows: EncodedRow[],
+    keySchema: KeySchema | undefined,
+  ): Promise<WriteResult> {
+    // `stale` stays 0 for this sink: CrateDB's ON CONFLICT DO UPDATE reports
+    // rowcount 1 for a conflicting row even when the CASE guard kept every
+    // stored value, so a stale row can not be told from a written one. The
+    // guard itself holds; only the count is lost.
+    const result: WriteResult = { applied: 0, stale: 0, failedRows: new Map() };
+    if (rows.length === 0) return result;
+    // One statement for all rows (its text does not depend on the row count);
+    // the parameter lists are then sent in chunks.
+    const batch = cratedb.upsert(table, rows, keySchema, new Date());
+    if (batch.kind !== "bulk") {
+      throw new SinkError(
+        "fatal",
+        `the cratedb dialect returned a ${batch.kind} write; this sink sends bulk_args only`,
+      );
+    }
+    const target = formatTableName(stateTable(table));
+    let start = 0;
+    while (start < rows.length) {
+      let end = start;
+      let bytes = 0;
+      while (end < rows.length && end - start < this.#maxRows) {
+        const size = rowSize(rows[end] as EncodedRow);
+        if (end > start && bytes + size > this.#maxBytes) break;
+        bytes += size;
+        end++;
+      }
+      await this.#writeChunk(batch.sql, batch.bulkArgs, rows, start, end, target, result);
+      start = end;
+    }
+    // If a later chunk throws, earlier chunks stay written: the pipeline writes
+    // the rows again, which the version guard makes harmless.
+    return result;
+  }
+
+  /**
+   * Sends rows [start, end) as one bulk request and records each row's
+   * outcome. A retry sends only the rows that may pass on another try: after a
+   * whole-request transient error that is all of them; after a 200 answer,
+   * those that failed with a cluster error (CrateDB 5.10+ names it, e.g. 5002
+   * when their shard is unavailable). Writes are idempotent under the version
+   * guard, so re-sending a row that did land (a timeout after CrateDB wrote it)
+   * changes nothing.
+   */
+  async #writeChunk(
+    sql: string,
+    bulkArgs: unknown[][],
+    rows: EncodedRow[],
+    start: number,
+    end: number,
+    target: string,
+    result: WriteResult,
+  ): Promise<void> {
+    let pending: number[] = [];
+    for (let i = start; i < end; i++) pending.push(i);
+    await withRetry(
+      async () => {
+        const label = {
+          what: `upsert into ${target} (${pending.length} row${pending.length === 1 ? "" : "s"})`,
+        };
+        const body = bulkSqlBody(
+          sql,
+          pending.map((i) => bulkArgs[i] as unknown[]),
+        );
+        const answer = await this.#post(body, label);
+        const results = this.#bulkResults(answer, pending.length, label);
+        const again: number[] = [];
+        let retryError: SinkError | undefined;
+        for (let j = 0; j < results.length; j++) {
+          const index = pending[j] as number;
+          const outcome = results[j] as BulkOutcome;
+          if (outcome.ok) {
+            result.applied++;
+            continue;
+          }
+          const error = this.#rowError(outcome, index, rows[index], target);
+          if (error.retryable) {
+            again.push(index);
+            retryError ??= error;
+          } else {
+            result.failedRows.set(index, error);
+          }
+        }
+        pending = again;
+        if (retryError) {
+          throw new SinkError(
+            "transient",
+            `${again.length} row${again.length === 1 ? "" : "s"} of ${label.what} failed for a reason that may pass, e.g. ${retryError.message}`,
+            retryError.code,
+          );
+        }
+      },
+      this.#retry,
+      this.#onRetry,
+    );
+  }
+
+  #rowError(
+    outcome: BulkOutcome & { ok: false },
+    index: number,
+    row: EncodedRow | undefined,
+    target: string,
+  ): SinkError {
+    const which = `row ${index}${row ? ` (record ${row.change.ref})` : ""} of the upsert into ${target}`;
+    if (outcome.error) {
+      const { code, message } = outcome.error;
+      return new SinkError(
+        crateDbErrorKind(code) === "transient" ? "transient" : "rejected",
+        this.#redact(`CrateDB refused ${which}: error ${code}: ${message}`),
+        String(code),
+      );
+    }
+    return new SinkError(
+      "rejected",
+      `CrateDB refused ${which}: rowcount -2, no reason given (CrateDB 5.10+ names the reason for the first ` +
+        "failures of each shard; a value whose type differs from the column's is the usual cause)",
+      "-2",
+    );
+  }
+
+  /** Checks the bulk answer's shape and reads each result; a malformed answer is transient. */
+  #bulkResults(answer: Record<string, unknown>, sent: number, label: RequestLabel): BulkOutcome[] {
+    const results = answer.results;
+    if (!Array.isArray(results)) {
+      throw this.#malformed(label, "a bulk answer without a results array");
+    }
+    if (results.length !== sent) {
+      throw this.#malformed(label, `${results.length} results for ${sent} rows sent`);
+    }
+    return results.map((entry, i): BulkOutcome => {
+      if (typeof entry !== "object" || entry === null) {
+        throw this.#malformed(label, `result ${i} is not an object`);
+      }
+      const { rowcount, error } = entry as { rowcount?: unknown; error?: unknown };
+      const crateError = readCrateError(error);
+      // An error object means failure whatever the rowcount (crate/crate#18088
+      // shows one with rowcount 0).
+      if (crateError) return { ok: false, error: crateError };
+      if (typeof rowcount !== "number")
+        throw this.#malformed(label, `result ${i} has no numeric rowcount`);
+      if (rowcount === -2) return { ok: false, error: undefined };
+      // -1 is "row count not ascertainable" in CrateDB's docs: not a failure.
+      if (rowcount >= -1) return { ok: true };
+      throw this.#malformed(label, `result ${i} has rowcount ${rowcount}`);
+    });
+  }
+
+  async query<T = Record<string, unknown>>(statement: Statement): Promise<T[]> {
+    // Retried like writes: the statements given here (checkpoints, checks,
+    // purges) are safe to repeat.
+    const label = { what: "a query" };
+    const body = sqlBody(statement.sql, statement.params);
+    const answer = await withRetry(() => this.#post(body, label), this.#retry, this.#onRetry);
+    const { cols, rows } = answer;
+    if (!Array.isArray(cols) || !cols.every((c) => typeof c === "string")) {
+      throw this.#malformed(label, "an answer without a cols array of names");
+    }
+    if (!Array.isArray(rows)) throw this.#malformed(label, "an answer without a rows array");
+    return rows.map((row, i) => {
+      if (!Array.isArray(row) || row.length !== cols.length) {
+        throw this.#malformed(label, `row ${i} does not have ${cols.length} values`);
+      }
+      const object: Record<string, unknown> = {};
+      for (let c = 0; c < cols.length; c++) object[cols[c] as string] = row[c];
+      // The caller names the row type; CrateDB's answer is not checked against it.
+      return object as T;
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#pool.close();
+  }
+
+  /** One POST to `/_sql`, bounded by timeoutMs; returns the parsed answer or throws a SinkError. */
+  async #post(body: string, label: RequestLabel): Promise<Record<string, unknown>> {
+    if (this.#closed) throw new SinkError("fatal", `CrateDB sink for ${this.#where} is closed`);
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new RequestTimeout()), this.#timeoutMs);
+    let status: number;
+    let text: string;
+    try {
+      const response = await this.#pool.request({
+        path: this.#path,
+        method: "POST",
+        headers: this.#headers,
+        body,
+        signal: controller.signal,
+      });
+      status = response.statusCode;
+      text = await response.body.text();
+    } catch (error) {
+      throw this.#networkError(error, label);
+    } finally {
+      clearTimeout(timer);
+    }
+    return this.#answer(status, text, label);
+  }
+
+  #answer(status: number, text: string, label: RequestLabel): Record<string, unknown> {
+    let json: unknown;
+    try {
+      json = text === "" ? undefined : JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    const isObject = typeof json === "object" && json !== null && !Array.isArray(json);
+    const crateError = isObject
+      ? readCrateError((json as Record<string, unknown>).error)
+      : undefined;
+    if (crateError) {
+      const { code, message } = crateError;
+      const kind = crateDbErrorKind(code);
+      const hint = kind === "fatal" ? hintFor(code) : undefined;
+      throw new SinkError(
+        kind,
+        this.#redact(
+          `CrateDB at ${this.#where} refused ${label.what}: error ${code}: ${message} (HTTP ${status})${hint ? `; ${hint}` : ""}`,
+        ),
+        String(code),
+      );
+    }
+    if (status >= 200 && status < 300) {
+      if (!isObject)
+        throw this.#malformed(label, `HTTP ${status} with a body that is not a JSON object`);
+      return json as Record<string, unknown>;
+    }
+    throw this.#httpError(status, text, label);
+  }
+
+  /** A non-2xx status without CrateDB's error object: a proxy, or CrateDB's own authentication. */
+  #httpError(status: number, text: string, label: RequestLabel): SinkError {
+    const detail = text.trim() === "" ? "" : `: ${truncate(text.trim(), 300)}`;
+    const head = `CrateDB at ${this.#where} answered ${label.what} with HTTP ${status}${detail}`;
+    let kind: SinkError["kind"];
+    let hint: string;
+    if (status === 401 || status === 403 || status === 407) {
+      kind = "fatal";
+      hint = this.#headers.authorization
+        ? "check the username and password, and that CrateDB's host-based authentication admits this client"
+        : "CrateDB wants credentials: give a username and password";
+    } else if (status === 404 || status === 405) {
+      kind = "fatal";
+      hint =
+        "no CrateDB _sql endpoint there; check the URL (CrateDB's HTTP port is 4200 by default)";
+    } else if (status === 413) {
+      // Smaller requests pass: let the pipeline split the batch.
+      kind = "rejected";
+      hint =
+        "the request is too large; lower maxRowsPerRequest or raise CrateDB's http.max_content_length";
+    } else if (status === 408 || status === 425 || status === 429 || status >= 500) {
+      kind = "transient";
+      hint = "retrying";
+    } else if (status >= 300 && status < 400) {
+      kind = "fatal";
+      hint = "the server redirects; give the final URL (https?)";
+    } else {
+      kind = "fatal";
+      hint = "not an answer CrateDB gives; check the URL";
+    }
+    return new SinkError(kind, this.#redact(`${head}; ${hint}`), String(status));
+  }
+
+  #networkError(error: unknown, label: RequestLabel): SinkError {
+    if (error instanceof SinkError) return error;
+    if (error instanceof RequestTimeout) {
+      return new SinkError(
+        "transient",
+        `CrateDB at ${this.#where} did not answer ${label.what} within ${this.#timeoutMs} ms (timeoutMs); ` +
+          "it may have been applied, which a retry repeats harmlessly",
+        "TIMEOUT",
+        { cause: error },
+      );
+    }
+    const code = errorCode(error);
+    const message = this.#redact(error instanceof Error ? error.message : String(error));
+    if (this.#closed || code === "UND_ERR_CLOSED" || code === "UND_ERR_DESTROYED") {
+      return new SinkError("fatal", `CrateDB sink for ${this.#where} is closed`, code, {
+        cause: error,
+      });
+    }
+    if (code !== undefined && TLS_CODES.has(code)) {
+      return new SinkError(
+        "fatal",
+        `TLS with CrateDB at ${this.#where} failed during ${label.what}: ${message}; ` +
+          "trust the server's CA (NODE_EXTRA_CA_CERTS), check the URL's scheme, or set tlsRejectUnauthorized: false for a test server",
+        code,
+        { cause: error },
+      );
+    }
+    if (code === "UND_ERR_INVALID_ARG" || code === "UND_ERR_NOT_SUPPORTED") {
+      return new SinkError(
+        "fatal",
+        `request to CrateDB at ${this.#where} is invalid: ${message}`,
+        code,
+        {
+          cause: error,
+        },
+      );
+    }
+    // Anything else from the network (the TRANSIENT_NETWORK_CODES and codes not
+    // foreseen) may pass on another try; the retry policy bounds the cost.
+    const known = code !== undefined && TRANSIENT_NETWORK_CODES.has(code);
+    return new SinkError(
+      "transient",
+      `CrateDB at ${this.#where} could not be reached for ${label.what}: ${message}${known ? "" : ` (${code ?? "no error code"})`}`,
+      code,
+      { cause: error },
+    );
+  }
+
+  #malformed(label: RequestLabel, what: string): SinkError {
+    return new SinkError(
+      "transient",
+      `CrateDB at ${this.#where} gave a malformed answer to ${label.what}: ${what}; is the URL a CrateDB node?`,
+      "MALFORMED",
+    );
+  }
+
+  /** Blanks the password and the Authorization token out of text for messages. */
+  #redact(text: string): string {
+    let out = text;
+    for (const secret of this.#secrets) out = out.replaceAll(secret, "***");
+    return out;
+  }
+}
+
+type BulkOutcome = { ok: true } | { ok: false; error: CrateError | undefined };
+
+export function createCrateDbHttpSink(options: CrateDbHttpSinkOptions): CrateDbHttpSink {
+  return new CrateDbHttpSink(options);
+}
+
+/** CrateDB's `{"code": 4003, "message": "..."}`, if `value` is one. */
+function readCrateError(value: unknown): CrateError | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  const { code, message } = value as { code?: unknown; message?: unknown };
+  if (typeof code !== "number" || !Number.isInteger(code)) return undefined;
+  return { code, message: typeof message === "string" ? message : "(no message)" };
+}
+
+function errorCode(error: unknown): string | undefined {
+  if (typeof error !== "object" || error === null) return undefined;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === "string") return code;
+  const cause = (error as { cause?: unknown }).cause;
+  return cause === undefined || cause === error ? undefined : errorCode(cause);
+}
+
+/** A row's share of a request body; string lengths stand in for bytes (exact for ASCII). */
+function rowSize(row: EncodedRow): number {
+  return (
+    row.pk.length +
+    (row.data?.length ?? 0) +
+    (row.aux?.length ?? 0) +
+    row.version.length +
+    ROW_OVERHEAD
+  );
+}
+
+function positiveInteger(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value <= 0) {
+    throw new ConfigError(`CrateDB sink option ${name} must be a positive integer, got ${value}`);
+  }
+  return value;
+}
+
+function redactUserInfo(url: string): string {
+  return url.replace(/\/\/[^/@]*@/, "//***@");
+}
+
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max)}...`;
+}
