@@ -1,0 +1,158 @@
+// The `relay` command line: a stream source, a sink and the options in; the
+// relay runs until SIGINT/SIGTERM (or --idle-exit), then finishes its batches,
+// writes its checkpoints and stops.
+
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
+import { KinesisClient } from "@aws-sdk/client-kinesis";
+import { NodeHttpHandler } from "@smithy/node-http-handler";
+import { DeadLetterFile } from "../../dead-letter/dead-letter-file.ts";
+import { ConfigError } from "../../errors.ts";
+import { ApplyPipeline } from "../../pipeline/apply-pipeline.ts";
+import { runRelay } from "../../relay/relay.ts";
+import { openSink, redactUrl } from "../../sink/open-sink.ts";
+import { DynamoDbStreamsSource } from "../../source/dynamodb-streams.ts";
+import { KinesisSource } from "../../source/kinesis.ts";
+import type { StartPosition, StreamSource } from "../../source/stream-source.ts";
+import { formatTableName } from "../../sql/table-name.ts";
+import {
+  keyOption,
+  numbersOption,
+  parse,
+  positiveInt,
+  requireOption,
+  SINK_HELP,
+  SINK_OPTIONS,
+  tableOption,
+  targetUrl,
+} from "../args.ts";
+import { RelayDisplay } from "../relay-display.ts";
+
+export const usage = `dynacrate relay --source URL --target URL --table NAME [options]
+
+Consumes every shard of a change stream, in order within each shard, and applies
+it to a sink. Checkpoints (the last applied position per shard) are kept in the
+target database, table dynacrate_checkpoints; a restart resumes from them.
+
+  --source URL        kinesis://<stream name or ARN> (Kinesis Data Streams for DynamoDB)
+                      or dynamodb-streams://<table name or stream ARN>
+${SINK_HELP}
+  --from WHERE        where a shard without a checkpoint starts:
+                      trim-horizon (default), latest, or an ISO timestamp (Kinesis only)
+  --dlq FILE          records that can never be applied go to FILE (NDJSON; default
+                      dynacrate-dead-letters.ndjson)
+  --batch-size N      records per read and per batch (default 1000)
+  --endpoint URL      AWS endpoint (for emulators); credentials and region come
+                      from the standard AWS SDK chain (AWS_REGION, AWS_PROFILE, ...)
+  --region NAME       AWS region
+  --idle-exit SECS    stop once no shard had anything new for SECS seconds
+`;
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parse(argv, {
+    ...SINK_OPTIONS,
+    source: { type: "string" },
+    from: { type: "string" },
+    dlq: { type: "string" },
+    "batch-size": { type: "string" },
+    endpoint: { type: "string" },
+    region: { type: "string" },
+    "idle-exit": { type: "string" },
+  });
+  if (values.help) {
+    process.stdout.write(usage);
+    return 0;
+  }
+  const url = targetUrl(values);
+  const table = tableOption(values);
+  const from = startPosition(values.from as string | undefined);
+  const source = openSource(
+    requireOption(values, "source", "kinesis://<stream> or dynamodb-streams://<table>"),
+    {
+      endpoint: values.endpoint as string | undefined,
+      region: values.region as string | undefined,
+    },
+  );
+  const idleExit =
+    values["idle-exit"] === undefined ? undefined : positiveInt(values, "idle-exit", 1) * 1000;
+  const deadLetters = new DeadLetterFile(
+    (values.dlq as string | undefined) ?? "dynacrate-dead-letters.ndjson",
+  );
+  const sink = openSink(url);
+  const pipeline = new ApplyPipeline(sink, {
+    table,
+    keySchema: keyOption(values),
+    numbers: numbersOption(values),
+  });
+
+  const stop = new AbortController();
+  const onSignal = (signal: string) => {
+    if (stop.signal.aborted) return;
+    process.stderr.write(
+      `\n${signal}: finishing the batches in flight and writing checkpoints...\n`,
+    );
+    stop.abort();
+  };
+  process.once("SIGINT", () => onSignal("SIGINT"));
+  process.once("SIGTERM", () => onSignal("SIGTERM"));
+
+  const display = new RelayDisplay(process.stdout);
+  process.stderr.write(
+    `relaying ${source.id} into ${redactUrl(url)} table ${formatTableName(table)}\n`,
+  );
+  try {
+    const stats = await runRelay({
+      source,
+      pipeline,
+      from,
+      batchSize: positiveInt(values, "batch-size", 1000),
+      ...(idleExit === undefined ? {} : { idleExitMs: idleExit }),
+      deadLetter: (failures) => deadLetters.write(failures),
+      onBatch: (event) => display.batch(event),
+      onRetry: (shard, error, delayMs) => display.retry(shard, error, delayMs),
+      signal: stop.signal,
+    });
+    display.done();
+    process.stderr.write(
+      `relay stopped: ${stats.records} records, ${stats.applied} applied, ${stats.skipped} skipped, ` +
+        `${stats.deadLettered} dead-lettered${stats.deadLettered ? ` (in ${deadLetters.path})` : ""}\n`,
+    );
+    return 0;
+  } finally {
+    await deadLetters.close();
+    await sink.close();
+  }
+}
+
+function startPosition(from: string | undefined): StartPosition {
+  if (from === undefined || from === "trim-horizon") return { type: "trim-horizon" };
+  if (from === "latest") return { type: "latest" };
+  const time = Date.parse(from);
+  if (Number.isNaN(time))
+    throw new ConfigError(`--from must be trim-horizon, latest or an ISO timestamp, got ${from}`);
+  return { type: "at-timestamp", timestamp: new Date(time) };
+}
+
+function openSource(
+  url: string,
+  aws: { endpoint: string | undefined; region: string | undefined },
+): StreamSource {
+  const match = /^(kinesis|dynamodb-streams):\/\/(.+)$/.exec(url);
+  if (!match)
+    throw new ConfigError(
+      `--source must be kinesis://<stream> or dynamodb-streams://<table>, got ${url}`,
+    );
+  const config = {
+    ...(aws.region ? { region: aws.region } : {}),
+    // Emulators answer the SDK's HTTP/2 handler with "Protocol error"; HTTP/1.1 works everywhere.
+    ...(aws.endpoint ? { endpoint: aws.endpoint, requestHandler: new NodeHttpHandler() } : {}),
+  };
+  const name = match[2] as string;
+  return match[1] === "kinesis"
+    ? new KinesisSource(new KinesisClient(config), name)
+    : new DynamoDbStreamsSource(
+        new DynamoDBStreamsClient(config),
+        new DynamoDBClient(config),
+        name,
+      );
+}

@@ -1,0 +1,75 @@
+// The `replay` command line: options in, summary out, exit status 1 when any
+// record failed.
+
+import { openSink, redactUrl } from "../../sink/open-sink.ts";
+import { formatTableName } from "../../sql/table-name.ts";
+import {
+  keyOption,
+  numbersOption,
+  parse,
+  positiveInt,
+  SINK_HELP,
+  SINK_OPTIONS,
+  tableOption,
+  targetUrl,
+} from "../args.ts";
+import { replay } from "../replay.ts";
+
+export const usage = `dynacrate replay <file.ndjson> --target URL --table NAME [options]
+
+Applies a capture of change records to a sink, in file order, in batches. Each
+line is a DynamoDB Streams record, a Kinesis Data Streams for DynamoDB record,
+or a Lambda event holding many.
+
+${SINK_HELP}
+  --dlq FILE          write records that fail, with the reason, to FILE (NDJSON)
+  --batch-size N      records per batch (default 1000)
+`;
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, {
+    ...SINK_OPTIONS,
+    dlq: { type: "string" },
+    "batch-size": { type: "string" },
+  });
+  if (values.help) {
+    process.stdout.write(usage);
+    return 0;
+  }
+  const file = positionals[0];
+  if (!file || positionals.length > 1) {
+    process.stderr.write(`give one capture file\n\n${usage}`);
+    return 2;
+  }
+  const url = targetUrl(values);
+  const table = tableOption(values);
+  const sink = openSink(url);
+  try {
+    const summary = await replay({
+      file,
+      sink,
+      table,
+      keySchema: keyOption(values),
+      numbers: numbersOption(values),
+      deadLetterFile: values.dlq as string | undefined,
+      batchSize: positiveInt(values, "batch-size", 1000),
+      progress: process.stderr,
+    });
+    const rate = Math.round(summary.records / Math.max(summary.seconds, 0.001));
+    const out = [
+      `replayed ${file} into ${redactUrl(url)} table ${formatTableName(table)}`,
+      `  records  ${summary.records}`,
+      `  applied  ${summary.applied}`,
+      `  skipped  ${summary.skipped} (stale or duplicate)`,
+      `  failed   ${summary.failed}${summary.failed && values.dlq ? ` (written to ${values.dlq})` : ""}`,
+      ...(summary.roundedNumbers
+        ? [`  rounded  ${summary.roundedNumbers} numbers to doubles (--numbers)`]
+        : []),
+      `  ${summary.seconds.toFixed(1)} s, ${rate} records/s`,
+    ];
+    process.stdout.write(`${out.join("\n")}\n`);
+    return summary.failed > 0 ? 1 : 0;
+  } finally {
+    await sink.close();
+  }
+}

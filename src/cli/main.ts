@@ -1,0 +1,57 @@
+// The `dynacrate` command: dispatches to one module per command; each is a
+// thin shell over the library.
+
+import { DynacrateError } from "../errors.ts";
+
+interface Command {
+  usage: string;
+  run(argv: string[]): Promise<number>;
+}
+
+const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  relay: {
+    summary: "consume a change stream (Kinesis or DynamoDB Streams) into a sink",
+    load: () => import("./commands/relay.ts"),
+  },
+  replay: {
+    summary: "apply a capture of change records (NDJSON) to a sink",
+    load: () => import("./commands/replay.ts"),
+  },
+};
+
+function help(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  const lines = Object.entries(COMMANDS).map(
+    ([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`,
+  );
+  return `dynacrate: replicate DynamoDB tables into CrateDB (or PostgreSQL) in real time
+
+usage: dynacrate <command> [options]     (dynacrate <command> --help for its options)
+
+${lines.join("\n")}
+`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === "help" || name === "--help" || name === "-h") {
+    process.stdout.write(help());
+    return 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`unknown command ${JSON.stringify(name)}\n\n${help()}`);
+    return 2;
+  }
+  try {
+    return await (await command.load()).run(rest);
+  } catch (error) {
+    if (error instanceof DynacrateError) {
+      process.stderr.write(`dynacrate ${name}: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

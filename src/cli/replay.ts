@@ -1,0 +1,114 @@
+// `dynacrate replay`: applies a capture of change records (NDJSON: one record,
+// Kinesis record or Lambda event per line) to a sink, in file order, in batches.
+// A line that can not be applied goes to the dead-letter file with its reason.
+
+import { createReadStream, rmSync, statSync } from "node:fs";
+import { createInterface } from "node:readline";
+import type { NumberFormat } from "../codec/decimal.ts";
+import { type SourceRecord, sourceRecords } from "../codec/source-record.ts";
+import { DeadLetterFile } from "../dead-letter/dead-letter-file.ts";
+import { RecordError } from "../errors.ts";
+import { ApplyPipeline } from "../pipeline/apply-pipeline.ts";
+import type { BatchResult } from "../pipeline/batch-result.ts";
+import type { Sink } from "../sink/sink.ts";
+import type { KeySchema } from "../sql/key-schema.ts";
+import type { TableName } from "../sql/table-name.ts";
+import { Progress } from "./progress.ts";
+
+export interface ReplayOptions {
+  file: string;
+  sink: Sink;
+  table: TableName;
+  keySchema?: KeySchema | undefined;
+  numbers?: NumberFormat | undefined;
+  /** Where failed records go, one JSON object per line with the reason. */
+  deadLetterFile?: string | undefined;
+  batchSize?: number;
+  /** Where progress goes (a TTY gets a live line); defaults to none. */
+  progress?: NodeJS.WriteStream | undefined;
+}
+
+export interface ReplaySummary {
+  records: number;
+  applied: number;
+  skipped: number;
+  failed: number;
+  roundedNumbers: number;
+  seconds: number;
+}
+
+export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
+  const started = performance.now();
+  const pipeline = new ApplyPipeline(options.sink, {
+    table: options.table,
+    keySchema: options.keySchema,
+    numbers: options.numbers,
+  });
+  const batchSize = options.batchSize ?? 1000;
+  const total = statSync(options.file).size;
+  const progress = options.progress ? new Progress(options.progress, "replay") : undefined;
+  const summary: ReplaySummary = {
+    records: 0,
+    applied: 0,
+    skipped: 0,
+    failed: 0,
+    roundedNumbers: 0,
+    seconds: 0,
+  };
+  // The dead-letter file holds this run's failures only.
+  if (options.deadLetterFile) rmSync(options.deadLetterFile, { force: true });
+  const deadLetters = options.deadLetterFile
+    ? new DeadLetterFile(options.deadLetterFile)
+    : undefined;
+
+  const flush = async (batch: SourceRecord[]) => {
+    if (batch.length === 0) return;
+    const result: BatchResult = await pipeline.apply(batch);
+    summary.records += result.records;
+    summary.applied += result.applied;
+    summary.skipped += result.skipped;
+    summary.roundedNumbers += result.roundedNumbers;
+    summary.failed += result.failed.length;
+    if (result.failed.length > 0) await deadLetters?.write(result.failed);
+  };
+
+  const input = createReadStream(options.file);
+  const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
+  let batch: SourceRecord[] = [];
+  let lineNo = 0;
+  try {
+    for await (const line of lines) {
+      lineNo++;
+      if (line.trim() === "") continue;
+      batch.push(...recordsOfLine(line, lineNo));
+      if (batch.length >= batchSize) {
+        await flush(batch);
+        batch = [];
+        progress?.update(summary.records, input.bytesRead / Math.max(1, total));
+      }
+    }
+    await flush(batch);
+  } finally {
+    await deadLetters?.close();
+    progress?.done(summary.records);
+  }
+  summary.seconds = (performance.now() - started) / 1000;
+  return summary;
+}
+
+function recordsOfLine(line: string, lineNo: number): SourceRecord[] {
+  const ref = `line ${lineNo}`;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch (error) {
+    return [
+      {
+        payload: line,
+        ref,
+        error: new RecordError(ref, undefined, `not JSON (${(error as Error).message})`),
+      },
+    ];
+  }
+  return sourceRecords(parsed, ref);
+}

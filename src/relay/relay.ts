@@ -1,0 +1,203 @@
+// The standalone relay: reads every shard of a change stream, in order within
+// each shard, applies each batch through the same pipeline as the Lambda
+// function, and checkpoints after each applied batch. Children of a split or
+// merged shard start only once their parents are read to the end.
+
+import type { ApplyPipeline } from "../pipeline/apply-pipeline.ts";
+import type { BatchResult, FailedRecord } from "../pipeline/batch-result.ts";
+import {
+  ExpiredIteratorError,
+  type ShardInfo,
+  type StartPosition,
+  type StreamSource,
+} from "../source/stream-source.ts";
+import { type Checkpoint, CheckpointStore } from "./checkpoint-store.ts";
+
+export interface RelayOptions {
+  source: StreamSource;
+  pipeline: ApplyPipeline;
+  /** Where a shard without a checkpoint starts. */
+  from: StartPosition;
+  /** Records per GetRecords call and per applied batch. */
+  batchSize?: number;
+  /** Pause after an empty read, in milliseconds (Kinesis allows 5 reads per shard per second). */
+  pollMs?: number;
+  /** Stop once every shard has had nothing new for this long (demo, tests, benchmarks). */
+  idleExitMs?: number;
+  /** Receives records that can never be applied; when it throws, the batch is retried. */
+  deadLetter?: (failures: FailedRecord[]) => Promise<void>;
+  /** Told about each applied batch (progress, logs). */
+  onBatch?: (event: BatchEvent) => void;
+  /** Told about errors that the relay survives by retrying (logs). */
+  onRetry?: (shard: string, error: unknown, delayMs: number) => void;
+  /** Aborting stops the relay after the batches in flight are applied and checkpointed. */
+  signal?: AbortSignal;
+}
+
+export interface BatchEvent {
+  shard: string;
+  result: BatchResult;
+  deadLettered: number;
+  behindMs: number | undefined;
+  durationMs: number;
+}
+
+export interface RelayStats {
+  records: number;
+  applied: number;
+  skipped: number;
+  deadLettered: number;
+  shards: number;
+}
+
+export async function runRelay(options: RelayOptions): Promise<RelayStats> {
+  const { source, pipeline } = options;
+  const batchSize = options.batchSize ?? 1000;
+  const pollMs = options.pollMs ?? 250;
+  const store = new CheckpointStore(pipeline.sink, source.id);
+  const checkpoints = await store.load();
+  const stats: RelayStats = { records: 0, applied: 0, skipped: 0, deadLettered: 0, shards: 0 };
+  const running = new Map<string, Promise<void>>();
+  const idleSince = new Map<string, number>();
+  let lastActivity = Date.now();
+  // One stop for both causes: the caller's signal, and the idle exit.
+  const stop = new AbortController();
+  if (options.signal?.aborted) stop.abort();
+  options.signal?.addEventListener("abort", () => stop.abort(), { once: true });
+  const stopped = () => stop.signal.aborted;
+
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      if (stopped()) return resolve();
+      const wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        stop.signal.removeEventListener("abort", wake);
+        resolve();
+      }, ms);
+      stop.signal.addEventListener("abort", wake, { once: true });
+    });
+
+  /** Applies a batch until it is applied or dead-lettered; transient failures are retried, never skipped. */
+  async function applyBatch(
+    shard: string,
+    records: Awaited<ReturnType<StreamSource["read"]>>["records"],
+    behindMs: number | undefined,
+  ): Promise<boolean> {
+    for (let attempt = 1; ; attempt++) {
+      const started = performance.now();
+      const result = await pipeline.apply(records);
+      const permanent = result.failed.filter((f) => f.permanent);
+      const transient = result.failed.filter((f) => !f.permanent);
+      let deadLettered = 0;
+      let deadLetterError: unknown;
+      if (transient.length === 0 && permanent.length > 0) {
+        try {
+          if (!options.deadLetter)
+            throw new Error("records failed and no dead-letter destination is set");
+          await options.deadLetter(permanent);
+          deadLettered = permanent.length;
+        } catch (error) {
+          deadLetterError = error;
+        }
+      }
+      if (transient.length === 0 && deadLetterError === undefined) {
+        stats.records += result.records;
+        stats.applied += result.applied;
+        stats.skipped += result.skipped;
+        stats.deadLettered += deadLettered;
+        options.onBatch?.({
+          shard,
+          result,
+          deadLettered,
+          behindMs,
+          durationMs: performance.now() - started,
+        });
+        return true;
+      }
+      if (stopped()) return false;
+      const delay = Math.min(30_000, 200 * 2 ** Math.min(attempt, 8));
+      options.onRetry?.(shard, deadLetterError ?? transient[0]?.error, delay);
+      await sleep(delay);
+      if (stopped()) return false;
+    }
+  }
+
+  async function readShard(shard: ShardInfo): Promise<void> {
+    const saved = checkpoints.get(shard.id);
+    let position = saved?.position;
+    const startAt = (): StartPosition =>
+      position ? { type: "after", sequence: position } : options.from;
+    let iterator = await source.iterator(shard.id, startAt());
+    while (iterator && !stopped()) {
+      let read: Awaited<ReturnType<StreamSource["read"]>>;
+      try {
+        read = await source.read(iterator, batchSize);
+      } catch (error) {
+        if (error instanceof ExpiredIteratorError) {
+          iterator = await source.iterator(shard.id, startAt());
+          continue;
+        }
+        // Throttling or a passing network fault: wait and read again.
+        options.onRetry?.(shard.id, error, 1000);
+        await sleep(1000);
+        continue;
+      }
+      if (read.records.length > 0) {
+        idleSince.delete(shard.id);
+        lastActivity = Date.now();
+        if (!(await applyBatch(shard.id, read.records, read.behindMs))) return;
+        position = read.records.at(-1)?.position ?? position;
+        await store.save(shard.id, { position, finished: false });
+        checkpoints.set(shard.id, { position, finished: false });
+      }
+      iterator = read.next;
+      if (!iterator) {
+        // Closed and read to its end: its children may start.
+        const done: Checkpoint = { position, finished: true };
+        await store.save(shard.id, done);
+        checkpoints.set(shard.id, done);
+        return;
+      }
+      if (read.records.length === 0) {
+        if (!idleSince.has(shard.id)) idleSince.set(shard.id, Date.now());
+        await sleep(pollMs);
+      }
+    }
+  }
+
+  let shards: ShardInfo[] = [];
+  let listedAt = 0;
+  while (!stopped()) {
+    if (Date.now() - listedAt > 10_000 || running.size === 0) {
+      shards = await source.listShards();
+      listedAt = Date.now();
+    }
+    const known = new Set(shards.map((s) => s.id));
+    for (const shard of shards) {
+      if (running.has(shard.id) || checkpoints.get(shard.id)?.finished) continue;
+      // A parent that is gone from the stream (past retention) counts as finished.
+      const waiting = shard.parentIds.some((p) => known.has(p) && !checkpoints.get(p)?.finished);
+      if (waiting) continue;
+      stats.shards++;
+      const work = readShard(shard)
+        .catch(async (error) => {
+          // The shard is read again from its checkpoint on the next round.
+          options.onRetry?.(shard.id, error, 1000);
+          await sleep(1000);
+        })
+        .finally(() => running.delete(shard.id));
+      running.set(shard.id, work);
+    }
+    if (options.idleExitMs !== undefined) {
+      const allIdle = [...running.keys()].every((id) => idleSince.has(id));
+      if (allIdle && Date.now() - lastActivity >= options.idleExitMs) break;
+    }
+    await Promise.race([sleep(pollMs), ...running.values()]);
+  }
+  stop.abort();
+  await Promise.allSettled(running.values());
+  return stats;
+}

@@ -1,0 +1,37 @@
+// What the relay reads from: a stream of shards, each an ordered sequence of
+// change records. Kinesis and DynamoDB Streams both fit.
+
+import type { SourceRecord } from "../codec/source-record.ts";
+
+export interface ShardInfo {
+  id: string;
+  /** The shard this one was split or merged from; read only after it is finished. */
+  parentIds: string[];
+}
+
+export type StartPosition =
+  | { type: "trim-horizon" }
+  | { type: "latest" }
+  | { type: "at-timestamp"; timestamp: Date }
+  | { type: "after"; sequence: string };
+
+export interface ReadResult {
+  records: SourceRecord[];
+  /** The iterator for the next read; undefined when the shard is closed and read to its end. */
+  next: string | undefined;
+  /** How far behind the newest record of the shard this read is, when the stream says. */
+  behindMs: number | undefined;
+}
+
+export interface StreamSource {
+  /** Names the stream in checkpoints, e.g. `kinesis://orders-cdc`. */
+  readonly id: string;
+  listShards(): Promise<ShardInfo[]>;
+  iterator(shardId: string, start: StartPosition): Promise<string | undefined>;
+  read(iterator: string, limit: number): Promise<ReadResult>;
+}
+
+/** Thrown by `read` when the iterator expired (after 5 minutes unused); open a new one. */
+export class ExpiredIteratorError extends Error {
+  override name = "ExpiredIteratorError";
+}
