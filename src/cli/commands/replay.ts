@@ -1,6 +1,8 @@
 // The `replay` command line: options in, summary out, exit status 1 when any
 // record failed.
 
+import { existsSync } from "node:fs";
+import { ConfigError } from "../../errors.ts";
 import { openSink, redactUrl } from "../../sink/open-sink.ts";
 import { formatTableName } from "../../sql/table-name.ts";
 import {
@@ -43,16 +45,20 @@ export async function run(argv: string[]): Promise<number> {
   }
   const url = targetUrl(values);
   const table = tableOption(values);
+  const keySchema = keyOption(values);
+  const numbers = numbersOption(values);
+  const batchSize = positiveInt(values, "batch-size", 1000);
+  if (!existsSync(file)) throw new ConfigError(`capture file ${file} does not exist`);
   const sink = openSink(url);
   try {
     const summary = await replay({
       file,
       sink,
       table,
-      keySchema: keyOption(values),
-      numbers: numbersOption(values),
+      keySchema,
+      numbers,
       deadLetterFile: values.dlq as string | undefined,
-      batchSize: positiveInt(values, "batch-size", 1000),
+      batchSize,
       progress: process.stderr,
     });
     const rate = Math.round(summary.records / Math.max(summary.seconds, 0.001));
