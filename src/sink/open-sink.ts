@@ -4,8 +4,11 @@
 import { ConfigError } from "../errors.ts";
 import { createCrateDbHttpSink } from "./cratedb-http.ts";
 import { PostgresSink } from "./postgres.ts";
+import { redactUrl } from "./redact-url.ts";
 import type { RetryPolicy } from "./retry.ts";
 import type { Sink } from "./sink.ts";
+
+export { redactUrl };
 
 export interface SinkOptions {
   retry?: RetryPolicy;
@@ -47,8 +50,3 @@ export function openSink(url: string, options: SinkOptions = {}): Sink {
 
 const EXAMPLES =
   "write postgresql://user:pass@host:5432/db, crate://user:pass@host:4200 (?ssl=true for https) or https://host:4200";
-
-/** The URL with its password replaced, for messages and logs. */
-export function redactUrl(url: string): string {
-  return url.replace(/(\/\/[^:/@]*:)[^@/]*@/, "$1***@");
-}

@@ -1,0 +1,287 @@
+// The Lambda function's settings, read from its environment once per
+// container and checked all at once: a bad deployment gets ONE error that
+// lists every problem, instead of one per redeploy.
+//
+// The reference implementation's variables (CRATEDB_SQLALCHEMY_URL,
+// CRATEDB_TABLE, LOG_LEVEL, MESSAGE_FORMAT) are read too, so a function
+// configured for it works unchanged; its ON_ERROR, USE_BATCH_PROCESSING,
+// SQL_ECHO and COLUMN_TYPES have no meaning here and are ignored.
+
+import type { NumberFormat } from "../codec/decimal.ts";
+import { ConfigError } from "../errors.ts";
+import { redactUrl } from "../sink/redact-url.ts";
+import { DEFAULT_RETRY } from "../sink/retry.ts";
+import { type KeySchema, parseKeySchema } from "../sql/key-schema.ts";
+import { formatTableName, parseTableName, type TableName } from "../sql/table-name.ts";
+import { type LogLevel, parseLogLevel } from "./log.ts";
+
+export type Environment = Record<string, string | undefined>;
+
+/** Where the sink URL comes from. */
+export type TargetSource =
+  | { kind: "url"; url: string }
+  /** A Secrets Manager secret (ARN or name), fetched once per container. */
+  | { kind: "secret"; secretId: string };
+
+export type DeadLetterConfig =
+  /** An SQS queue, by its URL (`https://sqs.<region>.amazonaws.com/<account>/<name>`). */
+  | { kind: "sqs"; queueUrl: string }
+  /** A table in the sink, created when missing. */
+  | { kind: "table"; table: TableName };
+
+export interface LambdaConfig {
+  target: TargetSource;
+  table: TableName;
+  keySchema: KeySchema | undefined;
+  numbers: NumberFormat | undefined;
+  /** Limit for connecting and for each statement. */
+  timeoutMs: number;
+  /** Attempts per write, the first included, before records are reported failed. */
+  retryAttempts: number;
+  deadLetter: DeadLetterConfig | undefined;
+  tombstoneRetentionMs: number | undefined;
+  logLevel: LogLevel;
+}
+
+/** Shorter than the sinks' 30 s: a Lambda batch should fail and be retried rather than hang. */
+export const DEFAULT_LAMBDA_TIMEOUT_MS = 10_000;
+
+/** Ten years. */
+const MAX_RETENTION_HOURS = 87_600;
+const NUMBER_FORMATS: readonly NumberFormat[] = ["exact", "double", "double-strict", "string"];
+const SINK_SCHEMES = new Set(["postgresql:", "postgres:", "crate:", "http:", "https:"]);
+
+/** Reads and checks the configuration; throws one ConfigError naming every problem. */
+export function readConfig(env: Environment): LambdaConfig {
+  const problems: string[] = [];
+  const get = (name: string): string | undefined => {
+    // CloudFormation and the console leave unset optional variables as "".
+    const value = env[name]?.trim();
+    return value === "" ? undefined : value;
+  };
+
+  const target = readTarget(get, problems);
+  const table = readTable(get, problems);
+
+  let keySchema: KeySchema | undefined;
+  const keyText = get("KEY_SCHEMA");
+  if (keyText !== undefined) {
+    try {
+      keySchema = parseKeySchema(keyText);
+    } catch (error) {
+      problems.push(`KEY_SCHEMA: ${(error as Error).message}`);
+    }
+  }
+
+  let numbers: NumberFormat | undefined;
+  const numberText = get("NUMBER_FORMAT");
+  if (numberText !== undefined) {
+    if ((NUMBER_FORMATS as readonly string[]).includes(numberText))
+      numbers = numberText as NumberFormat;
+    else
+      problems.push(
+        `NUMBER_FORMAT=${JSON.stringify(numberText)}: use one of ${NUMBER_FORMATS.join(", ")}`,
+      );
+  }
+
+  const timeoutMs = positiveInteger(get, "SINK_TIMEOUT_MS", DEFAULT_LAMBDA_TIMEOUT_MS, problems);
+  const retryAttempts = positiveInteger(
+    get,
+    "SINK_RETRY_ATTEMPTS",
+    DEFAULT_RETRY.attempts,
+    problems,
+  );
+  const deadLetter = readDeadLetter(get, table, problems);
+
+  let tombstoneRetentionMs: number | undefined;
+  const retention = get("TOMBSTONE_RETENTION_HOURS");
+  if (retention !== undefined) {
+    const hours = Number(retention);
+    // Beyond the longest Kinesis retention (365 days) a tombstone guards nothing;
+    // the cap also keeps `now - retention` a valid date.
+    if (Number.isFinite(hours) && hours > 0 && hours <= MAX_RETENTION_HOURS) {
+      tombstoneRetentionMs = Math.round(hours * 3600 * 1000);
+    } else {
+      problems.push(
+        `TOMBSTONE_RETENTION_HOURS=${JSON.stringify(retention)}: give a number of hours above 0 and at most ${MAX_RETENTION_HOURS}, e.g. 168`,
+      );
+    }
+  }
+
+  let logLevel: LogLevel = "info";
+  const levelText = get("LOG_LEVEL");
+  if (levelText !== undefined) {
+    const level = parseLogLevel(levelText);
+    if (level) logLevel = level;
+    else
+      problems.push(`LOG_LEVEL=${JSON.stringify(levelText)}: use one of debug, info, warn, error`);
+  }
+
+  // The reference reads AWS DMS records too; dynacrate reads DynamoDB change records only.
+  const format = get("MESSAGE_FORMAT");
+  if (format !== undefined && format.toLowerCase() !== "dynamodb") {
+    problems.push(
+      `MESSAGE_FORMAT=${JSON.stringify(format)}: dynacrate reads DynamoDB change records only; remove it or set "dynamodb"`,
+    );
+  }
+
+  if (problems.length > 0 || !target || !table) {
+    throw new ConfigError(
+      `the dynacrate Lambda function is not configured correctly (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
+        problems.map((p) => `  - ${p}`).join("\n"),
+    );
+  }
+  return {
+    target,
+    table,
+    keySchema,
+    numbers,
+    timeoutMs,
+    retryAttempts,
+    deadLetter,
+    tombstoneRetentionMs,
+    logLevel,
+  };
+}
+
+type Getter = (name: string) => string | undefined;
+
+function readTarget(get: Getter, problems: string[]): TargetSource | undefined {
+  const url = get("TARGET_URL");
+  const referenceUrl = get("CRATEDB_SQLALCHEMY_URL");
+  const secretId = get("TARGET_SECRET_ARN");
+  if (url !== undefined && referenceUrl !== undefined && url !== referenceUrl) {
+    problems.push("TARGET_URL and CRATEDB_SQLALCHEMY_URL name different databases: keep one");
+    return undefined;
+  }
+  const chosen = url ?? referenceUrl;
+  const name = url !== undefined ? "TARGET_URL" : "CRATEDB_SQLALCHEMY_URL";
+  if (chosen !== undefined && secretId !== undefined) {
+    problems.push(
+      `${name} and TARGET_SECRET_ARN are both set: keep one (the secret keeps the password out of the function's configuration)`,
+    );
+    return undefined;
+  }
+  if (secretId !== undefined) return { kind: "secret", secretId };
+  if (chosen === undefined) {
+    problems.push(
+      "no database: set TARGET_SECRET_ARN (a Secrets Manager secret holding the sink URL or host, port, username, password) " +
+        "or TARGET_URL (e.g. postgresql://user:pass@host:5432/db, crate://user:pass@host:4200?ssl=true)",
+    );
+    return undefined;
+  }
+  const problem = sinkUrlProblem(chosen);
+  if (problem) {
+    problems.push(`${name}: ${problem}`);
+    return undefined;
+  }
+  return { kind: "url", url: chosen };
+}
+
+/**
+ * Why a text is not a sink URL, or undefined. Quotes the URL with its password
+ * redacted; `quote: false` leaves it out altogether (text from a secret may be
+ * nothing but a password).
+ */
+export function sinkUrlProblem(url: string, quote = true): string | undefined {
+  const shown = quote ? `${redactUrl(url)} ` : "the URL ";
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return `${shown}is not a URL; write postgresql://user:pass@host:5432/db or crate://user:pass@host:4200`;
+  }
+  if (!SINK_SCHEMES.has(parsed.protocol)) {
+    return `${shown}has the unknown scheme ${parsed.protocol}; use postgresql://, crate://, http:// or https://`;
+  }
+  if (!parsed.hostname) return `${shown}names no host`;
+  return undefined;
+}
+
+function readTable(get: Getter, problems: string[]): TableName | undefined {
+  const text = get("TARGET_TABLE");
+  const reference = get("CRATEDB_TABLE");
+  if (text !== undefined && reference !== undefined && text !== reference) {
+    problems.push("TARGET_TABLE and CRATEDB_TABLE differ: keep one");
+    return undefined;
+  }
+  const chosen = text ?? reference;
+  if (chosen === undefined) {
+    problems.push(
+      "no table: set TARGET_TABLE to the table to replicate into, e.g. orders or analytics.orders",
+    );
+    return undefined;
+  }
+  try {
+    return parseTableName(chosen);
+  } catch (error) {
+    problems.push(
+      `${text !== undefined ? "TARGET_TABLE" : "CRATEDB_TABLE"}: ${(error as Error).message}`,
+    );
+    return undefined;
+  }
+}
+
+function readDeadLetter(
+  get: Getter,
+  table: TableName | undefined,
+  problems: string[],
+): DeadLetterConfig | undefined {
+  const queueUrl = get("DEAD_LETTER_URL");
+  const tableText = get("DEAD_LETTER_TABLE");
+  if (queueUrl !== undefined && tableText !== undefined) {
+    problems.push(
+      "DEAD_LETTER_URL and DEAD_LETTER_TABLE are both set: choose one dead-letter destination",
+    );
+    return undefined;
+  }
+  if (queueUrl !== undefined) {
+    if (!isQueueUrl(queueUrl)) {
+      problems.push(
+        `DEAD_LETTER_URL=${JSON.stringify(queueUrl)} is not an SQS queue URL; ` +
+          "write https://sqs.<region>.amazonaws.com/<account>/<queue> (the queue's URL, not its ARN)",
+      );
+      return undefined;
+    }
+    return { kind: "sqs", queueUrl };
+  }
+  if (tableText !== undefined) {
+    try {
+      const deadLetterTable = parseTableName(tableText);
+      if (table && formatTableName(deadLetterTable) === formatTableName(table)) {
+        problems.push(
+          "DEAD_LETTER_TABLE is the target table: name another table, e.g. orders_dead_letters",
+        );
+        return undefined;
+      }
+      return { kind: "table", table: deadLetterTable };
+    } catch (error) {
+      problems.push(`DEAD_LETTER_TABLE: ${(error as Error).message}`);
+    }
+  }
+  return undefined;
+}
+
+// An SQS queue URL is the endpoint plus /<account id>/<queue name>.
+function isQueueUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (
+      (url.protocol === "https:" || url.protocol === "http:") &&
+      /^\/[^/]+\/[^/]+\/?$/.test(url.pathname)
+    );
+  } catch {
+    return false;
+  }
+}
+
+function positiveInteger(get: Getter, name: string, fallback: number, problems: string[]): number {
+  const text = get(name);
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < 1) {
+    problems.push(`${name}=${JSON.stringify(text)}: give a whole number above 0`);
+    return fallback;
+  }
+  return value;
+}

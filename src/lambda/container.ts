@@ -1,0 +1,151 @@
+// What a Lambda container keeps between invocations: the checked
+// configuration, the sink with its connection pool, the pipeline and the
+// dead-letter destination. Built lazily by the first invocation and reused by
+// the next ones; a failed build is not kept, so the next invocation tries
+// again (a database that was down at cold start is not fatal for the container).
+
+import { ApplyPipeline } from "../pipeline/apply-pipeline.ts";
+import type { SinkOptions } from "../sink/open-sink.ts";
+import { redactUrl } from "../sink/redact-url.ts";
+import { DEFAULT_RETRY } from "../sink/retry.ts";
+import type { Sink } from "../sink/sink.ts";
+import { formatTableName } from "../sql/table-name.ts";
+import { type Environment, type LambdaConfig, readConfig } from "./config.ts";
+import type { DeadLetterDestination } from "./dead-letter.ts";
+import { type SqsClient, SqsDeadLetters } from "./dead-letter-sqs.ts";
+import { TableDeadLetters } from "./dead-letter-table.ts";
+import type { Logger } from "./log.ts";
+import { forgetSecret, resolveSecret, type SecretsClient } from "./secret.ts";
+
+export interface ContainerOptions {
+  env: Environment;
+  log: Logger;
+  /** Clients for AWS services; by default, made from the function's environment. */
+  secretsClient?: SecretsClient | undefined;
+  sqsClient?: SqsClient | undefined;
+}
+
+export interface Container {
+  config: LambdaConfig;
+  sink: Sink;
+  pipeline: ApplyPipeline;
+  deadLetters: DeadLetterDestination | undefined;
+  /** The target table as the metrics and logs name it. */
+  tableName: string;
+}
+
+export class ContainerState {
+  private readonly options: ContainerOptions;
+  private current: Promise<Container> | undefined;
+
+  constructor(options: ContainerOptions) {
+    this.options = options;
+  }
+
+  get(): Promise<Container> {
+    if (!this.current) {
+      const building = this.build();
+      this.current = building;
+      building.catch(() => {
+        if (this.current === building) this.current = undefined;
+      });
+    }
+    return this.current;
+  }
+
+  /**
+   * Drops the sink and the secret, e.g. after the database refused the
+   * credentials: the next invocation fetches the secret again (it may have
+   * been rotated) and connects anew.
+   */
+  async reset(): Promise<void> {
+    const current = this.current;
+    this.current = undefined;
+    if (!current) return;
+    const container = await current.catch(() => undefined);
+    if (!container) return;
+    if (container.config.target.kind === "secret") forgetSecret(container.config.target.secretId);
+    await container.sink.close().catch(() => undefined);
+  }
+
+  private async build(): Promise<Container> {
+    const { env, log } = this.options;
+    const config = readConfig(env);
+    log.level = config.logLevel;
+
+    let url: string;
+    if (config.target.kind === "url") {
+      url = config.target.url;
+    } else {
+      const secret = await resolveSecret(config.target.secretId, this.options.secretsClient);
+      for (const sensitive of secret.sensitive) log.addSecret(sensitive);
+      url = secret.url;
+    }
+    for (const password of passwordsOf(url)) log.addSecret(password);
+
+    const sink = await openTargetSink(url, {
+      timeoutMs: config.timeoutMs,
+      retry: { ...DEFAULT_RETRY, attempts: config.retryAttempts },
+    });
+    const pipeline = new ApplyPipeline(sink, {
+      table: config.table,
+      keySchema: config.keySchema,
+      numbers: config.numbers,
+      ...(config.tombstoneRetentionMs !== undefined
+        ? { tombstoneRetentionMs: config.tombstoneRetentionMs }
+        : {}),
+    });
+    let deadLetters: DeadLetterDestination | undefined;
+    if (config.deadLetter?.kind === "sqs")
+      deadLetters = new SqsDeadLetters(config.deadLetter.queueUrl, this.options.sqsClient);
+    if (config.deadLetter?.kind === "table")
+      deadLetters = new TableDeadLetters(sink, config.deadLetter.table);
+
+    log.debug("container ready", {
+      target: redactUrl(url),
+      table: formatTableName(config.table),
+      deadLetters: deadLetters?.name ?? "none",
+    });
+    return { config, sink, pipeline, deadLetters, tableName: formatTableName(config.table) };
+  }
+
+  async close(): Promise<void> {
+    const current = this.current;
+    this.current = undefined;
+    const container = await current?.catch(() => undefined);
+    await container?.sink.close();
+  }
+}
+
+/** The URL's password as written and decoded, for the logger to scrub. */
+function passwordsOf(url: string): string[] {
+  let raw: string;
+  try {
+    raw = new URL(url).password;
+  } catch {
+    return [];
+  }
+  try {
+    return [raw, decodeURIComponent(raw)];
+  } catch {
+    return [raw];
+  }
+}
+
+/**
+ * Opens the sink a URL names, loading its module on demand. The CrateDB
+ * sink's HTTP client (undici) is most of the bundle and about half of its load
+ * time at cold start, and a PostgreSQL target never uses it; so PostgreSQL
+ * URLs get the PostgreSQL sink directly (as openSink would make it) and every
+ * other URL goes through openSink. In the bundle, a module reached only by
+ * `import()` is evaluated only when imported.
+ */
+async function openTargetSink(url: string, options: SinkOptions): Promise<Sink> {
+  const scheme = new URL(url).protocol;
+  if (scheme === "postgresql:" || scheme === "postgres:") {
+    const { PostgresSink } = await import("../sink/postgres.ts");
+    return new PostgresSink({ url, ...options });
+  }
+  const { openSink } = await import("../sink/open-sink.ts");
+  return openSink(url, options);
+}

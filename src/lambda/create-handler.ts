@@ -1,0 +1,181 @@
+// The Lambda function's work per invocation, as a factory so tests can give
+// it an environment and fake AWS clients: one batch in, applied through the
+// pipeline, permanent failures set aside as dead letters, and the partial
+// batch response out; then one log line and one metrics line per batch.
+// No decoding or SQL here: that is the pipeline's.
+
+import type { Context, DynamoDBStreamEvent, KinesisStreamEvent } from "aws-lambda";
+import { sourceRecords } from "../codec/source-record.ts";
+import { RecordError } from "../errors.ts";
+import type { BatchResult, FailedRecord } from "../pipeline/batch-result.ts";
+import { SinkError } from "../sink/sink-error.ts";
+import { type BatchResponse, batchResponse } from "./batch-response.ts";
+import type { Environment } from "./config.ts";
+import { type Container, ContainerState } from "./container.ts";
+import { deadLetterCandidates, deadLetterOf } from "./dead-letter.ts";
+import type { SqsClient } from "./dead-letter-sqs.ts";
+import { type LineWriter, Logger, parseLogLevel } from "./log.ts";
+import { metricsLine } from "./metrics.ts";
+import type { SecretsClient } from "./secret.ts";
+import { batchSource } from "./shard.ts";
+
+export type StreamEvent = KinesisStreamEvent | DynamoDBStreamEvent;
+
+export interface HandlerOptions {
+  env: Environment;
+  /** Where log and metrics lines go; stdout by default. */
+  writeLine?: LineWriter;
+  secretsClient?: SecretsClient;
+  sqsClient?: SqsClient;
+}
+
+export interface LambdaHandler {
+  handler: (event: StreamEvent, context?: Partial<Context>) => Promise<BatchResponse>;
+  /** Closes the connections (tests; Lambda simply freezes the container). */
+  close: () => Promise<void>;
+}
+
+export function createHandler(options: HandlerOptions): LambdaHandler {
+  // The level is known before the configuration is checked, so that a bad configuration is logged too.
+  const log = new Logger(parseLogLevel(options.env.LOG_LEVEL ?? "") ?? "info", options.writeLine);
+  const state = new ContainerState({
+    env: options.env,
+    log,
+    secretsClient: options.secretsClient,
+    sqsClient: options.sqsClient,
+  });
+  // Lambda runs one invocation at a time per container: the first one is the cold start.
+  let invocations = 0;
+
+  async function handler(event: StreamEvent, context?: Partial<Context>): Promise<BatchResponse> {
+    const started = performance.now();
+    const coldStart = invocations++ === 0;
+    const source = batchSource(event);
+    const requestId = context?.awsRequestId;
+    let container: Container;
+    try {
+      container = await state.get();
+    } catch (error) {
+      // Configuration or secret problems: the invocation fails and Lambda retries the batch.
+      log.error("not ready", { requestId, error: (error as Error).message });
+      throw error;
+    }
+    const { pipeline, deadLetters } = container;
+
+    const records = sourceRecords(event);
+    let result: BatchResult;
+    try {
+      result = await pipeline.apply(records);
+    } catch (error) {
+      // The pipeline fails records, not batches; this is a bug or a broken runtime: retry the whole batch.
+      log.error("batch failed", {
+        requestId,
+        shard: source.shard,
+        error: (error as Error).message,
+      });
+      throw error;
+    }
+
+    // Permanent failures go to the dead-letter destination; those it accepts count as handled.
+    const delivered = (event as { Records?: unknown[] }).Records ?? [];
+    const sent = new Set<number>();
+    const refused = new Map<number, string>();
+    if (deadLetters) {
+      const letters = deadLetterCandidates(result.failed).map((f) =>
+        deadLetterOf(f, delivered[f.index]),
+      );
+      const outcome = await deadLetters.send(letters);
+      for (const index of outcome.sent) sent.add(index);
+      for (const [index, reason] of outcome.refused) refused.set(index, reason);
+    }
+    const stillFailed = result.failed.filter((f) => !sent.has(f.index));
+
+    for (const failure of result.failed) {
+      log.warn("record failed", {
+        requestId,
+        shard: source.shard,
+        ref: failure.ref,
+        position: failure.position,
+        reason: failure.error.message,
+        field: failure.error instanceof RecordError ? failure.error.field : undefined,
+        retryable: !failure.permanent,
+        deadLettered: sent.has(failure.index),
+        ...(refused.has(failure.index) ? { deadLetterError: refused.get(failure.index) } : {}),
+      });
+    }
+
+    let response: BatchResponse | undefined;
+    let responseError: unknown;
+    try {
+      response = batchResponse(stillFailed);
+    } catch (error) {
+      responseError = error;
+    }
+
+    const durationMs = Math.round(performance.now() - started);
+    const lagMs =
+      result.oldestMicros > 0
+        ? Math.max(0, Math.round(Date.now() - result.oldestMicros / 1000))
+        : undefined;
+    log.info("batch", {
+      requestId,
+      shard: source.shard,
+      eventSourceARN: source.eventSourceARN,
+      records: result.records,
+      applied: result.applied,
+      skipped: result.skipped,
+      failed: stillFailed.length,
+      deadLettered: sent.size,
+      roundedNumbers: result.roundedNumbers,
+      durationMs,
+      lagMs,
+      coldStart,
+      reported: response?.batchItemFailures[0]?.itemIdentifier,
+    });
+    log.line(
+      metricsLine(container.tableName, {
+        records: result.records,
+        applied: result.applied,
+        failed: stillFailed.length,
+        deadLettered: sent.size,
+        lagMs,
+        durationMs,
+      }),
+    );
+
+    await afterBatch(container, stillFailed);
+    if (responseError !== undefined) {
+      log.error("batch retried whole", { requestId, error: (responseError as Error).message });
+      throw responseError;
+    }
+    return response as BatchResponse;
+  }
+
+  async function afterBatch(container: Container, stillFailed: FailedRecord[]): Promise<void> {
+    const sinkErrors = stillFailed
+      .map((f) => f.error)
+      .filter((e): e is SinkError => e instanceof SinkError);
+    if (sinkErrors.some((e) => e.kind === "fatal")) {
+      // Bad credentials (a rotated secret), a dropped table: start afresh next time.
+      log.warn("sink failed fatally; the next invocation reconnects", {
+        error: sinkErrors.find((e) => e.kind === "fatal")?.message,
+      });
+      await state.reset();
+      return;
+    }
+    // With the sink down, a purge would only wait through the retries again.
+    if (sinkErrors.some((e) => e.kind === "transient")) return;
+    try {
+      // Rate-limited by the pipeline itself (at most once an hour).
+      const purged = await container.pipeline.purgeTombstones();
+      if (purged) log.debug("tombstones purged", { table: container.tableName });
+    } catch (error) {
+      log.warn("tombstone purge failed; the batch is not affected", {
+        table: container.tableName,
+        error: (error as Error).message,
+      });
+    }
+  }
+
+  return { handler, close: () => state.close() };
+}

@@ -1,0 +1,149 @@
+// The dead-letter table (DEAD_LETTER_TABLE): failed records stored in the
+// sink itself, beside the replicated table, so they can be queried, fixed and
+// replayed with SQL. Created when missing. Written through the sink's query
+// (bound parameters, identifiers through the dialect's quoting function).
+//
+// `record` is JSON text, not jsonb / OBJECT: the records that land here are
+// the ones the database refused, e.g. a string holding U+0000, which jsonb can
+// not store. Query it with `record::jsonb` where it parses.
+
+import type { Sink } from "../sink/sink.ts";
+import type { Dialect } from "../sql/dialect.ts";
+import type { Statement } from "../sql/statement.ts";
+import { formatTableName, type TableName } from "../sql/table-name.ts";
+import {
+  type DeadLetter,
+  type DeadLetterDestination,
+  type DeadLetterOutcome,
+  refuseAll,
+} from "./dead-letter.ts";
+
+const COLUMNS = ["position", "ref", "reason", "field", "event_source_arn", "record"] as const;
+// PostgreSQL allows 65535 parameters per statement.
+const ROWS_PER_INSERT = 1000;
+
+/** The table's DDL for a dialect. */
+export function createDeadLetterTable(dialect: Dialect, table: TableName): Statement[] {
+  const q = (name: string) => dialect.quoteIdentifier(name);
+  const name = dialect.quoteTable(table);
+  if (dialect.name === "postgresql") {
+    return [
+      ...(table.schema
+        ? [{ sql: `CREATE SCHEMA IF NOT EXISTS ${q(table.schema)}`, params: [] }]
+        : []),
+      {
+        sql:
+          `CREATE TABLE IF NOT EXISTS ${name} (${q("position")} text, ${q("ref")} text, ${q("reason")} text NOT NULL, ` +
+          `${q("field")} text, ${q("event_source_arn")} text, ${q("record")} text, ` +
+          `${q("failed_at")} timestamptz NOT NULL DEFAULT now())`,
+        params: [],
+      },
+    ];
+  }
+  // CrateDB: the record is stored, not indexed (Lucene refuses terms over 32 KB).
+  return [
+    {
+      sql:
+        `CREATE TABLE IF NOT EXISTS ${name} (${q("position")} TEXT, ${q("ref")} TEXT, ${q("reason")} TEXT NOT NULL, ` +
+        `${q("field")} TEXT, ${q("event_source_arn")} TEXT, ` +
+        `${q("record")} TEXT INDEX OFF STORAGE WITH (columnstore = false), ` +
+        `${q("failed_at")} TIMESTAMP WITH TIME ZONE NOT NULL)`,
+      params: [],
+    },
+  ];
+}
+
+/** One INSERT of many letters, `failed_at` set by the database's clock. */
+export function insertDeadLetters(
+  dialect: Dialect,
+  table: TableName,
+  letters: DeadLetter[],
+): Statement {
+  const q = (name: string) => dialect.quoteIdentifier(name);
+  const params: unknown[] = [];
+  const placeholder = () => {
+    return dialect.name === "postgresql" ? `$${params.length}` : "?";
+  };
+  const rows = letters.map((letter) => {
+    const values = [
+      letter.position,
+      letter.ref,
+      letter.reason,
+      letter.field,
+      letter.eventSourceARN,
+      JSON.stringify(letter.record) ?? null,
+    ];
+    const marks = values.map((value) => {
+      params.push(value === undefined ? null : textSafe(value));
+      return placeholder();
+    });
+    return `(${marks.join(", ")}, CURRENT_TIMESTAMP)`;
+  });
+  return {
+    sql: `INSERT INTO ${dialect.quoteTable(table)} (${[...COLUMNS, "failed_at"].map(q).join(", ")}) VALUES ${rows.join(", ")}`,
+    params,
+  };
+}
+
+// PostgreSQL text can not hold U+0000; JSON.stringify already escapes it in
+// `record`, and a reason or ref holding one gets the same escape.
+function textSafe(value: string | null): string | null {
+  return value === null ? null : value.replaceAll("\u0000", "\\u0000");
+}
+
+export class TableDeadLetters implements DeadLetterDestination {
+  readonly name: string;
+  private readonly sink: Sink;
+  private readonly table: TableName;
+  private ready: Promise<void> | undefined;
+
+  constructor(sink: Sink, table: TableName) {
+    this.sink = sink;
+    this.table = table;
+    this.name = `table ${formatTableName(table)}`;
+  }
+
+  async send(letters: DeadLetter[]): Promise<DeadLetterOutcome> {
+    const outcome: DeadLetterOutcome = { sent: new Set(), refused: new Map() };
+    if (letters.length === 0) return outcome;
+    try {
+      await this.ensureTable();
+    } catch (error) {
+      refuseAll(
+        letters,
+        `could not create the dead-letter table: ${(error as Error).message}`,
+        outcome,
+      );
+      return outcome;
+    }
+    for (let start = 0; start < letters.length; start += ROWS_PER_INSERT) {
+      const chunk = letters.slice(start, start + ROWS_PER_INSERT);
+      try {
+        await this.sink.query(insertDeadLetters(this.sink.dialect, this.table, chunk));
+        for (const letter of chunk) outcome.sent.add(letter.index);
+      } catch (error) {
+        refuseAll(
+          chunk,
+          `could not write to the dead-letter table: ${(error as Error).message}`,
+          outcome,
+        );
+      }
+    }
+    return outcome;
+  }
+
+  private ensureTable(): Promise<void> {
+    if (!this.ready) {
+      const ready = (async () => {
+        for (const statement of createDeadLetterTable(this.sink.dialect, this.table))
+          await this.sink.query(statement);
+      })();
+      // A failed creation is tried again with the next letters.
+      ready.catch(() => {
+        if (this.ready === ready) this.ready = undefined;
+      });
+      this.ready = ready;
+    }
+    return this.ready;
+  }
+}

@@ -1,0 +1,134 @@
+// The sink URL from an AWS Secrets Manager secret, fetched once per container
+// (a cold start pays one GetSecretValue; warm invocations none), so that no
+// password sits in the function's plain configuration.
+//
+// The secret's text is one of:
+//   - a sink URL: `postgresql://user:pass@host:5432/db`, `crate://user:pass@host:4200?ssl=true`
+//   - JSON with `url`: `{"url": "crate://..."}`
+//   - the RDS-style JSON Secrets Manager writes for databases:
+//     `{"engine": "postgres", "host", "port", "username", "password", "dbname"}`,
+//     with `engine: "cratedb"` (and optionally `ssl: true`) for CrateDB.
+
+import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { ConfigError } from "../errors.ts";
+import { sinkUrlProblem } from "./config.ts";
+
+/** What fetching needs of a Secrets Manager client; tests point a real client at a fake endpoint. */
+export type SecretsClient = Pick<SecretsManagerClient, "send">;
+
+export interface ResolvedSecret {
+  url: string;
+  /** The strings that must never reach a log: the password and the secret's whole text. */
+  sensitive: string[];
+}
+
+const cache = new Map<string, Promise<ResolvedSecret>>();
+
+/**
+ * The sink URL in a secret. Fetched once per container; a failed fetch is not
+ * kept, so the next invocation tries again.
+ */
+export function resolveSecret(secretId: string, client?: SecretsClient): Promise<ResolvedSecret> {
+  let resolved = cache.get(secretId);
+  if (!resolved) {
+    resolved = fetchSecret(secretId, client);
+    cache.set(secretId, resolved);
+    resolved.catch(() => cache.delete(secretId));
+  }
+  return resolved;
+}
+
+/** Drops a cached secret, e.g. after the database refused its password (the secret may have been rotated). */
+export function forgetSecret(secretId: string): void {
+  cache.delete(secretId);
+}
+
+async function fetchSecret(secretId: string, client?: SecretsClient): Promise<ResolvedSecret> {
+  // Loaded on demand: a function configured with TARGET_URL never pays for the client at cold start.
+  const sdk = await import("@aws-sdk/client-secrets-manager");
+  const secrets = client ?? new sdk.SecretsManagerClient({});
+  let text: string | undefined;
+  try {
+    const output = await secrets.send(new sdk.GetSecretValueCommand({ SecretId: secretId }));
+    text = output.SecretString;
+  } catch (error) {
+    const e = error as { name?: string; message?: string };
+    throw new ConfigError(
+      `TARGET_SECRET_ARN ${secretId}: GetSecretValue failed (${e.name ?? "Error"}: ${e.message ?? String(error)}); ` +
+        "check the ARN and that the function's role may call secretsmanager:GetSecretValue on it (and kms:Decrypt for a customer managed key)",
+      { cause: error },
+    );
+  }
+  if (text === undefined) {
+    throw new ConfigError(
+      `TARGET_SECRET_ARN ${secretId}: the secret holds binary data; store the sink URL or the database JSON as text`,
+    );
+  }
+  return sinkUrlFromSecret(text, secretId);
+}
+
+/** Reads a secret's text; throws one ConfigError listing every problem, never echoing the password. */
+export function sinkUrlFromSecret(text: string, secretId: string): ResolvedSecret {
+  const where = `TARGET_SECRET_ARN ${secretId}`;
+  const trimmed = text.trim();
+  if (!trimmed.startsWith("{")) return checked(trimmed, [text], where);
+
+  let json: Record<string, unknown>;
+  try {
+    const parsed: unknown = JSON.parse(trimmed);
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+      throw new Error("not an object");
+    json = parsed as Record<string, unknown>;
+  } catch {
+    throw new ConfigError(`${where}: the secret starts with "{" but is not a JSON object`);
+  }
+  const sensitive = [text, ...(typeof json.password === "string" ? [json.password] : [])];
+  if (typeof json.url === "string") return checked(json.url, sensitive, where);
+
+  const problems: string[] = [];
+  const engine = typeof json.engine === "string" ? json.engine.toLowerCase() : "postgres";
+  const crate = engine === "cratedb" || engine === "crate";
+  if (!crate && !["postgres", "postgresql", "aurora-postgresql"].includes(engine)) {
+    problems.push(
+      `engine ${JSON.stringify(json.engine)} is not supported; use "postgres" or "cratedb"`,
+    );
+  }
+  const host = typeof json.host === "string" && json.host !== "" ? json.host : undefined;
+  if (!host) problems.push(`"host" is missing`);
+  const port = json.port === undefined ? (crate ? 4200 : 5432) : Number(json.port);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    problems.push(`"port" must be a port number`);
+  if (typeof json.username !== "string" || json.username === "")
+    problems.push(`"username" is missing`);
+  if (typeof json.password !== "string") problems.push(`"password" is missing`);
+  if (json.dbname !== undefined && typeof json.dbname !== "string")
+    problems.push(`"dbname" must be text`);
+  if (problems.length > 0 || !host) {
+    throw new ConfigError(
+      `${where}: the secret is neither a sink URL nor usable database JSON ({"url": ...} or ` +
+        `{"engine", "host", "port", "username", "password", "dbname"}):\n${problems.map((p) => `  - ${p}`).join("\n")}`,
+    );
+  }
+  const user = `${encodeURIComponent(json.username as string)}:${encodeURIComponent(json.password as string)}`;
+  const hostPart = host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
+  const url = crate
+    ? `crate://${user}@${hostPart}:${port}${json.ssl === true || json.ssl === "true" ? "?ssl=true" : ""}`
+    : `postgresql://${user}@${hostPart}:${port}/${encodeURIComponent((json.dbname as string | undefined) ?? "postgres")}` +
+      (typeof json.sslmode === "string" ? `?sslmode=${encodeURIComponent(json.sslmode)}` : "");
+  return checked(url, sensitive, where);
+}
+
+function checked(url: string, sensitive: string[], where: string): ResolvedSecret {
+  // The secret's text is not quoted: it may be a bare password put there by mistake.
+  const problem = sinkUrlProblem(url, false);
+  if (problem)
+    throw new ConfigError(`${where}: ${problem} (the secret's text is not repeated here)`);
+  let password = "";
+  try {
+    password = decodeURIComponent(new URL(url).password);
+  } catch {
+    // the URL was checked above; a password that is not valid percent-encoding stays as it is
+    password = new URL(url).password;
+  }
+  return { url, sensitive: [...sensitive, password].filter((s) => s !== "") };
+}
