@@ -17,6 +17,14 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: "apply a capture of change records (NDJSON) to a sink",
     load: () => import("./commands/replay.ts"),
   },
+  local: {
+    summary: "run DynamoDB Local, a Kinesis emulator and a database on this machine (local up)",
+    load: () => import("./commands/local.ts"),
+  },
+  demo: {
+    summary: "the whole pipeline on this machine, checked end to end (npm start)",
+    load: () => import("./commands/demo.ts"),
+  },
 };
 
 function help(): string {

@@ -57,22 +57,32 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
   };
   // The dead-letter file holds this run's failures only.
   if (options.deadLetterFile) rmSync(options.deadLetterFile, { force: true });
+  const input = createReadStream(options.file);
   const deadLetters = options.deadLetterFile
     ? new DeadLetterFile(options.deadLetterFile)
     : undefined;
 
-  const flush = async (batch: SourceRecord[]) => {
-    if (batch.length === 0) return;
-    const result: BatchResult = await pipeline.apply(batch);
+  const account = async (result: BatchResult) => {
     summary.records += result.records;
     summary.applied += result.applied;
     summary.skipped += result.skipped;
     summary.roundedNumbers += result.roundedNumbers;
     summary.failed += result.failed.length;
     if (result.failed.length > 0) await deadLetters?.write(result.failed);
+    progress?.update(summary.records, input.bytesRead / Math.max(1, total));
   };
 
-  const input = createReadStream(options.file);
+  // One batch is written while the next is read and decoded: the database and
+  // this process work at the same time. Batches still commit one after the
+  // other, in file order.
+  let writing: Promise<BatchResult> | undefined;
+  const flush = async (batch: SourceRecord[]) => {
+    if (batch.length === 0) return;
+    const prepared = pipeline.prepare(batch);
+    if (writing) await account(await writing);
+    writing = pipeline.commit(prepared);
+  };
+
   const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
   let batch: SourceRecord[] = [];
   let lineNo = 0;
@@ -84,10 +94,10 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
       if (batch.length >= batchSize) {
         await flush(batch);
         batch = [];
-        progress?.update(summary.records, input.bytesRead / Math.max(1, total));
       }
     }
     await flush(batch);
+    if (writing) await account(await writing);
   } finally {
     await deadLetters?.close();
     progress?.done(summary.records);

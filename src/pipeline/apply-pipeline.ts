@@ -35,6 +35,34 @@ interface Entry {
   row: EncodedRow;
 }
 
+/** A decoded, coalesced batch, ready to be written. */
+export interface PreparedBatch {
+  records: SourceRecord[];
+  /** The newest change of each key. */
+  winners: Entry[];
+  /** How many changes newer ones in the batch made moot. */
+  superseded: number;
+  /** Records that could not be decoded. */
+  failed: FailedRecord[];
+  roundedNumbers: number;
+  newestMicros: number;
+  oldestMicros: number;
+}
+
+function failure(
+  records: SourceRecord[],
+  index: number,
+  error: DynacrateError,
+  permanent: boolean,
+): FailedRecord {
+  const record = records[index] as SourceRecord;
+  const ref =
+    error instanceof RecordError
+      ? error.record
+      : (record.ref ?? record.position ?? `record ${index}`);
+  return { index, ref, position: record.position, error, permanent, payload: record.payload };
+}
+
 export class ApplyPipeline {
   readonly sink: Sink;
   readonly table: TableName;
@@ -59,24 +87,17 @@ export class ApplyPipeline {
   }
 
   /** Applies one batch, records in delivery order. Never throws for a bad record. */
-  async apply(records: SourceRecord[]): Promise<BatchResult> {
-    const failed: FailedRecord[] = [];
-    const fail = (index: number, error: DynacrateError, permanent: boolean) => {
-      const record = records[index] as SourceRecord;
-      const ref =
-        error instanceof RecordError
-          ? error.record
-          : (record.ref ?? record.position ?? `record ${index}`);
-      failed.push({
-        index,
-        ref,
-        position: record.position,
-        error,
-        permanent,
-        payload: record.payload,
-      });
-    };
+  apply(records: SourceRecord[]): Promise<BatchResult> {
+    return this.commit(this.prepare(records));
+  }
 
+  /**
+   * The CPU half of `apply`: decodes, encodes and coalesces a batch. Callers
+   * that read ahead (replay) prepare the next batch while `commit` of the
+   * previous one waits for the database, keeping both busy.
+   */
+  prepare(records: SourceRecord[]): PreparedBatch {
+    const failed: FailedRecord[] = [];
     const entries: Entry[] = [];
     let roundedNumbers = 0;
     let newestMicros = 0;
@@ -96,34 +117,50 @@ export class ApplyPipeline {
         entries.push({ index, row });
       } catch (error) {
         if (!(error instanceof RecordError)) throw error;
-        fail(index, error, true);
+        failed.push(failure(records, index, error, true));
       }
     }
-
     const { winners, superseded } = coalesce(entries);
+    return {
+      records,
+      winners,
+      superseded: superseded.length,
+      failed,
+      roundedNumbers,
+      newestMicros,
+      oldestMicros,
+    };
+  }
+
+  /** The I/O half of `apply`: writes a prepared batch and reports every record's fate. */
+  async commit(batch: PreparedBatch): Promise<BatchResult> {
+    const failed = [...batch.failed];
+    const fail = (index: number, error: DynacrateError, permanent: boolean) => {
+      failed.push(failure(batch.records, index, error, permanent));
+    };
     let applied = 0;
-    let skipped = superseded.length;
-    if (winners.length > 0) {
+    let skipped = batch.superseded;
+    if (batch.winners.length > 0) {
       try {
         await this.sink.ensureTable(this.table, this.keySchema);
-        const outcome = await this.write(winners, fail);
+        const outcome = await this.write(batch.winners, fail);
         applied = outcome.applied;
         skipped += outcome.stale;
       } catch (error) {
         // The table could not be created: nothing of the batch is applied.
         const sinkError = asSinkError(error);
-        for (const entry of winners) fail(entry.index, sinkError, false);
+        for (const entry of batch.winners) fail(entry.index, sinkError, false);
       }
     }
     failed.sort((a, b) => a.index - b.index);
     return {
-      records: records.length,
+      records: batch.records.length,
       applied,
       skipped,
       failed,
-      roundedNumbers,
-      newestMicros,
-      oldestMicros,
+      roundedNumbers: batch.roundedNumbers,
+      newestMicros: batch.newestMicros,
+      oldestMicros: batch.oldestMicros,
     };
   }
 

@@ -1,0 +1,128 @@
+// The `local` command: `dynacrate local up` runs the local stack (DynamoDB
+// Local, Kinesis emulator, bridge, PostgreSQL or your CrateDB) in the
+// foreground, prints its endpoints and the `dynacrate relay` command line to
+// run against it, and stops everything on Ctrl-C. A thin shell over
+// startLocalStack (src/local/stack.ts).
+
+import { ConfigError } from "../../errors.ts";
+import type { BridgeFaults } from "../../local/bridge-faults.ts";
+import { isStartError, LOCAL_AWS_ENV, startLocalStack } from "../../local/stack.ts";
+import { formatKeySchema, parseKeySchema } from "../../sql/key-schema.ts";
+import { parse, positiveInt } from "../args.ts";
+
+export const usage = `dynacrate local up [options]
+
+Starts DynamoDB Local with a table whose stream is on, a Kinesis emulator with
+a stream, a bridge that forwards the table's changes to Kinesis in the Kinesis
+Data Streams for DynamoDB format, and PostgreSQL (or uses CRATEDB_URL), then
+prints the endpoints and the relay command line. Runs until Ctrl-C, then stops
+everything it started. Needs Java 17+ for DynamoDB Local.
+
+  --table NAME        DynamoDB table (default orders); the Kinesis stream is NAME-changes
+  --key id:S[,sk:N]   the table's key, partition key first (default id:S)
+  --shards N          shards of the Kinesis stream (default 2)
+  --ttl-attribute A   mark REMOVEs of items whose A (epoch seconds) has passed as TTL deletes
+  --duplicates P      put a share P (0..1) of the changes twice, as Kinesis may
+  --swaps P           swap neighbouring records with probability P
+  --delays P          hold a share P of records back behind later ones
+  --seed N            seed of the duplicates and reordering (default 1)
+`;
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, {
+    table: { type: "string" },
+    key: { type: "string" },
+    shards: { type: "string" },
+    "ttl-attribute": { type: "string" },
+    duplicates: { type: "string" },
+    swaps: { type: "string" },
+    delays: { type: "string" },
+    seed: { type: "string" },
+  });
+  if (values.help || positionals[0] !== "up" || positionals.length > 1) {
+    process.stdout.write(usage);
+    return values.help ? 0 : 2;
+  }
+  const tableName = (values.table as string | undefined) ?? "orders";
+  const keySchema = parseKeySchema((values.key as string | undefined) ?? "id:S");
+  const faults = faultOptions(values);
+
+  const stopped = new Promise<string>((resolve) => {
+    process.once("SIGINT", () => resolve("SIGINT"));
+    process.once("SIGTERM", () => resolve("SIGTERM"));
+  });
+  const out = (line: string) => process.stdout.write(`${line}\n`);
+  let stack: Awaited<ReturnType<typeof startLocalStack>>;
+  try {
+    stack = await startLocalStack({
+      tableName,
+      keySchema,
+      shards: positiveInt(values, "shards", 2),
+      targetUrl: process.env.CRATEDB_URL || undefined,
+      faults,
+      ttlAttribute: values["ttl-attribute"] as string | undefined,
+      // This command stops the stack itself, and says so.
+      stopOnSignals: false,
+      onProgress: (event) => {
+        if (event.state === "ready")
+          out(`${event.service} ready in ${((event.ms ?? 0) / 1000).toFixed(1)} s`);
+      },
+    });
+  } catch (error) {
+    if (!isStartError(error)) throw error;
+    process.stderr.write(`dynacrate local: ${error.message}\n`);
+    return 1;
+  }
+
+  const env = Object.entries(LOCAL_AWS_ENV).map(([name, value]) => `${name}=${value}`);
+  out("");
+  out(
+    `DynamoDB (and DynamoDB Streams): ${stack.dynamodbEndpoint}   table ${stack.tableName} (key ${formatKeySchema(keySchema)})`,
+  );
+  out(`Kinesis:                         ${stack.kinesisEndpoint}   stream ${stack.streamName}`);
+  out(
+    `${stack.target === "postgresql" ? "PostgreSQL:" : "CrateDB:   "}                      ${stack.targetUrl}`,
+  );
+  if (faults) out(`the bridge injects faults: ${JSON.stringify(faults)}`);
+  out("");
+  out("write to the table, e.g.:");
+  out(
+    `  ${env.join(" ")} aws dynamodb put-item --endpoint-url ${stack.dynamodbEndpoint} --table-name ${stack.tableName} --item '{"${keySchema[0]?.name}": {"${keySchema[0]?.type}": "${keySchema[0]?.type === "N" ? "1" : "a"}"}${keySchema[1] ? `, "${keySchema[1].name}": {"${keySchema[1].type}": "1"}` : ""}}'`,
+  );
+  out("and relay the changes into the database:");
+  out(`  ${env.join(" ")} npx dynacrate ${stack.relayArgs().map(shellQuote).join(" ")}`);
+  out("");
+  out("ready; Ctrl-C stops everything");
+
+  const signal = await stopped;
+  out(`\n${signal}: stopping...`);
+  const { stats } = stack.bridge;
+  await stack.stop();
+  out(`stopped (the bridge forwarded ${stats.put} records from ${stats.read} changes)`);
+  return 0;
+}
+
+function faultOptions(values: Record<string, unknown>): BridgeFaults | undefined {
+  const share = (name: string): number | undefined => {
+    const value = values[name];
+    if (value === undefined) return undefined;
+    const p = Number(value);
+    if (!(p >= 0 && p <= 1))
+      throw new ConfigError(`--${name} must be a number from 0 to 1, got ${value}`);
+    return p;
+  };
+  const duplicates = share("duplicates");
+  const swaps = share("swaps");
+  const delays = share("delays");
+  if (duplicates === undefined && swaps === undefined && delays === undefined) return undefined;
+  return {
+    seed: positiveInt(values, "seed", 1),
+    ...(duplicates === undefined ? {} : { duplicates }),
+    ...(swaps === undefined ? {} : { swaps }),
+    ...(delays === undefined ? {} : { delays }),
+  };
+}
+
+function shellQuote(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`;
+}
