@@ -2,7 +2,13 @@
 // goes. Going straight from the wire form to JSON text keeps every number
 // exact (no detour through a JS number) and is what makes the codec fast.
 
-import { canonicalNumber, NumberProblem, type NumberFormat, writeNumber } from "./decimal.ts";
+import {
+  canonicalNumber,
+  type NumberFormat,
+  NumberProblem,
+  writeNumber,
+  writeShortNumber,
+} from "./decimal.ts";
 import { FieldProblem } from "./field-problem.ts";
 
 /** DynamoDB nests documents at most 32 levels deep. */
@@ -43,6 +49,40 @@ export function typeOf(av: unknown): string {
   return tag;
 }
 
+/**
+ * A string as JSON text. Most strings need no escaping, and a scan for the
+ * characters that do is cheaper than JSON.stringify; the rest (quotes,
+ * backslashes, control characters, surrogates) go to JSON.stringify.
+ */
+export function quoteString(text: string): string {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) {
+      return JSON.stringify(text);
+    }
+  }
+  return `"${text}"`;
+}
+
+// Attribute names repeat in every record of a table: their JSON text (as a
+// member prefix, `"name":`) is kept. Names from JSON.parse are internalised
+// strings, so a lookup is cheap.
+const memberPrefixes = new Map<string, string>();
+const MAX_MEMBER_PREFIXES = 10_000;
+
+/** `"name":` for an attribute name: its JSON text and the colon, from a bounded cache. */
+export function memberPrefix(name: string): string {
+  // Long names (up to 64 KB in DynamoDB) are rare; keeping them would let the cache grow large.
+  if (name.length > 64) return `${quoteString(name)}:`;
+  let prefix = memberPrefixes.get(name);
+  if (prefix === undefined) {
+    prefix = `${quoteString(name)}:`;
+    if (memberPrefixes.size >= MAX_MEMBER_PREFIXES) memberPrefixes.clear();
+    memberPrefixes.set(name, prefix);
+  }
+  return prefix;
+}
+
 /** Writes one attribute value as JSON text. */
 export function writeValue(av: unknown, ctx: JsonWriteContext, depth: number): string {
   const tag = typeOf(av);
@@ -50,25 +90,27 @@ export function writeValue(av: unknown, ctx: JsonWriteContext, depth: number): s
   try {
     switch (tag) {
       case "S":
-        if (typeof value !== "string") throw new FieldProblem(`S must be a string, got ${describe(value)}`);
-        return JSON.stringify(value);
+        if (typeof value !== "string")
+          throw new FieldProblem(`S must be a string, got ${describe(value)}`);
+        return quoteString(value);
       case "N":
         return number(value, ctx);
       case "BOOL":
-        if (typeof value !== "boolean") throw new FieldProblem(`BOOL must be true or false, got ${describe(value)}`);
+        if (typeof value !== "boolean")
+          throw new FieldProblem(`BOOL must be true or false, got ${describe(value)}`);
         return value ? "true" : "false";
       case "NULL":
         if (value !== true) throw new FieldProblem(`NULL must be true, got ${describe(value)}`);
         return "null";
       case "B":
-        return JSON.stringify(binary(value));
+        return `"${binary(value)}"`; // base64 needs no escaping
       case "M":
         return writeMap(value, ctx, depth + 1);
       case "L":
         return writeList(value, ctx, depth + 1);
       case "SS":
       case "BS":
-        return JSON.stringify(stringSet(value, tag));
+        return stringSet(value, tag);
       case "NS":
         return numberSet(value, ctx);
       default:
@@ -86,7 +128,8 @@ export function writeMap(map: unknown, ctx: JsonWriteContext, depth: number): st
   if (typeof map !== "object" || map === null || Array.isArray(map)) {
     throw new FieldProblem(`a map must be an object of attribute values, got ${describe(map)}`);
   }
-  if (depth > MAX_DEPTH) throw new FieldProblem(`nested deeper than DynamoDB's ${MAX_DEPTH} levels`);
+  if (depth > MAX_DEPTH)
+    throw new FieldProblem(`nested deeper than DynamoDB's ${MAX_DEPTH} levels`);
   let out = "{";
   for (const name in map) {
     let value: string;
@@ -95,21 +138,22 @@ export function writeMap(map: unknown, ctx: JsonWriteContext, depth: number): st
     } catch (error) {
       return FieldProblem.within(error, name);
     }
-    out += out.length === 1 ? `${JSON.stringify(name)}:${value}` : `,${JSON.stringify(name)}:${value}`;
+    out += out.length === 1 ? memberPrefix(name) + value : `,${memberPrefix(name)}${value}`;
   }
   return `${out}}`;
 }
 
 function writeList(list: unknown, ctx: JsonWriteContext, depth: number): string {
   if (!Array.isArray(list)) throw new FieldProblem(`L must be an array, got ${describe(list)}`);
-  if (depth > MAX_DEPTH) throw new FieldProblem(`nested deeper than DynamoDB's ${MAX_DEPTH} levels`);
+  if (depth > MAX_DEPTH)
+    throw new FieldProblem(`nested deeper than DynamoDB's ${MAX_DEPTH} levels`);
   let out = "[";
   for (let i = 0; i < list.length; i++) {
     let value: string;
     try {
       value = writeValue(list[i], ctx, depth);
     } catch (error) {
-      return FieldProblem.within(error, `[${i}]`);
+      return FieldProblem.within(error, i);
     }
     out += i === 0 ? value : `,${value}`;
   }
@@ -117,6 +161,8 @@ function writeList(list: unknown, ctx: JsonWriteContext, depth: number): string 
 }
 
 function number(value: unknown, ctx: JsonWriteContext): string {
+  const short = writeShortNumber(value, ctx.numbers);
+  if (short !== undefined) return short;
   try {
     const written = writeNumber(value, ctx.numbers);
     if (written.rounded) ctx.rounded++;
@@ -137,8 +183,9 @@ export function binary(value: unknown): string {
 
 // Sets are unordered and hold no duplicates; a producer that repeats a member
 // gets it once, as DynamoDB would keep it.
-function stringSet(value: unknown, tag: string): string[] {
-  if (!Array.isArray(value)) throw new FieldProblem(`${tag} must be an array, got ${describe(value)}`);
+function stringSet(value: unknown, tag: string): string {
+  if (!Array.isArray(value))
+    throw new FieldProblem(`${tag} must be an array, got ${describe(value)}`);
   for (let i = 0; i < value.length; i++) {
     const member = value[i];
     try {
@@ -147,10 +194,14 @@ function stringSet(value: unknown, tag: string): string[] {
         throw new FieldProblem(`SS members must be strings, got ${describe(member)}`);
       }
     } catch (error) {
-      FieldProblem.within(error, `[${i}]`);
+      FieldProblem.within(error, i);
     }
   }
-  return value.length > 1 ? [...new Set(value as string[])] : (value as string[]);
+  const members = value.length > 1 ? new Set(value as string[]) : (value as string[]);
+  let out = "[";
+  for (const member of members)
+    out += out.length === 1 ? quoteString(member) : `,${quoteString(member)}`;
+  return `${out}]`;
 }
 
 function numberSet(value: unknown, ctx: JsonWriteContext): string {
@@ -164,8 +215,8 @@ function numberSet(value: unknown, ctx: JsonWriteContext): string {
       seen.add(canonical);
       out += (seen.size === 1 ? "" : ",") + number(canonical, ctx);
     } catch (error) {
-      if (error instanceof NumberProblem) FieldProblem.within(new FieldProblem(error.message), `[${i}]`);
-      FieldProblem.within(error, `[${i}]`);
+      if (error instanceof NumberProblem) FieldProblem.within(new FieldProblem(error.message), i);
+      FieldProblem.within(error, i);
     }
   }
   return `${out}]`;

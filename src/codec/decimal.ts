@@ -23,8 +23,6 @@ const MAX_DIGITS = 38;
 const MIN_EXPONENT = -130;
 const MAX_EXPONENT = 125;
 
-// Plain decimal text that is already valid JSON: no exponent, no leading zeros.
-const PLAIN_JSON = /^-?(?:0|[1-9]\d*)(?:\.\d+)?$/;
 const DECIMAL = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d{1,6}))?$/;
 
 /** A number problem; the caller turns it into a RecordError naming the field. */
@@ -36,9 +34,23 @@ export class NumberProblem extends Error {}
  * it exactly (15 decimal digits always survive a round trip through a double).
  */
 function isShortPlain(text: string): boolean {
-  if (text.length > 17) return false;
-  const digits = text.length - (text.charCodeAt(0) === 45 ? 1 : 0) - (text.includes(".") ? 1 : 0);
-  return digits <= 15 && PLAIN_JSON.test(text);
+  // A hand-written scan of /^-?(?:0|[1-9]\d*)(?:\.\d+)?$/ with a digit count:
+  // numbers are the most frequent values, and a regex costs more.
+  const n = text.length;
+  if (n === 0 || n > 17) return false;
+  let i = text.charCodeAt(0) === 45 ? 1 : 0;
+  if (i === n) return false;
+  // A leading zero only as "0" or "0.<digits>".
+  if (text.charCodeAt(i) === 48 && i + 1 < n && text.charCodeAt(i + 1) !== 46) return false;
+  let digits = 0;
+  let dot = false;
+  for (; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) digits++;
+    else if (c === 46 && !dot && digits > 0 && i + 1 < n) dot = true;
+    else return false;
+  }
+  return digits <= 15;
 }
 
 /** Validates a DynamoDB number and returns its canonical exact text (valid JSON). */
@@ -103,14 +115,24 @@ export interface WrittenNumber {
   rounded: boolean;
 }
 
+/**
+ * The common case of writeNumber without allocating: short plain decimal text
+ * needs no canonicalisation and a double holds it exactly. Returns undefined
+ * for anything else (then writeNumber does the full work).
+ */
+export function writeShortNumber(input: unknown, format: NumberFormat): string | undefined {
+  if (typeof input !== "string" || !isShortPlain(input)) return undefined;
+  // "-0", "-0.0", "-0.5": the full path drops the sign of a zero.
+  if (input.charCodeAt(0) === 45 && input.charCodeAt(1) === 48) return undefined;
+  if (format === "exact") return input;
+  if (format === "string") return `"${input}"`;
+  return input.includes(".") ? input : `${input}.0`;
+}
+
 /** Writes a DynamoDB number as JSON text in the given format. */
 export function writeNumber(input: unknown, format: NumberFormat): WrittenNumber {
-  if (typeof input === "string" && isShortPlain(input) && input !== "-0") {
-    // The common case: no canonicalisation needed, and exact in a double.
-    if (format === "exact") return { json: input, rounded: false };
-    if (format === "string") return { json: `"${input}"`, rounded: false };
-    return { json: input.includes(".") ? input : `${input}.0`, rounded: false };
-  }
+  const short = writeShortNumber(input, format);
+  if (short !== undefined) return { json: short, rounded: false };
   const exact = canonicalNumber(input);
   switch (format) {
     case "exact":

@@ -1,8 +1,8 @@
 // The codec: change records in, typed changes and sink-ready rows out. Pure:
 // no I/O, no AWS SDK, nothing about sinks.
 
-export * from "./decimal.ts";
 export { MAX_DEPTH, writeMap, writeValue } from "./attribute-json.ts";
+export * from "./decimal.ts";
 export { type Envelope, parseChange } from "./parse-change.ts";
 export { canonicalKey, type EncodedRow, encodeRow, type RowFormat } from "./row.ts";
 export { decodeSourceRecord, type SourceRecord, sourceRecords } from "./source-record.ts";

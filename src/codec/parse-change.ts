@@ -4,9 +4,9 @@
 // when they are written (attribute-json.ts), in the same pass that encodes them.
 
 import { RecordError } from "../errors.ts";
-import { canonicalNumber, NumberProblem } from "./decimal.ts";
 import { binary, describe, typeOf } from "./attribute-json.ts";
-import { FieldProblem } from "./field-problem.ts";
+import { canonicalNumber, NumberProblem } from "./decimal.ts";
+import { appendSegment, FieldProblem } from "./field-problem.ts";
 import type { AttributeMap, Change, ChangeSource, Operation } from "./types.ts";
 import { makeVersion } from "./version.ts";
 
@@ -29,7 +29,11 @@ const SEQUENCE = /^\d{1,128}$/;
 export function parseChange(record: unknown, envelope: Envelope = {}): Change {
   const fallbackRef = envelope.ref ?? (envelope.position ? `at ${envelope.position}` : "(unnamed)");
   if (typeof record !== "object" || record === null || Array.isArray(record)) {
-    throw new RecordError(fallbackRef, undefined, `a change record must be a JSON object, got ${describe(record)}`);
+    throw new RecordError(
+      fallbackRef,
+      undefined,
+      `a change record must be a JSON object, got ${describe(record)}`,
+    );
   }
   const r = record as Record<string, unknown>;
   const eventId = typeof r.eventID === "string" ? r.eventID : undefined;
@@ -39,11 +43,17 @@ export function parseChange(record: unknown, envelope: Envelope = {}): Change {
   };
 
   if (r.eventSource !== "aws:dynamodb") {
-    fail("eventSource", `unknown eventSource ${describe(r.eventSource)}; a DynamoDB change record has "aws:dynamodb"`);
+    fail(
+      "eventSource",
+      `unknown eventSource ${describe(r.eventSource)}; a DynamoDB change record has "aws:dynamodb"`,
+    );
   }
   const operation = OPERATIONS.get(r.eventName);
   if (!operation) {
-    return fail("eventName", `unknown eventName ${describe(r.eventName)}; expected INSERT, MODIFY or REMOVE`);
+    return fail(
+      "eventName",
+      `unknown eventName ${describe(r.eventName)}; expected INSERT, MODIFY or REMOVE`,
+    );
   }
   const d = r.dynamodb;
   if (typeof d !== "object" || d === null || Array.isArray(d)) {
@@ -55,9 +65,15 @@ export function parseChange(record: unknown, envelope: Envelope = {}): Change {
   const newImage = image(dynamodb.NewImage, "dynamodb.NewImage", fail);
   const oldImage = image(dynamodb.OldImage, "dynamodb.OldImage", fail);
   if (operation !== "remove" && !newImage) {
+    // DynamoDB Streams records say their view type; Kinesis records do not.
+    const view =
+      typeof dynamodb.StreamViewType === "string"
+        ? dynamodb.StreamViewType
+        : "KEYS_ONLY or OLD_IMAGE";
     fail(
       "dynamodb.NewImage",
-      `missing on ${r.eventName}: the stream's view type must include new images (NEW_IMAGE or NEW_AND_OLD_IMAGES)`,
+      `missing on ${r.eventName}: a stream of view type ${view} carries no new image; ` +
+        `set the stream's view type to NEW_IMAGE or NEW_AND_OLD_IMAGES`,
     );
   }
 
@@ -76,7 +92,11 @@ export function parseChange(record: unknown, envelope: Envelope = {}): Change {
     position = streamSequence as string;
   } else {
     source = "kinesis";
-    micros = kinesisMicros(dynamodb.ApproximateCreationDateTime, dynamodb.ApproximateCreationDateTimePrecision, fail);
+    micros = kinesisMicros(
+      dynamodb.ApproximateCreationDateTime,
+      dynamodb.ApproximateCreationDateTimePrecision,
+      fail,
+    );
     position = envelope.position;
   }
 
@@ -119,13 +139,17 @@ function checkKeys(value: unknown, fail: Fail): AttributeMap {
       const tag = typeOf(av);
       const v = (av as Record<string, unknown>)[tag];
       if (tag === "S") {
-        if (typeof v !== "string" || v === "") throw new FieldProblem("a key string must be non-empty text");
+        if (typeof v !== "string" || v === "")
+          throw new FieldProblem("a key string must be non-empty text");
       } else if (tag === "N") canonicalNumber(v);
       else if (tag === "B") binary(v);
       else throw new FieldProblem(`key attributes are S, N or B, got ${tag}`);
     } catch (error) {
-      const problem = error instanceof FieldProblem || error instanceof NumberProblem ? error.message : String(error);
-      fail(`dynamodb.Keys.${name}`, problem);
+      const problem =
+        error instanceof FieldProblem || error instanceof NumberProblem
+          ? error.message
+          : String(error);
+      fail(appendSegment("dynamodb.Keys", name), problem);
     }
   }
   if (count === 0) fail("dynamodb.Keys", "is empty: a change must name the item it changes");
@@ -153,7 +177,10 @@ function kinesisMicros(value: unknown, precision: unknown, fail: Fail): number {
   if (precision === "MICROSECOND") return Math.trunc(value);
   if (precision === "MILLISECOND") return Math.trunc(value * 1000);
   if (precision !== undefined && precision !== null) {
-    fail("dynamodb.ApproximateCreationDateTimePrecision", `must be MILLISECOND or MICROSECOND, got ${describe(precision)}`);
+    fail(
+      "dynamodb.ApproximateCreationDateTimePrecision",
+      `must be MILLISECOND or MICROSECOND, got ${describe(precision)}`,
+    );
   }
   return value >= 1e15 ? Math.trunc(value) : Math.trunc(value * 1000);
 }
@@ -161,7 +188,8 @@ function kinesisMicros(value: unknown, precision: unknown, fail: Fail): number {
 /** DynamoDB Streams: epoch seconds in the Lambda shape, a Date or ISO text from GetRecords. */
 function streamsMicros(value: unknown, fail: Fail): number {
   const field = "dynamodb.ApproximateCreationDateTime";
-  if (typeof value === "number" && Number.isFinite(value) && value >= 0) return Math.trunc(value * 1e6);
+  if (typeof value === "number" && Number.isFinite(value) && value >= 0)
+    return Math.trunc(value * 1e6);
   if (value instanceof Date && !Number.isNaN(value.getTime())) return value.getTime() * 1000;
   if (typeof value === "string") {
     const ms = Date.parse(value);

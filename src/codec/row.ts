@@ -4,7 +4,13 @@
 // (CrateDB can not index a mixed-type array, so they go to an IGNORED object).
 
 import { RecordError } from "../errors.ts";
-import { type JsonWriteContext, typeOf, writeValue } from "./attribute-json.ts";
+import {
+  type JsonWriteContext,
+  memberPrefix,
+  quoteString,
+  typeOf,
+  writeValue,
+} from "./attribute-json.ts";
 import { canonicalNumber, type NumberFormat } from "./decimal.ts";
 import { FieldProblem } from "./field-problem.ts";
 import type { AttributeMap, Change } from "./types.ts";
@@ -37,9 +43,13 @@ export function encodeRow(change: Change, format: RowFormat): EncodedRow {
   const keys = change.keys;
   let pk = "{";
   for (const name in keys) {
-    pk += `${pk.length === 1 ? "" : ","}${JSON.stringify(name)}:${field(change, "dynamodb.Keys", name, () =>
-      writeValue(keys[name], ctx, 0),
-    )}`;
+    let json: string;
+    try {
+      json = writeValue(keys[name], ctx, 0);
+    } catch (error) {
+      throw fieldError(change, "dynamodb.Keys", name, error);
+    }
+    pk += pk.length === 1 ? memberPrefix(name) + json : `,${memberPrefix(name)}${json}`;
   }
   pk += "}";
 
@@ -51,12 +61,19 @@ export function encodeRow(change: Change, format: RowFormat): EncodedRow {
     data = "{";
     aux = "{";
     for (const name in image) {
-      if (name in keys) continue;
+      // Own properties only: `in` would also skip attributes named like
+      // Object.prototype members ("constructor", "toString").
+      if (Object.hasOwn(keys, name)) continue;
       const av = image[name];
-      const json = field(change, "dynamodb.NewImage", name, () => writeValue(av, ctx, 0));
-      const entry = `${JSON.stringify(name)}:${json}`;
-      if (isVariedList(av)) aux += aux.length === 1 ? entry : `,${entry}`;
-      else data += data.length === 1 ? entry : `,${entry}`;
+      let json: string;
+      try {
+        json = writeValue(av, ctx, 0);
+      } catch (error) {
+        throw fieldError(change, "dynamodb.NewImage", name, error);
+      }
+      if (isVariedList(av))
+        aux += (aux.length === 1 ? memberPrefix(name) : `,${memberPrefix(name)}`) + json;
+      else data += (data.length === 1 ? memberPrefix(name) : `,${memberPrefix(name)}`) + json;
     }
     data += "}";
     aux += "}";
@@ -73,16 +90,11 @@ export function encodeRow(change: Change, format: RowFormat): EncodedRow {
   };
 }
 
-function field(change: Change, prefix: string, name: string, write: () => string): string {
-  try {
-    return write();
-  } catch (error) {
-    if (error instanceof FieldProblem) {
-      error.segments.push(name);
-      throw new RecordError(change.ref, error.path(prefix), error.message, { cause: error });
-    }
-    throw error;
-  }
+/** The RecordError for a problem in one attribute; anything but a FieldProblem passes through. */
+function fieldError(change: Change, prefix: string, name: string, error: unknown): unknown {
+  if (!(error instanceof FieldProblem)) return error;
+  error.segments.push(name);
+  return new RecordError(change.ref, error.path(prefix), error.message, { cause: error });
 }
 
 /** A top-level list whose elements are not all of one DynamoDB type. */
@@ -96,17 +108,34 @@ function isVariedList(av: unknown): boolean {
 
 /**
  * The key as canonical text: attribute names sorted, numbers canonical, so that
- * `{"n": {"N": "1.0"}}` and `{"n": {"N": "1"}}` name the same item.
+ * `{"n": {"N": "1.0"}}` and `{"n": {"N": "1"}}` name the same item. Names and
+ * values are JSON-quoted, so no text inside them can make two keys equal
+ * (a separator character could: DynamoDB strings may hold any character).
  */
 export function canonicalKey(keys: AttributeMap): string {
-  const names = Object.keys(keys);
-  if (names.length > 1) names.sort();
-  let out = "";
-  for (const name of names) {
-    const av = keys[name] as Record<string, unknown>;
-    const tag = typeOf(av);
-    const value = tag === "N" ? canonicalNumber(av[tag]) : String(av[tag]);
-    out += `${out ? "\u0001" : ""}${name}\u0000${tag}\u0000${value}`;
+  // Keys have one or two attributes: no array, no sort for the usual cases.
+  let first: string | undefined;
+  let second: string | undefined;
+  let count = 0;
+  for (const name in keys) {
+    if (count === 0) first = name;
+    else second = name;
+    count++;
   }
-  return out;
+  if (count === 1) return keyPart(keys, first as string);
+  if (count === 2) {
+    const [a, b] = (first as string) < (second as string) ? [first, second] : [second, first];
+    return `${keyPart(keys, a as string)},${keyPart(keys, b as string)}`;
+  }
+  return Object.keys(keys)
+    .sort()
+    .map((name) => keyPart(keys, name))
+    .join(",");
+}
+
+function keyPart(keys: AttributeMap, name: string): string {
+  const av = keys[name] as Record<string, unknown>;
+  const tag = typeOf(av);
+  const value = tag === "N" ? canonicalNumber(av[tag]) : String(av[tag]);
+  return `${quoteString(name)}${tag}${quoteString(value)}`;
 }

@@ -34,20 +34,28 @@ export function sourceRecords(input: unknown, ref?: string): SourceRecord[] {
 function unwrap(record: unknown, ref: string | undefined): SourceRecord {
   const kinesis = (record as { kinesis?: unknown } | null)?.kinesis;
   if (typeof kinesis !== "object" || kinesis === null) {
-    const sequence = (record as { dynamodb?: { SequenceNumber?: unknown } } | null)?.dynamodb?.SequenceNumber;
+    const sequence = (record as { dynamodb?: { SequenceNumber?: unknown } } | null)?.dynamodb
+      ?.SequenceNumber;
     return { payload: record, ref, position: typeof sequence === "string" ? sequence : undefined };
   }
   const { data, sequenceNumber } = kinesis as { data?: unknown; sequenceNumber?: unknown };
   const position = typeof sequenceNumber === "string" ? sequenceNumber : undefined;
   const name = ref ?? (position ? `at ${position}` : "(unnamed)");
   if (typeof data !== "string") {
-    return { ...failed(name, "kinesis.data", `must be base64 text, got ${describe(data)}`), position };
+    return {
+      ...failed(name, "kinesis.data", `must be base64 text, got ${describe(data)}`),
+      position,
+    };
   }
   try {
     return { payload: JSON.parse(Buffer.from(data, "base64").toString("utf8")), ref, position };
   } catch (error) {
     return {
-      ...failed(name, "kinesis.data", `is not base64 of a JSON change record (${(error as Error).message})`),
+      ...failed(
+        name,
+        "kinesis.data",
+        `is not base64 of a JSON change record (${(error as Error).message})`,
+      ),
       position,
     };
   }

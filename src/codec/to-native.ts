@@ -1,7 +1,7 @@
 // Attribute values as plain JavaScript values, for callers that want to look
 // at an item rather than store it. Numbers stay exact as DynamoNumber.
 
-import { describe, typeOf, writeValue } from "./attribute-json.ts";
+import { describe, typeOf, writeMap } from "./attribute-json.ts";
 import { canonicalNumber } from "./decimal.ts";
 import type { AttributeMap } from "./types.ts";
 
@@ -30,11 +30,26 @@ export type NativeValue =
 
 /** Decodes an item (validating it) into native values. */
 export function itemToNative(item: AttributeMap): Record<string, NativeValue> {
-  // Validate first with the writer, which names the field of any problem.
-  writeValue({ M: item }, { numbers: "exact", rounded: 0 }, 0);
+  // Validate first with the writer, which names the field of any problem. The
+  // item is a map at depth 0, as encodeRow writes an image (not wrapped in an
+  // M, which would count one level more than DynamoDB does).
+  writeMap(item, { numbers: "exact", rounded: 0 }, 0);
   const out: Record<string, NativeValue> = {};
-  for (const name in item) out[name] = valueToNative(item[name]);
+  for (const name in item) setMember(out, name, valueToNative(item[name]));
   return out;
+}
+
+// `out[name] = value` with the name "__proto__" would set the prototype and
+// lose the attribute; JSON.parse makes it an ordinary attribute, so must we.
+function setMember(out: Record<string, NativeValue>, name: string, value: NativeValue): void {
+  if (name === "__proto__") {
+    Object.defineProperty(out, name, {
+      value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  } else out[name] = value;
 }
 
 export function valueToNative(av: unknown): NativeValue {
@@ -65,7 +80,8 @@ export function valueToNative(av: unknown): NativeValue {
       return (v as unknown[]).map(valueToNative);
     case "M": {
       const out: Record<string, NativeValue> = {};
-      for (const name in v as object) out[name] = valueToNative((v as Record<string, unknown>)[name]);
+      for (const name in v as object)
+        setMember(out, name, valueToNative((v as Record<string, unknown>)[name]));
       return out;
     }
     default:

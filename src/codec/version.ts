@@ -12,7 +12,10 @@ const MICROS_WIDTH = 17;
 export function makeVersion(micros: number, sequence?: string): string {
   const time = String(Math.max(0, Math.trunc(micros))).padStart(MICROS_WIDTH, "0");
   if (!sequence) return `${time}.000`;
-  const digits = sequence.replace(/^0+(?=\d)/, "");
+  // Leading zeros dropped (one kept for "0"), so the length prefix orders numerically.
+  let start = 0;
+  while (start < sequence.length - 1 && sequence.charCodeAt(start) === 48) start++;
+  const digits = start === 0 ? sequence : sequence.slice(start);
   return `${time}.${String(digits.length).padStart(3, "0")}${digits}`;
 }
 

@@ -12,7 +12,10 @@ import { stateTable, type TableName } from "./table-name.ts";
 
 /** Quotes an identifier; `"` inside doubles. Used for every identifier. */
 export function quoteCrateIdentifier(name: string): string {
-  if (name.includes("\u0000")) throw new RangeError("an identifier can not hold a NUL character");
+  if (name.includes("\u0000"))
+    throw new ConfigError(
+      `identifier ${JSON.stringify(name)}: a CrateDB identifier can not hold a NUL character`,
+    );
   return `"${name.replaceAll('"', '""')}"`;
 }
 
@@ -64,7 +67,10 @@ export const cratedb: Dialect = {
   name: "cratedb",
 
   rowFormat(numbers: NumberFormat = "double"): RowFormat {
-    return { numbers: numbers === "exact" ? "double-strict" : numbers, keyNumbers: "double-strict" };
+    return {
+      numbers: numbers === "exact" ? "double-strict" : numbers,
+      keyNumbers: "double-strict",
+    };
   },
 
   quoteIdentifier: q,
@@ -91,7 +97,12 @@ export const cratedb: Dialect = {
     ];
   },
 
-  upsert(table: TableName, rows: EncodedRow[], keySchema: KeySchema | undefined, now: Date): BatchWrite {
+  upsert(
+    table: TableName,
+    rows: EncodedRow[],
+    keySchema: KeySchema | undefined,
+    now: Date,
+  ): BatchWrite {
     const keys = requireKeys(keySchema, table);
     const conflict = keys.map((k) => `${q("pk")}[${subscript(k.name)}]`).join(", ");
     const version = q("version");
@@ -127,6 +138,9 @@ export const cratedb: Dialect = {
   },
 
   selectLive(table: TableName): Statement {
-    return { sql: `SELECT ${q("pk")}, ${q("data")}, ${q("aux")} FROM ${quoteTable(table)}`, params: [] };
+    return {
+      sql: `SELECT ${q("pk")}, ${q("data")}, ${q("aux")} FROM ${quoteTable(table)}`,
+      params: [],
+    };
   },
 };

@@ -1,7 +1,7 @@
 // A SQL dialect: renders dynacrate's few statements for one database.
 
-import type { EncodedRow, RowFormat } from "../codec/row.ts";
 import type { NumberFormat } from "../codec/decimal.ts";
+import type { EncodedRow, RowFormat } from "../codec/row.ts";
 import type { KeySchema } from "./key-schema.ts";
 import type { BatchWrite, Statement } from "./statement.ts";
 import type { TableName } from "./table-name.ts";
@@ -20,7 +20,12 @@ export interface Dialect {
    * its version is newer than the one stored for its key, so duplicates and
    * late, older changes change nothing, even under concurrent writers.
    */
-  upsert(table: TableName, rows: EncodedRow[], keySchema: KeySchema | undefined, now: Date): BatchWrite;
+  upsert(
+    table: TableName,
+    rows: EncodedRow[],
+    keySchema: KeySchema | undefined,
+    now: Date,
+  ): BatchWrite;
   /** Removes tombstones written before `before`. */
   purgeTombstones(table: TableName, before: Date): Statement;
   /** The live rows, as users see them. */

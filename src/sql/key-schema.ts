@@ -18,7 +18,10 @@ export function parseKeySchema(text: string): KeySchema {
   const schema = text.split(",").map((part) => {
     const at = part.lastIndexOf(":");
     const name = part.slice(0, at).trim();
-    const type = part.slice(at + 1).trim().toUpperCase();
+    const type = part
+      .slice(at + 1)
+      .trim()
+      .toUpperCase();
     if (at <= 0 || !name || (type !== "S" && type !== "N" && type !== "B")) {
       throw new ConfigError(
         `key schema ${JSON.stringify(text)}: write name:TYPE pairs with TYPE one of S, N, B, e.g. "id:S,ts:N"`,
@@ -29,7 +32,10 @@ export function parseKeySchema(text: string): KeySchema {
   if (new Set(schema.map((k) => k.name)).size !== schema.length) {
     throw new ConfigError(`key schema ${JSON.stringify(text)}: an attribute is named twice`);
   }
-  if (schema.length > 2) throw new ConfigError(`key schema ${JSON.stringify(text)}: DynamoDB keys have one or two attributes`);
+  if (schema.length > 2)
+    throw new ConfigError(
+      `key schema ${JSON.stringify(text)}: DynamoDB keys have one or two attributes`,
+    );
   return schema;
 }
 

@@ -3,13 +3,29 @@
 
 import type { NumberFormat } from "../codec/decimal.ts";
 import type { EncodedRow, RowFormat } from "../codec/row.ts";
+import { ConfigError } from "../errors.ts";
 import type { Dialect } from "./dialect.ts";
 import type { BatchWrite, Statement } from "./statement.ts";
 import { stateTable, type TableName } from "./table-name.ts";
 
+// PostgreSQL cuts identifiers to 63 bytes (NAMEDATALEN - 1) with only a
+// notice, so a long table name would make the state table, its index and the
+// view collide after truncation: such names are refused instead.
+const MAX_IDENTIFIER_BYTES = 63;
+
 /** Quotes an identifier; `"` inside doubles. Used for every identifier. */
 export function quotePostgresIdentifier(name: string): string {
-  if (name.includes("\u0000")) throw new RangeError("an identifier can not hold a NUL character");
+  if (name.includes("\u0000")) {
+    throw new ConfigError(
+      `identifier ${JSON.stringify(name)}: a PostgreSQL identifier can not hold a NUL character`,
+    );
+  }
+  if (Buffer.byteLength(name, "utf8") > MAX_IDENTIFIER_BYTES) {
+    throw new ConfigError(
+      `identifier ${JSON.stringify(name)} is longer than PostgreSQL's ${MAX_IDENTIFIER_BYTES} bytes ` +
+        `(dynacrate adds "__state" and "__tombstones" to the table name): choose a shorter table name`,
+    );
+  }
   return `"${name.replaceAll('"', '""')}"`;
 }
 
@@ -33,7 +49,8 @@ export const postgresql: Dialect = {
   createTable(table: TableName): Statement[] {
     const state = quoteTable(stateTable(table));
     const statements: Statement[] = [];
-    if (table.schema) statements.push({ sql: `CREATE SCHEMA IF NOT EXISTS ${q(table.schema)}`, params: [] });
+    if (table.schema)
+      statements.push({ sql: `CREATE SCHEMA IF NOT EXISTS ${q(table.schema)}`, params: [] });
     statements.push(
       {
         // COLLATE "C": versions compare byte-wise, whatever the database's locale.

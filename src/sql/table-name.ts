@@ -44,7 +44,9 @@ export function parseTableName(text: string): TableName {
       `table name ${text}: too many parts; write "table" or "schema.table" (quote a part that holds a dot: "a.b".c)`,
     );
   }
-  return parts.length === 2 ? { schema: parts[0], name: parts[1] as string } : { schema: undefined, name: parts[0] as string };
+  return parts.length === 2
+    ? { schema: parts[0], name: parts[1] as string }
+    : { schema: undefined, name: parts[0] as string };
 }
 
 /** The table that holds every key's state, live or deleted, beside the user's view. */
