@@ -27,8 +27,14 @@ function wireValue(av: unknown): unknown {
 export function wireStreamsRecord(record: Record<string, unknown>): Record<string, unknown> {
   const d = (record.dynamodb ?? {}) as Record<string, unknown>;
   const created = d.ApproximateCreationDateTime;
+  // GetRecords names the members of userIdentity `Type` and `PrincipalId`;
+  // the Lambda shape (and the codec's TTL check) has `type` and `principalId`.
+  const identity = record.userIdentity as { Type?: unknown; PrincipalId?: unknown } | undefined;
   return {
     ...record,
+    ...(identity && (identity.Type !== undefined || identity.PrincipalId !== undefined)
+      ? { userIdentity: { type: identity.Type, principalId: identity.PrincipalId } }
+      : {}),
     dynamodb: {
       ...d,
       ApproximateCreationDateTime: created instanceof Date ? created.getTime() / 1000 : created,

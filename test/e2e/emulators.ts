@@ -1,0 +1,73 @@
+// The emulators of one end-to-end test file (DynamoDB Local and the Kinesis
+// emulator, started once per file), and a fresh table + Kinesis stream +
+// bridge for each test, so tests of a file never see each other's changes.
+
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
+import type { KinesisClient } from "@aws-sdk/client-kinesis";
+import {
+  localDynamoDbClient,
+  localKinesisClient,
+  localStreamsClient,
+} from "../../src/local/aws-clients.ts";
+import { type Bridge, type BridgeOptions, startBridge } from "../../src/local/bridge.ts";
+import { type LocalDynamoDb, startDynamoDbLocal } from "../../src/local/dynamodb-local.ts";
+import { type LocalKinesis, startKinesisLocal } from "../../src/local/kinesis-local.ts";
+import { createKinesisStream, createStreamingTable } from "../../src/local/provision.ts";
+import type { KeySchema } from "../../src/sql/key-schema.ts";
+
+export interface Emulators {
+  dynamo: LocalDynamoDb;
+  kinesis: LocalKinesis;
+  clients: { dynamodb: DynamoDBClient; streams: DynamoDBStreamsClient; kinesis: KinesisClient };
+  stop(): Promise<void>;
+}
+
+export async function startEmulators(): Promise<Emulators> {
+  const [dynamo, kinesis] = await Promise.all([startDynamoDbLocal(), startKinesisLocal()]);
+  const clients = {
+    dynamodb: localDynamoDbClient(dynamo.endpoint),
+    streams: localStreamsClient(dynamo.endpoint),
+    kinesis: localKinesisClient(kinesis.endpoint),
+  };
+  return {
+    dynamo,
+    kinesis,
+    clients,
+    async stop() {
+      for (const client of Object.values(clients)) client.destroy();
+      await Promise.all([dynamo.stop(), kinesis.stop()]);
+    },
+  };
+}
+
+export interface Pipe {
+  tableName: string;
+  streamName: string;
+  keySchema: KeySchema;
+  bridge: Bridge;
+}
+
+let counter = 0;
+
+/** A new streaming table, a Kinesis stream of `shards` shards, and a bridge between them. */
+export async function openPipe(
+  emulators: Emulators,
+  keySchema: KeySchema,
+  options: { shards?: number; bridge?: Partial<BridgeOptions> } = {},
+): Promise<Pipe> {
+  const tableName = `e2e_${process.pid}_${++counter}`;
+  const streamName = `${tableName}-changes`;
+  await Promise.all([
+    createStreamingTable(emulators.clients.dynamodb, tableName, keySchema),
+    createKinesisStream(emulators.clients.kinesis, streamName, options.shards ?? 2),
+  ]);
+  const bridge = startBridge({
+    ...emulators.clients,
+    table: tableName,
+    stream: streamName,
+    onError: (error) => console.warn(`bridge ${tableName}:`, error),
+    ...options.bridge,
+  });
+  return { tableName, streamName, keySchema, bridge };
+}

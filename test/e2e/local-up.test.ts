@@ -1,0 +1,117 @@
+// `dynacrate local up`: runs the stack in the foreground, prints a relay
+// command line that works as printed, and on Ctrl-C (SIGINT) stops everything
+// it started and exits 0.
+
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { PutItemCommand } from "@aws-sdk/client-dynamodb";
+import pg from "pg";
+import { describe, expect, it } from "vitest";
+import { localDynamoDbClient } from "../../src/local/aws-clients.ts";
+import { leftovers } from "./processes.ts";
+import { waitFor } from "./relay-process.ts";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+
+/** Splits a command line as printed (words, 'single-quoted' words, NAME=value prefixes). */
+function words(line: string): string[] {
+  return [...line.trim().matchAll(/'((?:[^']|'\\'')*)'|(\S+)/g)].map((m) =>
+    m[1] !== undefined ? m[1].replaceAll("'\\''", "'") : (m[2] as string),
+  );
+}
+
+describe("dynacrate local up", () => {
+  it("prints endpoints and a relay command that works as printed; Ctrl-C stops everything", async () => {
+    const { CRATEDB_URL: _, ...env } = process.env;
+    const up = spawn(process.execPath, ["bin/dynacrate.js", "local", "up", "--table", "things"], {
+      cwd: ROOT,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    let err = "";
+    up.stdout.on("data", (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    up.stderr.on("data", (chunk: Buffer) => {
+      err += chunk.toString();
+    });
+    const closed = new Promise<number | null>((resolve) =>
+      up.once("close", (code) => resolve(code)),
+    );
+    try {
+      await waitFor(
+        "local up to be ready",
+        () => out.includes("ready; Ctrl-C stops everything") || up.exitCode !== null,
+        60_000,
+      );
+      expect(out, err).toContain("ready; Ctrl-C stops everything");
+
+      const dynamodb = /^DynamoDB \(and DynamoDB Streams\): (\S+)/m.exec(out)?.[1] as string;
+      const kinesis = /^Kinesis: +(\S+) +stream things-changes/m.exec(out)?.[1] as string;
+      const postgresUrl = /^PostgreSQL: +(\S+)/m.exec(out)?.[1] as string;
+      expect([dynamodb, kinesis, postgresUrl].every(Boolean), out).toBe(true);
+
+      const client = localDynamoDbClient(dynamodb);
+      await client.send(
+        new PutItemCommand({
+          TableName: "things",
+          Item: { id: { S: "x" }, n: { N: "12345678901234567890.5" } },
+        }),
+      );
+      client.destroy();
+
+      // The printed line, run as printed (npx dynacrate is bin/dynacrate.js), stopping when idle.
+      const lines = out.split("\n");
+      const printed = lines[
+        lines.findIndex((l) => l.startsWith("and relay the changes")) + 1
+      ] as string;
+      const parts = words(printed);
+      const at = parts.indexOf("npx");
+      expect(parts[at + 1]).toBe("dynacrate");
+      const relayEnv = Object.fromEntries(
+        parts.slice(0, at).map((p) => p.split("=", 2) as [string, string]),
+      );
+      const relay = spawn(
+        process.execPath,
+        ["bin/dynacrate.js", ...parts.slice(at + 2), "--idle-exit", "2"],
+        {
+          cwd: ROOT,
+          env: { ...env, ...relayEnv, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
+          stdio: ["ignore", "ignore", "pipe"],
+        },
+      );
+      let relayErr = "";
+      relay.stderr.on("data", (chunk: Buffer) => {
+        relayErr += chunk.toString();
+      });
+      const relayCode = await new Promise<number | null>((resolve) => relay.once("close", resolve));
+      expect(relayCode, relayErr).toBe(0);
+      expect(relayErr).toMatch(/relay stopped: 1 records, 1 applied/);
+
+      const db = new pg.Client({ connectionString: postgresUrl });
+      await db.connect();
+      const { rows } = await db.query("SELECT pk::text AS pk, data::text AS data FROM things");
+      await db.end();
+      expect(rows).toEqual([{ pk: '{"id": "x"}', data: '{"n": 12345678901234567890.5}' }]);
+
+      up.kill("SIGINT");
+      expect(await closed).toBe(0);
+      expect(out).toMatch(
+        /SIGINT: stopping\.\.\.\nstopped \(the bridge forwarded 1 records from 1 changes\)/,
+      );
+      const ports = {
+        dynamodb: Number(new URL(dynamodb).port),
+        kinesis: Number(new URL(kinesis).port),
+        postgres: Number(new URL(postgresUrl).port),
+      };
+      expect(await leftovers(ports)).toEqual([]);
+    } finally {
+      // On a failure above: a signal the command handles, so that it still stops what it started.
+      if (up.exitCode === null && up.signalCode === null) {
+        up.kill("SIGTERM");
+        await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 15_000))]);
+      }
+    }
+  }, 90_000);
+});
