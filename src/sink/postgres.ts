@@ -55,7 +55,20 @@ export class PostgresSink implements Sink {
     if (!ready) {
       ready = this.run(async (client) => {
         for (const statement of postgresql.createTable(table, keySchema)) {
-          await client.query(statement.sql, statement.params);
+          try {
+            await client.query(statement.sql, statement.params);
+          } catch (error) {
+            // Two writers creating the same table at once: IF NOT EXISTS does
+            // not guard the catalog, and the loser sees one of these. Once the
+            // winner commits, a retry finds the table there.
+            const code = (error as { code?: unknown }).code;
+            if (typeof code === "string" && CREATE_RACE.has(code)) {
+              throw new SinkError("transient", `PostgreSQL: ${(error as Error).message}`, code, {
+                cause: error,
+              });
+            }
+            throw error;
+          }
         }
       });
       // A failed creation is tried again by the next batch.
@@ -121,6 +134,9 @@ export class PostgresSink implements Sink {
     );
   }
 }
+
+/** unique_violation (on pg_type), duplicate_table, duplicate_object. */
+const CREATE_RACE = new Set(["23505", "42P07", "42710"]);
 
 /**
  * SQLSTATE classes: 08 connection, 40 rollback (serialization, deadlock), 53
