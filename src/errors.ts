@@ -29,3 +29,11 @@ export class RecordError extends DynacrateError {
 export class ConfigError extends DynacrateError {
   override name = "ConfigError";
 }
+
+/**
+ * The change stream can not be read and waiting will not help: the stream is
+ * missing, access is denied, or a checkpoint names a position it no longer has.
+ */
+export class SourceError extends DynacrateError {
+  override name = "SourceError";
+}

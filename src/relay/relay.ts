@@ -3,8 +3,10 @@
 // function, and checkpoints after each applied batch. Children of a split or
 // merged shard start only once their parents are read to the end.
 
+import type { SourceError } from "../errors.ts";
 import type { ApplyPipeline } from "../pipeline/apply-pipeline.ts";
 import type { BatchResult, FailedRecord } from "../pipeline/batch-result.ts";
+import { permanentSourceError } from "../source/source-fault.ts";
 import {
   ExpiredIteratorError,
   type ShardInfo,
@@ -170,10 +172,20 @@ export async function runRelay(options: RelayOptions): Promise<RelayStats> {
 
   let shards: ShardInfo[] = [];
   let listedAt = 0;
+  const started = new Set<string>();
+  let fatal: SourceError | undefined;
   while (!stopped()) {
     if (Date.now() - listedAt > 10_000 || running.size === 0) {
-      shards = await source.listShards();
-      listedAt = Date.now();
+      try {
+        shards = await source.listShards();
+        listedAt = Date.now();
+      } catch (error) {
+        fatal = permanentSourceError(error);
+        if (fatal) break;
+        options.onRetry?.("(listing shards)", error, 1000);
+        await sleep(1000);
+        continue;
+      }
     }
     const known = new Set(shards.map((s) => s.id));
     for (const shard of shards) {
@@ -181,10 +193,16 @@ export async function runRelay(options: RelayOptions): Promise<RelayStats> {
       // A parent that is gone from the stream (past retention) counts as finished.
       const waiting = shard.parentIds.some((p) => known.has(p) && !checkpoints.get(p)?.finished);
       if (waiting) continue;
-      stats.shards++;
+      started.add(shard.id);
+      stats.shards = started.size;
       const work = readShard(shard)
         .catch(async (error) => {
-          // The shard is read again from its checkpoint on the next round.
+          fatal ??= permanentSourceError(error);
+          if (fatal) {
+            stop.abort();
+            return;
+          }
+          // A passing fault: the shard is read again from its checkpoint on the next round.
           options.onRetry?.(shard.id, error, 1000);
           await sleep(1000);
         })
@@ -199,5 +217,6 @@ export async function runRelay(options: RelayOptions): Promise<RelayStats> {
   }
   stop.abort();
   await Promise.allSettled(running.values());
+  if (fatal) throw fatal;
   return stats;
 }
