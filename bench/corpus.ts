@@ -11,6 +11,7 @@
 // number of distinct keys grows with the corpus: about 45% of the record count.)
 
 import type { AttributeMap, AttributeValue } from "../src/codec/types.ts";
+import { prng } from "../src/local/prng.ts";
 import type { KeySchema } from "../src/sql/key-schema.ts";
 
 /** The corpus table's key: partition key `pk` (S), sort key `sk` (N). */
@@ -23,18 +24,6 @@ export const CORPUS_KEY = "pk:S,sk:N";
 export const CORPUS_TABLE = "bench_orders";
 /** How many recently written items MODIFY and REMOVE prefer. */
 const HOT_ITEMS = 3000;
-
-/** mulberry32: a small, fast, seeded PRNG (never Math.random, so runs repeat). */
-export function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const WORDS = [
   "alpha",

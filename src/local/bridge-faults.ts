@@ -3,6 +3,8 @@
 // order (docs/FACTS section 1): duplicates, swapped neighbours, records held
 // back behind later ones. Seeded, so a failing test repeats exactly.
 
+import { prng } from "./prng.ts";
+
 export interface BridgeFaults {
   /** Seed of the PRNG: the same seed and input give the same faults. */
   seed: number;
@@ -18,18 +20,6 @@ export interface FaultStats {
   duplicated: number;
   swapped: number;
   delayed: number;
-}
-
-/** mulberry32: small, fast and seeded (never Math.random, so runs repeat). */
-export function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export class FaultInjector<T> {

@@ -15,8 +15,9 @@ import {
 } from "@aws-sdk/client-kinesis";
 import { DynamoDbStreamsSource } from "../source/dynamodb-streams.ts";
 import { ExpiredIteratorError, type StartPosition } from "../source/stream-source.ts";
-import { type BridgeFaults, FaultInjector, type FaultStats, prng } from "./bridge-faults.ts";
+import { type BridgeFaults, FaultInjector, type FaultStats } from "./bridge-faults.ts";
 import { partitionKeyOf, toKinesisChange } from "./kinesis-record.ts";
+import { prng } from "./prng.ts";
 
 export interface BridgeOptions {
   dynamodb: DynamoDBClient;

@@ -11,7 +11,7 @@ import {
   PutItemCommand,
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
-import { prng } from "../../src/local/bridge-faults.ts";
+import { prng } from "../../src/local/prng.ts";
 import type { KeySchema } from "../../src/sql/key-schema.ts";
 
 export interface WorkloadOptions {
