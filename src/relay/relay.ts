@@ -117,6 +117,9 @@ export async function runRelay(options: RelayOptions): Promise<RelayStats> {
           behindMs,
           durationMs: performance.now() - started,
         });
+        // Old tombstones go at most once per purge interval; a failed purge
+        // is tried again later and never holds up the stream.
+        await pipeline.purgeTombstones().catch((error) => options.onRetry?.(shard, error, 0));
         return true;
       }
       if (stopped()) return false;
