@@ -6,6 +6,7 @@ import { createReadStream, rmSync, statSync } from "node:fs";
 import { createInterface } from "node:readline";
 import type { NumberFormat } from "../codec/decimal.ts";
 import { type SourceRecord, sourceRecords } from "../codec/source-record.ts";
+import { TextRecord } from "../codec/text-record.ts";
 import { DeadLetterFile } from "../dead-letter/dead-letter-file.ts";
 import { RecordError } from "../errors.ts";
 import { ApplyPipeline } from "../pipeline/apply-pipeline.ts";
@@ -108,6 +109,27 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
 
 function recordsOfLine(line: string, lineNo: number): SourceRecord[] {
   const ref = `line ${lineNo}`;
+  // The usual line is one bare change record: it goes to the codec as text,
+  // to be transcoded in one pass; it is parsed (by decodeLine, on demand) only
+  // if the transcoder bails or the record becomes a dead letter. A line that
+  // may be a Lambda event or Kinesis record is unwrapped now, as before. The
+  // test is on the text: such a line names `Records` or `kinesis`, unless
+  // escapes spell the name, so a line with `\u` escapes is unwrapped now too.
+  if (!line.includes('"Records"') && !line.includes('"kinesis"') && !line.includes("\\u")) {
+    return [
+      new TextRecord(
+        line,
+        { ref },
+        // A bare record's position is its SequenceNumber (see sourceRecords).
+        { decode: () => decodeLine(line, ref)[0] as SourceRecord, positionInText: true },
+      ),
+    ];
+  }
+  return decodeLine(line, ref);
+}
+
+/** The records of a line, parsed: a bare change record, a Lambda event or a Kinesis record. */
+function decodeLine(line: string, ref: string): SourceRecord[] {
   let parsed: unknown;
   try {
     parsed = JSON.parse(line);

@@ -94,7 +94,7 @@ export function writeValue(av: unknown, ctx: JsonWriteContext, depth: number): s
           throw new FieldProblem(`S must be a string, got ${describe(value)}`);
         return quoteString(value);
       case "N":
-        return number(value, ctx);
+        return writeNumberValue(value, ctx);
       case "BOOL":
         if (typeof value !== "boolean")
           throw new FieldProblem(`BOOL must be true or false, got ${describe(value)}`);
@@ -160,7 +160,8 @@ function writeList(list: unknown, ctx: JsonWriteContext, depth: number): string 
   return `${out}]`;
 }
 
-function number(value: unknown, ctx: JsonWriteContext): string {
+/** Writes the value of an `N` in the context's format, counting a rounding. */
+export function writeNumberValue(value: unknown, ctx: JsonWriteContext): string {
   const short = writeShortNumber(value, ctx.numbers);
   if (short !== undefined) return short;
   try {
@@ -183,7 +184,7 @@ export function binary(value: unknown): string {
 
 // Sets are unordered and hold no duplicates; a producer that repeats a member
 // gets it once, as DynamoDB would keep it.
-function stringSet(value: unknown, tag: string): string {
+export function stringSet(value: unknown, tag: string): string {
   if (!Array.isArray(value))
     throw new FieldProblem(`${tag} must be an array, got ${describe(value)}`);
   for (let i = 0; i < value.length; i++) {
@@ -204,7 +205,7 @@ function stringSet(value: unknown, tag: string): string {
   return `${out}]`;
 }
 
-function numberSet(value: unknown, ctx: JsonWriteContext): string {
+export function numberSet(value: unknown, ctx: JsonWriteContext): string {
   if (!Array.isArray(value)) throw new FieldProblem(`NS must be an array, got ${describe(value)}`);
   const seen = new Set<string>();
   let out = "[";
@@ -213,7 +214,7 @@ function numberSet(value: unknown, ctx: JsonWriteContext): string {
       const canonical = canonicalNumber(value[i]);
       if (seen.has(canonical)) continue;
       seen.add(canonical);
-      out += (seen.size === 1 ? "" : ",") + number(canonical, ctx);
+      out += (seen.size === 1 ? "" : ",") + writeNumberValue(canonical, ctx);
     } catch (error) {
       if (error instanceof NumberProblem) FieldProblem.within(new FieldProblem(error.message), i);
       FieldProblem.within(error, i);

@@ -5,7 +5,14 @@ export { MAX_DEPTH, writeMap, writeValue } from "./attribute-json.ts";
 export * from "./decimal.ts";
 export { type Envelope, parseChange } from "./parse-change.ts";
 export { canonicalKey, type EncodedRow, encodeRow, type RowFormat } from "./row.ts";
-export { decodeSourceRecord, type SourceRecord, sourceRecords } from "./source-record.ts";
+export {
+  decodeSourceRecord,
+  encodeSourceRecord,
+  type SourceRecord,
+  sourceRecords,
+} from "./source-record.ts";
+export { TextRecord, type TextRecordOptions } from "./text-record.ts";
 export { DynamoNumber, itemToNative, type NativeValue } from "./to-native.ts";
+export { transcode } from "./transcode.ts";
 export type * from "./types.ts";
 export { makeVersion, versionMicros } from "./version.ts";

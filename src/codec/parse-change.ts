@@ -18,16 +18,18 @@ export interface Envelope {
   ref?: string | undefined;
 }
 
-const OPERATIONS = new Map<unknown, Operation>([
+/** eventName -> operation (shared with transcode.ts, which must decide alike). */
+export const OPERATIONS = new Map<unknown, Operation>([
   ["INSERT", "insert"],
   ["MODIFY", "modify"],
   ["REMOVE", "remove"],
 ]);
-const SEQUENCE = /^\d{1,128}$/;
+/** A DynamoDB Streams SequenceNumber. */
+export const SEQUENCE = /^\d{1,128}$/;
 
 /** Decodes one change record; throws RecordError naming the record and field. */
 export function parseChange(record: unknown, envelope: Envelope = {}): Change {
-  const fallbackRef = envelope.ref ?? (envelope.position ? `at ${envelope.position}` : "(unnamed)");
+  const fallbackRef = unnamedRef(envelope);
   if (typeof record !== "object" || record === null || Array.isArray(record)) {
     throw new RecordError(
       fallbackRef,
@@ -37,7 +39,7 @@ export function parseChange(record: unknown, envelope: Envelope = {}): Change {
   }
   const r = record as Record<string, unknown>;
   const eventId = typeof r.eventID === "string" ? r.eventID : undefined;
-  const ref = eventId ? `${eventId}${envelope.ref ? ` (${envelope.ref})` : ""}` : fallbackRef;
+  const ref = changeRef(eventId, envelope);
   const fail = (field: string | undefined, problem: string): never => {
     throw new RecordError(ref, field, problem);
   };
@@ -100,13 +102,7 @@ export function parseChange(record: unknown, envelope: Envelope = {}): Change {
     position = envelope.position;
   }
 
-  const identity = r.userIdentity as Record<string, unknown> | null | undefined;
-  const ttlDelete =
-    operation === "remove" &&
-    typeof identity === "object" &&
-    identity !== null &&
-    identity.type === "Service" &&
-    identity.principalId === "dynamodb.amazonaws.com";
+  const ttlDelete = operation === "remove" && isTtlIdentity(r.userIdentity);
 
   return {
     operation,
@@ -124,10 +120,31 @@ export function parseChange(record: unknown, envelope: Envelope = {}): Change {
   };
 }
 
-type Fail = (field: string | undefined, problem: string) => never;
+/** How errors name a record that has no eventID. */
+function unnamedRef(envelope: Envelope): string {
+  return envelope.ref ?? (envelope.position ? `at ${envelope.position}` : "(unnamed)");
+}
+
+/** How errors and logs name a change: its eventID and the transport's name, or the latter alone. */
+export function changeRef(eventId: string | undefined, envelope: Envelope): string {
+  return eventId ? `${eventId}${envelope.ref ? ` (${envelope.ref})` : ""}` : unnamedRef(envelope);
+}
+
+/** The `userIdentity` DynamoDB puts on Time to Live deletes. */
+export function isTtlIdentity(value: unknown): boolean {
+  const identity = value as Record<string, unknown> | null | undefined;
+  return (
+    typeof identity === "object" &&
+    identity !== null &&
+    identity.type === "Service" &&
+    identity.principalId === "dynamodb.amazonaws.com"
+  );
+}
+
+export type Fail = (field: string | undefined, problem: string) => never;
 
 /** Key attributes are only S, N or B (DynamoDB's rule); the key is never empty. */
-function checkKeys(value: unknown, fail: Fail): AttributeMap {
+export function checkKeys(value: unknown, fail: Fail): AttributeMap {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     return fail("dynamodb.Keys", "missing: every change record carries the item's key in `Keys`");
   }
@@ -169,7 +186,7 @@ function image(value: unknown, field: string, fail: Fail): AttributeMap | undefi
  * precision field says which, and without it the number of digits does
  * (13 for milliseconds, 16 for microseconds).
  */
-function kinesisMicros(value: unknown, precision: unknown, fail: Fail): number {
+export function kinesisMicros(value: unknown, precision: unknown, fail: Fail): number {
   const field = "dynamodb.ApproximateCreationDateTime";
   if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
     return fail(field, `must be a number, got ${describe(value)}`);
@@ -186,7 +203,7 @@ function kinesisMicros(value: unknown, precision: unknown, fail: Fail): number {
 }
 
 /** DynamoDB Streams: epoch seconds in the Lambda shape, a Date or ISO text from GetRecords. */
-function streamsMicros(value: unknown, fail: Fail): number {
+export function streamsMicros(value: unknown, fail: Fail): number {
   const field = "dynamodb.ApproximateCreationDateTime";
   if (typeof value === "number" && Number.isFinite(value) && value >= 0)
     return Math.trunc(value * 1e6);

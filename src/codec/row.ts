@@ -41,17 +41,12 @@ export interface RowFormat {
 export function encodeRow(change: Change, format: RowFormat): EncodedRow {
   const ctx: JsonWriteContext = { numbers: format.keyNumbers, rounded: 0 };
   const keys = change.keys;
-  let pk = "{";
-  for (const name in keys) {
-    let json: string;
-    try {
-      json = writeValue(keys[name], ctx, 0);
-    } catch (error) {
-      throw fieldError(change, "dynamodb.Keys", name, error);
-    }
-    pk += pk.length === 1 ? memberPrefix(name) + json : `,${memberPrefix(name)}${json}`;
+  let pk: string;
+  try {
+    pk = writeKey(keys, ctx);
+  } catch (error) {
+    throw fieldError(change, "dynamodb.Keys", undefined, error);
   }
-  pk += "}";
 
   let data: string | null = null;
   let aux: string | null = null;
@@ -90,10 +85,34 @@ export function encodeRow(change: Change, format: RowFormat): EncodedRow {
   };
 }
 
+/**
+ * The `pk` column: the key attributes as a JSON object, numbers in the
+ * context's format. A FieldProblem leaves with the attribute's name on its path.
+ * (Shared with transcode.ts, so that both paths write keys alike.)
+ */
+export function writeKey(keys: AttributeMap, ctx: JsonWriteContext): string {
+  let pk = "{";
+  for (const name in keys) {
+    let json: string;
+    try {
+      json = writeValue(keys[name], ctx, 0);
+    } catch (error) {
+      return FieldProblem.within(error, name);
+    }
+    pk += pk.length === 1 ? memberPrefix(name) + json : `,${memberPrefix(name)}${json}`;
+  }
+  return `${pk}}`;
+}
+
 /** The RecordError for a problem in one attribute; anything but a FieldProblem passes through. */
-function fieldError(change: Change, prefix: string, name: string, error: unknown): unknown {
+function fieldError(
+  change: Change,
+  prefix: string,
+  name: string | undefined,
+  error: unknown,
+): unknown {
   if (!(error instanceof FieldProblem)) return error;
-  error.segments.push(name);
+  if (name !== undefined) error.segments.push(name);
   return new RecordError(change.ref, error.path(prefix), error.message, { cause: error });
 }
 

@@ -5,6 +5,9 @@
 import { RecordError } from "../errors.ts";
 import { describe } from "./attribute-json.ts";
 import { type Envelope, parseChange } from "./parse-change.ts";
+import { type EncodedRow, encodeRow, type RowFormat } from "./row.ts";
+import { TextRecord } from "./text-record.ts";
+import { transcode } from "./transcode.ts";
 import type { Change } from "./types.ts";
 
 /** One change record as delivered, not yet decoded. */
@@ -12,6 +15,12 @@ export interface SourceRecord extends Envelope {
   /** The record's JSON, or the error that kept it from being read. */
   payload: unknown;
   error?: RecordError;
+  /**
+   * The raw JSON text of one change record, when the transport has it: then
+   * encodeSourceRecord transcodes it in one pass and needs `payload` only
+   * when that bails (see TextRecord, which parses `payload` on demand).
+   */
+  text?: string;
 }
 
 /**
@@ -47,18 +56,27 @@ function unwrap(record: unknown, ref: string | undefined): SourceRecord {
       position,
     };
   }
-  try {
-    return { payload: JSON.parse(Buffer.from(data, "base64").toString("utf8")), ref, position };
-  } catch (error) {
-    return {
-      ...failed(
-        name,
-        "kinesis.data",
-        `is not base64 of a JSON change record (${(error as Error).message})`,
-      ),
-      position,
-    };
-  }
+  // The record's text goes to the transcoder; JSON.parse runs only if it bails.
+  return new TextRecord(
+    Buffer.from(data, "base64").toString("utf8"),
+    { ref, position },
+    {
+      decode: (text) => {
+        try {
+          return { payload: JSON.parse(text), ref, position };
+        } catch (error) {
+          return {
+            ...failed(
+              name,
+              "kinesis.data",
+              `is not base64 of a JSON change record (${(error as Error).message})`,
+            ),
+            position,
+          };
+        }
+      },
+    },
+  );
 }
 
 function failed(ref: string, field: string, problem: string): SourceRecord {
@@ -69,4 +87,32 @@ function failed(ref: string, field: string, problem: string): SourceRecord {
 export function decodeSourceRecord(record: SourceRecord): Change {
   if (record.error) throw record.error;
   return parseChange(record.payload, record);
+}
+
+/**
+ * Decodes and encodes a source record for a sink: the codec's entry point.
+ * A record with `text` is transcoded in one pass (transcode.ts); when the
+ * transcoder bails, or without text, it takes the slow path (JSON.parse,
+ * parseChange, encodeRow), which gives the same row or throws the RecordError
+ * naming the record and field. `check` sees the Change before it is encoded
+ * (the pipeline checks keys against the table's schema there), so a record
+ * with two problems reports the same one on either path.
+ */
+export function encodeSourceRecord(
+  record: SourceRecord,
+  format: RowFormat,
+  check?: (change: Change) => void,
+): EncodedRow {
+  if (record.text !== undefined) {
+    const envelope = record instanceof TextRecord ? record.envelope : record;
+    const row = transcode(record.text, envelope, format);
+    if (row) {
+      // Transcoded means encodeRow would have succeeded: only the check can still fail.
+      check?.(row.change);
+      return row;
+    }
+  }
+  const change = decodeSourceRecord(record);
+  check?.(change);
+  return encodeRow(change, format);
 }

@@ -5,8 +5,9 @@
 // batch on a refused request until the bad row is alone -> per-record result.
 
 import type { NumberFormat } from "../codec/decimal.ts";
-import { type EncodedRow, encodeRow, type RowFormat } from "../codec/row.ts";
-import { decodeSourceRecord, type SourceRecord } from "../codec/source-record.ts";
+import type { EncodedRow, RowFormat } from "../codec/row.ts";
+import { encodeSourceRecord, type SourceRecord } from "../codec/source-record.ts";
+import type { Change } from "../codec/types.ts";
 import { ConfigError, type DynacrateError, RecordError } from "../errors.ts";
 import type { Sink } from "../sink/sink.ts";
 import { SinkError } from "../sink/sink-error.ts";
@@ -102,12 +103,15 @@ export class ApplyPipeline {
     let roundedNumbers = 0;
     let newestMicros = 0;
     let oldestMicros = 0;
+    // Runs on the decoded change before it is encoded (see encodeSourceRecord).
+    const checkChange = (change: Change) => {
+      this.keySchema ??= keySchemaOf(change.keys);
+      checkKeys(change.keys, this.keySchema, change.ref);
+    };
     for (let index = 0; index < records.length; index++) {
       try {
-        const change = decodeSourceRecord(records[index] as SourceRecord);
-        this.keySchema ??= keySchemaOf(change.keys);
-        checkKeys(change.keys, this.keySchema, change.ref);
-        const row = encodeRow(change, this.format);
+        const row = encodeSourceRecord(records[index] as SourceRecord, this.format, checkChange);
+        const change = row.change;
         roundedNumbers += row.roundedNumbers;
         newestMicros = Math.max(newestMicros, change.timestampMicros);
         oldestMicros =

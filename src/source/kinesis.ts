@@ -13,6 +13,7 @@ import {
   ShardIteratorType,
 } from "@aws-sdk/client-kinesis";
 import type { SourceRecord } from "../codec/source-record.ts";
+import { TextRecord } from "../codec/text-record.ts";
 import { RecordError } from "../errors.ts";
 import {
   ExpiredIteratorError,
@@ -83,20 +84,29 @@ export class KinesisSource implements StreamSource {
     }
     const records: SourceRecord[] = (out.Records ?? []).map((r) => {
       const position = r.SequenceNumber;
-      try {
-        return { payload: JSON.parse(this.decoder.decode(r.Data)), position };
-      } catch (error) {
-        const ref = `at ${position}`;
-        return {
-          payload: r.Data ? Buffer.from(r.Data).toString("base64") : undefined,
-          position,
-          error: new RecordError(
-            ref,
-            "Data",
-            `is not a JSON change record (${(error as Error).message})`,
-          ),
-        };
-      }
+      // The text goes to the codec's one-pass transcoder; JSON.parse runs only if it bails.
+      return new TextRecord(
+        this.decoder.decode(r.Data),
+        { position },
+        {
+          decode: (text) => {
+            try {
+              return { payload: JSON.parse(text), position };
+            } catch (error) {
+              const ref = `at ${position}`;
+              return {
+                payload: r.Data ? Buffer.from(r.Data).toString("base64") : undefined,
+                position,
+                error: new RecordError(
+                  ref,
+                  "Data",
+                  `is not a JSON change record (${(error as Error).message})`,
+                ),
+              };
+            }
+          },
+        },
+      );
     });
     return { records, next: out.NextShardIterator, behindMs: out.MillisBehindLatest };
   }
