@@ -1,6 +1,7 @@
 // bench:replay — the codec benchmark's 100,000-record corpus replayed into a
 // fresh PostgreSQL table, three ways, in one run on one server:
-//   (a) `dynacrate replay` (the replay command's code, in process);
+//   (a) `dynacrate replay` (the replay command's code, in process, with its
+//       defaults and the young-generation size bin/dynacrate.js gives node);
 //   (b) one statement per record over one connection, as the reference does
 //       (INSERT ... ON CONFLICT DO NOTHING / UPDATE / DELETE per record);
 //   (c) COPY of the final rows into an empty table: the floor, the fastest way
@@ -38,7 +39,7 @@ async function main(): Promise<void> {
     // (a) dynacrate replay
     const sink = new PostgresSink({ url: server.url });
     const table = { schema: undefined, name: "bench_replay" };
-    const summary = await replay({ file, sink, table, batchSize: 1000 });
+    const summary = await replay({ file, sink, table });
     await sink.close();
     const a = summary.records / summary.seconds;
     console.log(

@@ -16,6 +16,12 @@ import type { KeySchema } from "../sql/key-schema.ts";
 import type { TableName } from "../sql/table-name.ts";
 import { Progress } from "./progress.ts";
 
+/**
+ * Records per batch. Larger than a Lambda batch: a capture is bulk work, and a
+ * larger batch coalesces more changes of one item and costs fewer round trips.
+ */
+export const DEFAULT_REPLAY_BATCH = 5000;
+
 export interface ReplayOptions {
   file: string;
   sink: Sink;
@@ -45,7 +51,7 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
     keySchema: options.keySchema,
     numbers: options.numbers,
   });
-  const batchSize = options.batchSize ?? 1000;
+  const batchSize = options.batchSize ?? DEFAULT_REPLAY_BATCH;
   const total = statSync(options.file).size;
   const progress = options.progress ? new Progress(options.progress, "replay") : undefined;
   const summary: ReplaySummary = {

@@ -15,7 +15,7 @@ import {
   tableOption,
   targetUrl,
 } from "../args.ts";
-import { replay } from "../replay.ts";
+import { DEFAULT_REPLAY_BATCH, replay } from "../replay.ts";
 
 export const usage = `dynacrate replay <file.ndjson> --target URL --table NAME [options]
 
@@ -25,7 +25,7 @@ or a Lambda event holding many.
 
 ${SINK_HELP}
   --dlq FILE          write records that fail, with the reason, to FILE (NDJSON)
-  --batch-size N      records per batch (default 1000)
+  --batch-size N      records per batch (default 5000)
 `;
 
 export async function run(argv: string[]): Promise<number> {
@@ -47,7 +47,7 @@ export async function run(argv: string[]): Promise<number> {
   const table = tableOption(values);
   const keySchema = keyOption(values);
   const numbers = numbersOption(values);
-  const batchSize = positiveInt(values, "batch-size", 1000);
+  const batchSize = positiveInt(values, "batch-size", DEFAULT_REPLAY_BATCH);
   if (!existsSync(file)) throw new ConfigError(`capture file ${file} does not exist`);
   const sink = openSink(url);
   try {
