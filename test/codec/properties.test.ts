@@ -36,6 +36,7 @@ import {
   roundTripsThroughDouble,
   significantDigits,
 } from "./exact-json.ts";
+import { attributeName, decimalText, text } from "./record-text.ts";
 
 const SEED = Number(process.env.FC_SEED ?? 42);
 fc.configureGlobal({ seed: SEED, numRuns: Number(process.env.FC_RUNS ?? 200) });
@@ -43,60 +44,6 @@ console.log(`codec properties: FC_SEED=${SEED} (set FC_SEED to replay another ru
 
 // ---------------------------------------------------------------------------
 // Items as an application writes them with the AWS SDK
-
-/** Strings with the characters that break naive encoders. */
-const text = fc.oneof(
-  fc.string({ unit: "binary", maxLength: 12 }),
-  fc.constantFrom(
-    "",
-    '"',
-    "\\",
-    "'",
-    '\\"',
-    "\u0000",
-    "\n\t",
-    "Räuber 🚀",
-    "</script>",
-    "\u2028\u2029",
-    '{"S":"x"}',
-  ),
-);
-
-/** Attribute names: any text but "__proto__" (marshall itself mishandles it; errors.test.ts covers it). */
-const attributeName = fc
-  .oneof(
-    fc.string({ unit: "binary", minLength: 1, maxLength: 8 }),
-    fc.constantFrom("a.b", "[0]", "constructor", "toString", 'q"uote'),
-  )
-  .filter((name) => name !== "__proto__" && name !== "id");
-
-/** DynamoDB decimal text: 1-38 significant digits, magnitude 1E-130 to 9.99E+125, in plain or scientific form. */
-function decimalText(maxDigits = 38) {
-  return fc
-    .record({
-      negative: fc.boolean(),
-      digits: fc.stringMatching(new RegExp(`^[1-9][0-9]{0,${maxDigits - 1}}$`)),
-      magnitude: fc.integer({ min: -130, max: 125 }),
-      style: fc.constantFrom("plain", "E", "e", "e+"),
-      trailingZeros: fc.nat(2),
-    })
-    .map(({ negative, digits, magnitude, style, trailingZeros }) => {
-      const sign = negative ? "-" : "";
-      if (style === "plain") {
-        if (magnitude >= 0) {
-          const intLength = magnitude + 1;
-          if (digits.length <= intLength)
-            return sign + digits + "0".repeat(intLength - digits.length);
-          return `${sign}${digits.slice(0, intLength)}.${digits.slice(intLength)}${"0".repeat(trailingZeros)}`;
-        }
-        return `${sign}0.${"0".repeat(-magnitude - 1)}${digits}${"0".repeat(trailingZeros)}`;
-      }
-      const fraction = digits.slice(1) + "0".repeat(trailingZeros);
-      const mantissa = fraction ? `${digits[0]}.${fraction}` : digits;
-      const exponent = style === "e+" && magnitude >= 0 ? `+${magnitude}` : String(magnitude);
-      return `${sign}${mantissa}${style === "E" ? "E" : "e"}${exponent}`;
-    });
-}
 
 /** Doubles DynamoDB can hold (magnitude 1E-130 to 9.99E+125). */
 const dynamoDouble = fc

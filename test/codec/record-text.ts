@@ -9,6 +9,7 @@
 import { marshall, NumberValueImpl as NumberValue } from "@aws-sdk/util-dynamodb";
 import fc from "fast-check";
 import type { AttributeMap, AttributeValue } from "../../src/codec/index.ts";
+import { prng } from "../../src/local/prng.ts";
 
 /** Strings with the characters that break naive encoders. */
 export const text = fc.oneof(
@@ -273,18 +274,6 @@ export const textStyle: fc.Arbitrary<TextStyle> = fc.record({
   escapes: fc.constantFrom(0, 0, 0, 0.02, 0.3),
   shuffle: fc.boolean(),
 });
-
-/** mulberry32: a small seeded PRNG. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const WHITESPACE = [" ", "\n", "\t", "\r\n  ", "  "];
 
