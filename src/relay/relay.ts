@@ -9,6 +9,7 @@ import type { BatchResult, FailedRecord } from "../pipeline/batch-result.ts";
 import { permanentSourceError } from "../source/source-fault.ts";
 import {
   ExpiredIteratorError,
+  type ReadResult,
   type ShardInfo,
   type StartPosition,
   type StreamSource,
@@ -136,10 +137,21 @@ export async function runRelay(options: RelayOptions): Promise<RelayStats> {
     const startAt = (): StartPosition =>
       position ? { type: "after", sequence: position } : options.from;
     let iterator = await source.iterator(shard.id, startAt());
+    // The next read is under way while a batch is applied, so the stream and
+    // the database work at the same time. Records are still applied in order.
+    let ahead: { iterator: string; result: Promise<ReadResult> } | undefined;
+    const readFrom = (from: string) => {
+      const result = source.read(from, batchSize);
+      // Its error, if any, is handled when the read is awaited; not before.
+      result.catch(() => {});
+      return { iterator: from, result };
+    };
     while (iterator && !stopped()) {
-      let read: Awaited<ReturnType<StreamSource["read"]>>;
+      const pending = ahead?.iterator === iterator ? ahead : readFrom(iterator);
+      ahead = undefined;
+      let read: ReadResult;
       try {
-        read = await source.read(iterator, batchSize);
+        read = await pending.result;
       } catch (error) {
         if (error instanceof ExpiredIteratorError) {
           iterator = await source.iterator(shard.id, startAt());
@@ -150,6 +162,7 @@ export async function runRelay(options: RelayOptions): Promise<RelayStats> {
         await sleep(1000);
         continue;
       }
+      if (read.records.length > 0 && read.next) ahead = readFrom(read.next);
       if (read.records.length > 0) {
         idleSince.delete(shard.id);
         lastActivity = Date.now();
