@@ -2,7 +2,8 @@
 // relay (runRelay, in process), against the Lambda handler fed the same
 // records, on one PostgreSQL started here:
 //   (a) the relay: 100,000 changes queued first on a 2-shard stream of an
-//       in-memory Kinesis API server (src/local/memory-kinesis.ts: kinesis-mock
+//       in-memory Kinesis API server in a process of its own
+//       (src/local/memory-kinesis.ts: kinesis-mock
 //       can not hold that many in reasonable time, see below), then timed from
 //       start until the last change is applied (the idle exit is not counted);
 //   (b) the Lambda handler (src/lambda/create-handler.ts), the same records in
@@ -22,7 +23,6 @@ import { createHandler } from "../src/lambda/create-handler.ts";
 import { localKinesisClient } from "../src/local/aws-clients.ts";
 import { startKinesisLocal } from "../src/local/kinesis-local.ts";
 import { partitionKeyOf, toKinesisChange } from "../src/local/kinesis-record.ts";
-import { startMemoryKinesis } from "../src/local/memory-kinesis.ts";
 import { startPostgres } from "../src/local/postgres.ts";
 import { createKinesisStream } from "../src/local/provision.ts";
 import { ApplyPipeline } from "../src/pipeline/apply-pipeline.ts";
@@ -31,6 +31,7 @@ import { PostgresSink } from "../src/sink/postgres.ts";
 import { KinesisSource } from "../src/source/kinesis.ts";
 import { postgresql } from "../src/sql/postgresql.ts";
 import { CORPUS_KEY, CORPUS_KEY_SCHEMA, CORPUS_TABLE, generateCorpus } from "./corpus.ts";
+import { startMemoryKinesisProcess } from "./memory-kinesis-process.ts";
 
 const COUNT = Number(process.env.BENCH_RECORDS ?? 100_000);
 const MOCK_COUNT = Number(process.env.BENCH_KINESIS_MOCK_RECORDS ?? 10_000);
@@ -229,7 +230,7 @@ async function main(): Promise<void> {
   );
 
   const postgres = await startPostgres();
-  const memory = await startMemoryKinesis();
+  const memory = await startMemoryKinesisProcess();
   const client = localKinesisClient(memory.endpoint, { maxAttempts: 1 });
   try {
     await createKinesisStream(client, STREAM, SHARDS);
