@@ -36,7 +36,7 @@ import {
   roundTripsThroughDouble,
   significantDigits,
 } from "./exact-json.ts";
-import { attributeName, decimalText, text } from "./record-text.ts";
+import { attributeName, decimalText, MARSHALL, text, wireItem } from "./record-text.ts";
 
 const SEED = Number(process.env.FC_SEED ?? 42);
 fc.configureGlobal({ seed: SEED, numRuns: Number(process.env.FC_RUNS ?? 200) });
@@ -92,26 +92,6 @@ function itemArbitrary(numbers: NumberChoice): fc.Arbitrary<Record<string, unkno
     .chain((attributes) =>
       fc.string({ minLength: 1, maxLength: 10 }).map((id) => ({ id, ...attributes })),
     );
-}
-
-/** marshall writes B as bytes; change records carry base64 text. */
-function toWire(value: unknown): unknown {
-  if (value instanceof Uint8Array) return Buffer.from(value).toString("base64");
-  if (Array.isArray(value)) return value.map(toWire);
-  if (value !== null && typeof value === "object") {
-    const out: Record<string, unknown> = {};
-    for (const [name, member] of Object.entries(value)) out[name] = toWire(member);
-    return out;
-  }
-  return value;
-}
-
-// convertClassInstanceToMap: marshall takes a map with a member named
-// "constructor" for a class instance otherwise.
-const MARSHALL = { allowImpreciseNumbers: true, convertClassInstanceToMap: true };
-
-function wireItem(item: Record<string, unknown>): AttributeMap {
-  return toWire(marshall(item, MARSHALL)) as AttributeMap;
 }
 
 /** Set members: what identifies each (DynamoDB keeps one of equal members). */

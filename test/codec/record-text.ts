@@ -151,7 +151,7 @@ function toWire(value: unknown): unknown {
 
 // convertClassInstanceToMap: marshall takes a map with a member named
 // "constructor" for a class instance otherwise.
-const MARSHALL = { allowImpreciseNumbers: true, convertClassInstanceToMap: true };
+export const MARSHALL = { allowImpreciseNumbers: true, convertClassInstanceToMap: true };
 
 export function wireItem(value: Record<string, unknown>): AttributeMap {
   return toWire(marshall(value, MARSHALL)) as AttributeMap;
