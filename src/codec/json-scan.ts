@@ -35,6 +35,24 @@ export function ws(s: string, i: number): number {
   }
 }
 
+/**
+ * After a member or an element, at i: skips whitespace to the separator.
+ * Returns the index after a "," and the whitespace behind it; when the
+ * container closes with `close` ("}" or "]"), the bitwise complement of the
+ * index just after it (negative, so one number says both). Anything else: BAIL.
+ */
+export function separator(s: string, i: number, close: number): number {
+  let c = s.charCodeAt(i);
+  if (c <= 32) {
+    i = ws(s, i);
+    c = s.charCodeAt(i);
+  }
+  i++;
+  if (c === close) return ~i;
+  if (c !== 44) throw BAIL;
+  return s.charCodeAt(i) <= 32 ? ws(s, i) : i;
+}
+
 /** What the last stringEnd found: PLAIN, ESCAPED or RECODE. */
 export const token = { kind: PLAIN };
 

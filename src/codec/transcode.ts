@@ -40,6 +40,7 @@ import {
   numberEnd,
   PLAIN,
   RECODE,
+  separator,
   skipValue,
   stringEnd,
   token,
@@ -266,15 +267,12 @@ class Transcoder {
         default:
           i = skipValue(s, i);
       }
-      let c = s.charCodeAt(i);
-      if (c <= 32) {
-        i = ws(s, i);
-        c = s.charCodeAt(i);
+      i = separator(s, i, 125);
+      if (i < 0) {
+        i = ~i;
+        if (s.charCodeAt(i) <= 32) i = ws(s, i);
+        break;
       }
-      i++;
-      if (s.charCodeAt(i) <= 32) i = ws(s, i);
-      if (c === 125) break;
-      if (c !== 44) throw BAIL;
     }
     if (i !== s.length) throw BAIL; // JSON.parse refuses anything after the value
     if (!sourceOk || !operation || !block?.keys) throw BAIL;
@@ -447,15 +445,11 @@ class Transcoder {
         default:
           i = skipValue(s, i);
       }
-      let next = s.charCodeAt(i);
-      if (next <= 32) {
-        i = ws(s, i);
-        next = s.charCodeAt(i);
+      i = separator(s, i, 125);
+      if (i < 0) {
+        i = ~i;
+        break;
       }
-      i++;
-      if (s.charCodeAt(i) <= 32) i = ws(s, i);
-      if (next === 125) break;
-      if (next !== 44) throw BAIL;
     }
     this.i = i;
     return block;
@@ -546,12 +540,11 @@ class Transcoder {
       if (s.charCodeAt(i) <= 32) i = ws(s, i);
       if (s.charCodeAt(i) !== 125) throw BAIL;
       i++;
-      if (s.charCodeAt(i) <= 32) i = ws(s, i);
-      const c = s.charCodeAt(i);
-      i++;
-      if (c === 125) break;
-      if (c !== 44) throw BAIL;
-      if (s.charCodeAt(i) <= 32) i = ws(s, i);
+      i = separator(s, i, 125);
+      if (i < 0) {
+        i = ~i;
+        break;
+      }
     }
     this.i = i;
     return keys;
@@ -656,15 +649,11 @@ class Transcoder {
             data += data.length === 1 ? name + json : `,${name}${json}`;
           }
         }
-        let c = s.charCodeAt(i);
-        if (c <= 32) {
-          i = ws(s, i);
-          c = s.charCodeAt(i);
+        i = separator(s, i, 125);
+        if (i < 0) {
+          i = ~i;
+          break;
         }
-        i++;
-        if (c === 125) break;
-        if (c !== 44) throw BAIL;
-        if (s.charCodeAt(i) <= 32) i = ws(s, i);
       }
     }
     this.i = i;
@@ -805,16 +794,11 @@ class Transcoder {
       const json = this.attribute(depth);
       if (index >= 0) indexed = hold(indexed, index, name + json);
       else out += out.length === 1 ? name + json : `,${name}${json}`;
-      i = this.i;
-      c = s.charCodeAt(i);
-      if (c <= 32) {
-        i = ws(s, i);
-        c = s.charCodeAt(i);
+      i = separator(s, this.i, 125);
+      if (i < 0) {
+        i = ~i;
+        break;
       }
-      i++;
-      if (c === 125) break;
-      if (c !== 44) throw BAIL;
-      if (s.charCodeAt(i) <= 32) i = ws(s, i);
     }
     this.i = i;
     return `${indexed ? indexedFirst(out, indexed) : out}}`;
@@ -849,20 +833,12 @@ class Transcoder {
         out += `,${json}`;
         if (this.tag !== first) varied = true;
       }
-      i = this.i;
-      c = s.charCodeAt(i);
-      if (c <= 32) {
-        i = ws(s, i);
-        c = s.charCodeAt(i);
+      i = separator(s, this.i, 93);
+      if (i < 0) {
+        i = ~i;
+        break;
       }
-      i++;
-      if (c === 93) break;
-      if (c !== 44) throw BAIL;
       c = s.charCodeAt(i);
-      if (c <= 32) {
-        i = ws(s, i);
-        c = s.charCodeAt(i);
-      }
     }
     this.i = i;
     this.varied = varied;
@@ -884,16 +860,11 @@ class Transcoder {
       if (s.charCodeAt(i) !== 34) throw BAIL;
       this.i = i;
       members.push(this.stringValue());
-      i = this.i;
-      let c = s.charCodeAt(i);
-      if (c <= 32) {
-        i = ws(s, i);
-        c = s.charCodeAt(i);
+      i = separator(s, this.i, 93);
+      if (i < 0) {
+        i = ~i;
+        break;
       }
-      i++;
-      if (c === 93) break;
-      if (c !== 44) throw BAIL;
-      if (s.charCodeAt(i) <= 32) i = ws(s, i);
     }
     this.i = i;
     return members;
