@@ -36,7 +36,14 @@ import {
   roundTripsThroughDouble,
   significantDigits,
 } from "./exact-json.ts";
-import { attributeName, decimalText, MARSHALL, text, wireItem } from "./record-text.ts";
+import {
+  decimalText,
+  dynamoDouble,
+  itemOf,
+  MARSHALL,
+  type NumberChoice,
+  wireItem,
+} from "./record-text.ts";
 
 const SEED = Number(process.env.FC_SEED ?? 42);
 fc.configureGlobal({ seed: SEED, numRuns: Number(process.env.FC_RUNS ?? 200) });
@@ -44,16 +51,6 @@ console.log(`codec properties: FC_SEED=${SEED} (set FC_SEED to replay another ru
 
 // ---------------------------------------------------------------------------
 // Items as an application writes them with the AWS SDK
-
-/** Doubles DynamoDB can hold (magnitude 1E-130 to 9.99E+125). */
-const dynamoDouble = fc
-  .double({ noNaN: true, noDefaultInfinity: true, min: -9.9e125, max: 9.9e125 })
-  .filter((x) => x === 0 || Math.abs(x) >= 1e-130);
-
-interface NumberChoice {
-  ints: fc.Arbitrary<number>;
-  decimals: fc.Arbitrary<string>;
-}
 
 const ANY_NUMBER: NumberChoice = { ints: fc.maxSafeInteger(), decimals: decimalText(38) };
 /** Numbers a double holds exactly and JSON.parse reads back as the same value. */
@@ -63,35 +60,9 @@ const SHORT_NUMBER: NumberChoice = {
 };
 
 function itemArbitrary(numbers: NumberChoice): fc.Arbitrary<Record<string, unknown>> {
-  const number = fc.oneof(
-    numbers.ints,
-    dynamoDouble,
-    numbers.decimals.map((t) => new NumberValue(t)),
+  return itemOf(numbers).chain((attributes) =>
+    fc.string({ minLength: 1, maxLength: 10 }).map((id) => ({ id, ...attributes })),
   );
-  const bytes = fc.uint8Array({ maxLength: 12 });
-  const scalar = fc.oneof(text, number, fc.boolean(), fc.constant(null), bytes);
-  const sets = fc.oneof(
-    fc.uniqueArray(text, { minLength: 1, maxLength: 5 }).map((members) => new Set(members)),
-    fc
-      .array(fc.oneof(numbers.ints, dynamoDouble), { minLength: 1, maxLength: 5 })
-      .map((members) => new Set(members)),
-    fc
-      .array(numbers.decimals, { minLength: 1, maxLength: 5 })
-      .map((members) => new Set(members.map((t) => new NumberValue(t)))),
-    fc.array(bytes, { minLength: 1, maxLength: 3 }).map((members) => new Set(members)),
-  );
-  const { value } = fc.letrec<{ value: unknown; list: unknown[]; map: Record<string, unknown> }>(
-    (tie) => ({
-      value: fc.oneof({ depthSize: "small", maxDepth: 5 }, scalar, sets, tie("list"), tie("map")),
-      list: fc.array(tie("value"), { maxLength: 4 }),
-      map: fc.dictionary(attributeName, tie("value"), { maxKeys: 4, noNullPrototype: true }),
-    }),
-  );
-  return fc
-    .dictionary(attributeName, value, { maxKeys: 8, noNullPrototype: true })
-    .chain((attributes) =>
-      fc.string({ minLength: 1, maxLength: 10 }).map((id) => ({ id, ...attributes })),
-    );
 }
 
 /** Set members: what identifies each (DynamoDB keeps one of equal members). */

@@ -77,7 +77,7 @@ export function decimalText(maxDigits = 38) {
 }
 
 /** Doubles DynamoDB can hold (magnitude 1E-130 to 9.99E+125). */
-const dynamoDouble = fc
+export const dynamoDouble = fc
   .double({ noNaN: true, noDefaultInfinity: true, min: -9.9e125, max: 9.9e125 })
   .filter((x) => x === 0 || Math.abs(x) >= 1e-130);
 
@@ -106,24 +106,28 @@ const edgeNumber = fc.constantFrom(
   "00012",
 );
 
-/** An item as an application writes it with the AWS SDK (ids and key attributes added by the caller). */
-export const item: fc.Arbitrary<Record<string, unknown>> = (() => {
+/** Which numbers an item holds: integers and doubles as JS numbers, decimal text as NumberValue. */
+export interface NumberChoice {
+  ints: fc.Arbitrary<number>;
+  decimals: fc.Arbitrary<string>;
+}
+
+/** Items with the given numbers, as an application writes them with the AWS SDK (no key attributes). */
+export function itemOf(numbers: NumberChoice): fc.Arbitrary<Record<string, unknown>> {
   const number = fc.oneof(
-    fc.maxSafeInteger(),
+    numbers.ints,
     dynamoDouble,
-    decimalText(38).map((t) => new NumberValue(t)),
-    shortDecimal.map((t) => new NumberValue(t)),
-    edgeNumber.map((t) => new NumberValue(t)),
+    numbers.decimals.map((t) => new NumberValue(t)),
   );
   const bytes = fc.uint8Array({ maxLength: 12 });
   const scalar = fc.oneof(text, number, fc.boolean(), fc.constant(null), bytes);
   const sets = fc.oneof(
     fc.uniqueArray(text, { minLength: 1, maxLength: 5 }).map((members) => new Set(members)),
     fc
-      .array(fc.oneof(fc.maxSafeInteger(), dynamoDouble), { minLength: 1, maxLength: 5 })
+      .array(fc.oneof(numbers.ints, dynamoDouble), { minLength: 1, maxLength: 5 })
       .map((members) => new Set(members)),
     fc
-      .array(decimalText(38), { minLength: 1, maxLength: 5 })
+      .array(numbers.decimals, { minLength: 1, maxLength: 5 })
       .map((members) => new Set(members.map((t) => new NumberValue(t)))),
     fc.array(bytes, { minLength: 1, maxLength: 3 }).map((members) => new Set(members)),
   );
@@ -135,7 +139,13 @@ export const item: fc.Arbitrary<Record<string, unknown>> = (() => {
     }),
   );
   return fc.dictionary(attributeName, value, { maxKeys: 8, noNullPrototype: true });
-})();
+}
+
+/** An item with every kind of number, the edge cases and short decimals included (ids and keys added by the caller). */
+export const item: fc.Arbitrary<Record<string, unknown>> = itemOf({
+  ints: fc.maxSafeInteger(),
+  decimals: fc.oneof(decimalText(38), shortDecimal, edgeNumber),
+});
 
 /** marshall writes B as bytes; change records carry base64 text. */
 function toWire(value: unknown): unknown {
