@@ -5,7 +5,7 @@
 // again (a database that was down at cold start is not fatal for the container).
 
 import { ApplyPipeline } from "../pipeline/apply-pipeline.ts";
-import type { SinkOptions } from "../sink/open-sink.ts";
+import { openSink } from "../sink/open-sink.ts";
 import { redactUrl } from "../sink/redact-url.ts";
 import { DEFAULT_RETRY } from "../sink/retry.ts";
 import type { Sink } from "../sink/sink.ts";
@@ -83,7 +83,7 @@ export class ContainerState {
     }
     for (const password of passwordsOf(url)) log.addSecret(password);
 
-    const sink = await openTargetSink(url, {
+    const sink = await openSink(url, {
       timeoutMs: config.timeoutMs,
       retry: { ...DEFAULT_RETRY, attempts: config.retryAttempts },
     });
@@ -130,22 +130,4 @@ function passwordsOf(url: string): string[] {
   } catch {
     return [raw];
   }
-}
-
-/**
- * Opens the sink a URL names, loading its module on demand. The CrateDB
- * sink's HTTP client (undici) is most of the bundle and about half of its load
- * time at cold start, and a PostgreSQL target never uses it; so PostgreSQL
- * URLs get the PostgreSQL sink directly (as openSink would make it) and every
- * other URL goes through openSink. In the bundle, a module reached only by
- * `import()` is evaluated only when imported.
- */
-async function openTargetSink(url: string, options: SinkOptions): Promise<Sink> {
-  const scheme = new URL(url).protocol;
-  if (scheme === "postgresql:" || scheme === "postgres:") {
-    const { PostgresSink } = await import("../sink/postgres.ts");
-    return new PostgresSink({ url, ...options });
-  }
-  const { openSink } = await import("../sink/open-sink.ts");
-  return openSink(url, options);
 }

@@ -91,7 +91,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     );
 
     started = performance.now();
-    const sink = openSink(stack.targetUrl);
+    const sink = await openSink(stack.targetUrl);
     const table = { schema: undefined, name: TABLE };
     // On CrateDB, numbers as exact text: the default (double) would round the 38-digit ones.
     const numbers = stack.target === "cratedb" ? "string" : undefined;

@@ -2,8 +2,6 @@
 // reference's SQLAlchemy form) or http(s):// for CrateDB over HTTP.
 
 import { ConfigError } from "../errors.ts";
-import { createCrateDbHttpSink } from "./cratedb-http.ts";
-import { PostgresSink } from "./postgres.ts";
 import { redactUrl } from "./redact-url.ts";
 import type { RetryPolicy } from "./retry.ts";
 import type { Sink } from "./sink.ts";
@@ -15,8 +13,14 @@ export interface SinkOptions {
   timeoutMs?: number;
 }
 
-/** Opens the sink a URL names. The URL may hold credentials; they never reach a log. */
-export function openSink(url: string, options: SinkOptions = {}): Sink {
+/**
+ * Opens the sink a URL names. The URL may hold credentials; they never reach
+ * a log. Each sink's module is loaded only when its scheme is used: the CrateDB
+ * sink's HTTP client is most of the Lambda bundle and half its cold start, and
+ * a PostgreSQL target never needs it (in the bundle, a module reached only by
+ * `import()` is evaluated only when imported).
+ */
+export async function openSink(url: string, options: SinkOptions = {}): Promise<Sink> {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -25,8 +29,10 @@ export function openSink(url: string, options: SinkOptions = {}): Sink {
   }
   switch (parsed.protocol) {
     case "postgresql:":
-    case "postgres:":
+    case "postgres:": {
+      const { PostgresSink } = await import("./postgres.ts");
       return new PostgresSink({ url, ...options });
+    }
     case "crate:":
     case "http:":
     case "https:": {
@@ -34,6 +40,7 @@ export function openSink(url: string, options: SinkOptions = {}): Sink {
         parsed.protocol === "https:" ||
         /^(true|1|require)$/i.test(parsed.searchParams.get("ssl") ?? "");
       const base = `${tls ? "https" : "http"}://${parsed.hostname.includes(":") ? `[${parsed.hostname}]` : parsed.hostname}:${parsed.port || "4200"}`;
+      const { createCrateDbHttpSink } = await import("./cratedb-http.ts");
       return createCrateDbHttpSink({
         url: base,
         username: parsed.username ? decodeURIComponent(parsed.username) : undefined,

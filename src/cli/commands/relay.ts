@@ -78,7 +78,7 @@ export async function run(argv: string[]): Promise<number> {
   const deadLetters = new DeadLetterFile(
     (values.dlq as string | undefined) ?? "dynacrate-dead-letters.ndjson",
   );
-  const sink = openSink(url);
+  const sink = await openSink(url);
   const pipeline = new ApplyPipeline(sink, {
     table,
     keySchema: keyOption(values),

@@ -49,7 +49,7 @@ export async function run(argv: string[]): Promise<number> {
   const numbers = numbersOption(values);
   const batchSize = positiveInt(values, "batch-size", DEFAULT_REPLAY_BATCH);
   if (!existsSync(file)) throw new ConfigError(`capture file ${file} does not exist`);
-  const sink = openSink(url);
+  const sink = await openSink(url);
   try {
     const summary = await replay({
       file,
