@@ -5,6 +5,10 @@
 /** A JSON number as written, e.g. `12345678901234567890.5` or `1E-130`. */
 export class JsonNumber {
   constructor(readonly text: string) {}
+  /** True for a literal a JSON reader takes as floating point (`.` or exponent). */
+  get isFloatLiteral(): boolean {
+    return /[.eE]/.test(this.text);
+  }
   toString(): string {
     return this.text;
   }
