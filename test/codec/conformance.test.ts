@@ -1,6 +1,6 @@
 // Holds the codec and the CrateDB dialect to the conformance vectors of the
-// reference translator (commons-codec), read in place from
-// ../shared/conformance/commons-codec/. Meaning is compared, not text: the
+// reference translator (commons-codec), kept as test data in
+// test/fixtures/commons-codec/ (its README says where they come from). Meaning is compared, not text: the
 // same pk / data / aux split, the same decoded values, the same operation,
 // the same rejections. Where dynacrate differs on purpose, the vector is in
 // DEVIATIONS with what we do instead and why, and that is checked too.
@@ -32,7 +32,7 @@ import {
 import { BASE_MILLIS, keysOf, kinesisDynamoRecord } from "../support/fixtures.ts";
 import { decimalKey, type ExactJson, JsonNum, parseExact } from "./exact-json.ts";
 
-const DIR = new URL("../../../shared/conformance/commons-codec/", import.meta.url);
+const DIR = new URL("../fixtures/commons-codec/", import.meta.url);
 /** File -> vector count, as the folder's README states them. */
 const FILES = {
   "dynamodb-cases.json": 8,
@@ -916,13 +916,10 @@ const categoryOf = (v: Vector): Category =>
 // The tests
 
 describe("conformance with the reference translator (commons-codec)", () => {
-  it("reads the vectors from ../shared/conformance/commons-codec/", () => {
+  it("reads the vectors from test/fixtures/commons-codec/", () => {
     const path = fileURLToPath(DIR);
     if (!existsSync(path)) {
-      throw new Error(
-        `the conformance vectors are missing: expected the folder ${path} (shared/ beside the repository). ` +
-          "They are read in place, never copied into the project.",
-      );
+      throw new Error(`the conformance vectors are missing: expected the folder ${path}`);
     }
     for (const [file, count] of Object.entries(FILES)) {
       expect(VECTORS.filter((v) => v.file === file).length, file).toBe(count);
