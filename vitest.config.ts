@@ -5,8 +5,11 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     globalSetup: ["test/global-setup.ts"],
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
+    // Above every test's own waits (the end-to-end tests wait up to 60 s for a relay or the
+    // demo, twice in a row in the crash tests), so a slow machine fails on the test's own,
+    // clearer message rather than on Vitest's limit.
+    testTimeout: 180_000,
+    hookTimeout: 180_000,
     // Each file may start JVMs and child servers; separate processes keep their exit hooks apart.
     pool: "forks",
     env: {
