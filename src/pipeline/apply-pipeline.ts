@@ -16,8 +16,21 @@ import type { TableName } from "../sql/table-name.ts";
 import type { BatchResult, FailedRecord } from "./batch-result.ts";
 import { coalesce } from "./coalesce.ts";
 
+/**
+ * Turns one source record into a sink-ready row, calling `check` on the
+ * decoded change before encoding it; throws RecordError for a bad record.
+ * DynamoDB's (encodeSourceRecord) is the default; MongoDB has its own.
+ */
+export type RecordDecoder = (
+  record: SourceRecord,
+  format: RowFormat,
+  check: (change: Change) => void,
+) => EncodedRow;
+
 export interface PipelineOptions {
   table: TableName;
+  /** How records are decoded (default: DynamoDB change records). */
+  decoder?: RecordDecoder | undefined;
   /** The DynamoDB key schema; without it, the first record's `Keys` decide. */
   keySchema?: KeySchema | undefined;
   /** How numbers are written (see decimal.ts); each dialect has its default. */
@@ -69,6 +82,7 @@ export class ApplyPipeline {
   readonly table: TableName;
   private keySchema: KeySchema | undefined;
   private readonly format: RowFormat;
+  private readonly decode: RecordDecoder;
   private readonly retentionMs: number;
   private readonly purgeIntervalMs: number;
   private lastPurge = 0;
@@ -78,6 +92,7 @@ export class ApplyPipeline {
     this.table = options.table;
     this.keySchema = options.keySchema;
     this.format = sink.dialect.rowFormat(options.numbers);
+    this.decode = options.decoder ?? encodeSourceRecord;
     this.retentionMs = options.tombstoneRetentionMs ?? DEFAULT_TOMBSTONE_RETENTION_MS;
     this.purgeIntervalMs = options.purgeIntervalMs ?? 3600 * 1000;
   }
@@ -110,7 +125,7 @@ export class ApplyPipeline {
     };
     for (let index = 0; index < records.length; index++) {
       try {
-        const row = encodeSourceRecord(records[index] as SourceRecord, this.format, checkChange);
+        const row = this.decode(records[index] as SourceRecord, this.format, checkChange);
         const change = row.change;
         roundedNumbers += row.roundedNumbers;
         newestMicros = Math.max(newestMicros, change.timestampMicros);
