@@ -19,13 +19,15 @@ import { coalesce } from "./coalesce.ts";
 /**
  * Turns one source record into a sink-ready row, calling `check` on the
  * decoded change before encoding it; throws RecordError for a bad record.
- * DynamoDB's (encodeSourceRecord) is the default; MongoDB has its own.
+ * Undefined means the record changes no row (a MongoDB `drop` event, say)
+ * and counts as skipped. DynamoDB's (encodeSourceRecord) is the default;
+ * MongoDB has its own.
  */
 export type RecordDecoder = (
   record: SourceRecord,
   format: RowFormat,
   check: (change: Change) => void,
-) => EncodedRow;
+) => EncodedRow | undefined;
 
 export interface PipelineOptions {
   table: TableName;
@@ -54,7 +56,7 @@ export interface PreparedBatch {
   records: SourceRecord[];
   /** The newest change of each key. */
   winners: Entry[];
-  /** How many changes newer ones in the batch made moot. */
+  /** How many changes newer ones in the batch made moot, or that change no row. */
   superseded: number;
   /** Records that could not be decoded. */
   failed: FailedRecord[];
@@ -118,6 +120,7 @@ export class ApplyPipeline {
     let roundedNumbers = 0;
     let newestMicros = 0;
     let oldestMicros = 0;
+    let noRow = 0;
     // Runs on the decoded change before it is encoded (see encodeSourceRecord).
     const checkChange = (change: Change) => {
       this.keySchema ??= keySchemaOf(change.keys);
@@ -126,6 +129,10 @@ export class ApplyPipeline {
     for (let index = 0; index < records.length; index++) {
       try {
         const row = this.decode(records[index] as SourceRecord, this.format, checkChange);
+        if (row === undefined) {
+          noRow++;
+          continue;
+        }
         const change = row.change;
         roundedNumbers += row.roundedNumbers;
         newestMicros = Math.max(newestMicros, change.timestampMicros);
@@ -143,7 +150,7 @@ export class ApplyPipeline {
     return {
       records,
       winners,
-      superseded: superseded.length,
+      superseded: superseded.length + noRow,
       failed,
       roundedNumbers,
       newestMicros,

@@ -20,6 +20,7 @@ afterAll(async () => {
 /** Records of a made-up source: `{id, v, at}` with `at` ordering the changes of one id. */
 const decoder: RecordDecoder = (record, format, check) => {
   const { id, v, at } = record.payload as { id: unknown; v: number; at: number };
+  if (id === null) return undefined; // changes no row
   if (typeof id !== "string") throw new RecordError(record.ref ?? "?", "id", "must be text");
   const change: Change = {
     operation: "modify",
@@ -48,9 +49,11 @@ describe("a pipeline with its own decoder", () => {
       { payload: { id: "a", v: 2, at: 2 }, ref: "r2" },
       { payload: { id: 7, v: 3, at: 3 }, ref: "r3" },
       { payload: { id: "b", v: 4, at: 4 }, ref: "r4" },
+      { payload: { id: null, v: 0, at: 5 }, ref: "r5" },
     ];
     const result = await pipeline.apply(records);
-    expect(result).toMatchObject({ records: 4, applied: 2, skipped: 1 });
+    // r1 is superseded by r2, r5 changes no row: both skipped.
+    expect(result).toMatchObject({ records: 5, applied: 2, skipped: 2 });
     expect(result.failed.map((f) => [f.ref, f.permanent])).toEqual([["r3", true]]);
     // The older change of "a", applied late, changes nothing.
     expect(await pipeline.apply([records[0] as (typeof records)[0]])).toMatchObject({
