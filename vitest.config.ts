@@ -1,10 +1,23 @@
-// Vitest settings: one shared PostgreSQL for the run (test/global-setup.ts), forked workers, generous timeouts for emulators.
+// Vitest settings: three projects, split by what their tests need, so that each
+// starts only its own services.
+//   unit         no services at all (codec, SQL, fakes in process)
+//   integration  a live PostgreSQL (test/global-setup.ts), and CrateDB where CRATEDB_URL is set
+//   e2e          emulators and child processes: DynamoDB Local, the Kinesis emulator, the
+//                relay and the demo as processes, the packed package
+// A new test file belongs to integration unless it is listed under unit or e2e.
 import { defineConfig } from "vitest/config";
+
+const UNIT = [
+  "test/codec/**/*.test.ts",
+  "test/sql/**/*.test.ts",
+  "test/sink/cratedb-http.test.ts",
+  "test/lambda/dead-letter.test.ts",
+  "test/lambda/reference-config.test.ts",
+];
+const E2E = ["test/e2e/**/*.test.ts", "test/local/**/*.test.ts", "test/package/**/*.test.ts"];
 
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts"],
-    globalSetup: ["test/global-setup.ts"],
     // Above every test's own waits (the end-to-end tests wait up to 60 s for a relay or the
     // demo, twice in a row in the crash tests), so a slow machine fails on the test's own,
     // clearer message rather than on Vitest's limit.
@@ -16,5 +29,21 @@ export default defineConfig({
       // AWS SDK v3 warns once per process on Node < 22 that future releases will drop it; noise in every test file.
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
     },
+    projects: [
+      { extends: true, test: { name: "unit", include: UNIT } },
+      {
+        extends: true,
+        test: {
+          name: "integration",
+          include: ["test/**/*.test.ts"],
+          exclude: [...UNIT, ...E2E],
+          globalSetup: ["test/global-setup.ts"],
+        },
+      },
+      {
+        extends: true,
+        test: { name: "e2e", include: E2E, globalSetup: ["test/global-setup.ts"] },
+      },
+    ],
   },
 });
