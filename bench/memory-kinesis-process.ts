@@ -4,7 +4,7 @@
 
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
-import { startMemoryKinesis } from "../src/local/memory-kinesis.ts";
+import { startMemoryKinesis } from "./memory-kinesis.ts";
 
 // Run as `... memory-kinesis-process.ts serve`; imported, it only exports the starter.
 if (process.argv[2] === "serve") {
