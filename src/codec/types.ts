@@ -20,7 +20,7 @@ export type AttributeMap = Record<string, AttributeValue>;
 export type Operation = "insert" | "modify" | "remove";
 
 /** Where a change came from, which decides how its version is built. */
-export type ChangeSource = "kinesis" | "dynamodb-streams" | "full-load";
+export type ChangeSource = "kinesis" | "dynamodb-streams" | "full-load" | "mongodb";
 
 /** One decoded change of one item. */
 export interface Change {
@@ -31,7 +31,11 @@ export interface Change {
   eventId: string | undefined;
   /** The item's key attributes, as the record's `Keys`. Never empty. */
   keys: AttributeMap;
-  /** The item after the change; present for insert and modify. */
+  /**
+   * The item after the change; present for insert and modify of DynamoDB
+   * items. A MongoDB change leaves it undefined: its document goes from the
+   * event straight into the row (mongodb-event.ts).
+   */
   newImage: AttributeMap | undefined;
   oldImage: AttributeMap | undefined;
   /**
