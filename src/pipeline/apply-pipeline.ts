@@ -171,7 +171,7 @@ export class ApplyPipeline {
         await this.sink.ensureTable(this.table, this.keySchema);
         const outcome = await this.write(batch.winners, fail);
         applied = outcome.applied;
-        skipped += outcome.stale;
+        skipped += outcome.stale + outcome.duplicates;
       } catch (error) {
         // The table could not be created: nothing of the batch is applied.
         const sinkError = asSinkError(error);
@@ -197,7 +197,7 @@ export class ApplyPipeline {
   private async write(
     entries: Entry[],
     fail: (index: number, error: DynacrateError, permanent: boolean) => void,
-  ): Promise<{ applied: number; stale: number }> {
+  ): Promise<{ applied: number; stale: number; duplicates: number }> {
     try {
       const result = await this.sink.write(
         this.table,
@@ -205,18 +205,22 @@ export class ApplyPipeline {
         this.keySchema,
       );
       for (const [i, error] of result.failedRows) fail((entries[i] as Entry).index, error, true);
-      return { applied: result.applied, stale: result.stale };
+      return { applied: result.applied, stale: result.stale, duplicates: result.duplicates };
     } catch (error) {
       const sinkError = asSinkError(error);
       if (sinkError.kind === "rejected" && entries.length > 1) {
         const half = Math.ceil(entries.length / 2);
         const first = await this.write(entries.slice(0, half), fail);
         const second = await this.write(entries.slice(half), fail);
-        return { applied: first.applied + second.applied, stale: first.stale + second.stale };
+        return {
+          applied: first.applied + second.applied,
+          stale: first.stale + second.stale,
+          duplicates: first.duplicates + second.duplicates,
+        };
       }
       // A refused single row is the record's fault; anything else is the sink's, to retry later.
       for (const entry of entries) fail(entry.index, sinkError, sinkError.kind === "rejected");
-      return { applied: 0, stale: 0 };
+      return { applied: 0, stale: 0, duplicates: 0 };
     }
   }
 

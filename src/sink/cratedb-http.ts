@@ -30,9 +30,17 @@ import type { KeySchema } from "../sql/key-schema.ts";
 import type { Statement } from "../sql/statement.ts";
 import { formatTableName, stateTable, type TableName } from "../sql/table-name.ts";
 import { bulkSqlBody, sqlBody } from "./cratedb-body.ts";
+import {
+  crateDbErrorClass,
+  httpStatusClass,
+  TLS_CODES,
+  TRANSIENT_NETWORK_CODES,
+} from "./cratedb-errors.ts";
 import { DEFAULT_RETRY, type RetryPolicy, withRetry } from "./retry.ts";
 import type { Sink, WriteResult } from "./sink.ts";
-import { SinkError } from "./sink-error.ts";
+import { kindOf, SinkError } from "./sink-error.ts";
+
+export { crateDbErrorKind } from "./cratedb-errors.ts";
 
 export interface CrateDbHttpSinkOptions {
   /** Base URL, `http(s)://host:port` (a path prefix is kept, for a proxy in front). */
@@ -70,98 +78,6 @@ const DEFAULT_MAX_BYTES = 32 * 1024 * 1024;
 /** What a row adds to a bulk request besides its JSON columns: brackets, version, timestamps. */
 const ROW_OVERHEAD = 96;
 const DEFAULT_CONNECTIONS = 4;
-
-/**
- * CrateDB error codes (reference, "HTTP endpoint", error codes table) that are
- * about the statement's target or the user, not about any row: splitting the
- * batch would only repeat the error for every row, so they are fatal.
- */
-const FATAL_CODES = new Map<number, string>([
-  [4001, "check the table's analyzers"],
-  [4002, "check the table name"],
-  [4005, "the statement is not supported on this table"],
-  [4006, "the statement is ambiguous"],
-  [4007, "the table is not accessible for this operation; is it a view or a system table?"],
-  [4009, "CrateDB's license has expired"],
-  [4010, "the user may not run this statement; check the username"],
-  [4011, "grant the user the privileges it lacks (DQL, DML, DDL on the schema)"],
-  [4031, "this CrateDB node only allows reads; point the sink at a writable node"],
-  [
-    4041,
-    "the table does not exist; create it (the sink's ensureTable does) or check the table name",
-  ],
-  [4042, "the analyzer does not exist"],
-  [4044, "the type does not exist"],
-  [4045, "the schema does not exist; check the table name and the schema option"],
-  [4046, "the partition does not exist"],
-  [4047, "the repository does not exist"],
-  [4048, "the snapshot does not exist"],
-  [4049, "the user-defined function does not exist"],
-  [40410, "the user does not exist; check the username"],
-  [4093, "a table or view of that name exists already"],
-  [4094, "the table alias mixes schemas"],
-  [4095, "a repository of that name exists already"],
-  [4096, "a snapshot of that name exists already"],
-  [4097, "a partition for these values exists already"],
-  [4098, "a function of that signature exists already"],
-  [4099, "a user of that name exists already"],
-]);
-
-/**
- * What a CrateDB error code means for the pipeline: 5xxx are the cluster's
- * (shards unavailable, a task failed, a query killed) and may pass; 4092 is a
- * version conflict between concurrent writers of one document, which a retry
- * resolves; FATAL_CODES are not about a row; every other 4xxx (4000 parse or
- * cast, 4003 type validation, 4008 invalid column name, 4043 unknown column,
- * 4091 duplicate key, ...) is caused by something in the rows sent, so the
- * pipeline splits the batch to find the row.
- */
-export function crateDbErrorKind(code: number): SinkError["kind"] {
-  if (code >= 5000 && code < 6000) return "transient";
-  if (code === 4092) return "transient";
-  if (FATAL_CODES.has(code)) return "fatal";
-  return "rejected";
-}
-
-/** The hint that names the fix for a fatal code, if there is one. */
-function hintFor(code: number): string | undefined {
-  return FATAL_CODES.get(code);
-}
-
-// Network errors that say nothing about the request: the same request may pass
-// on another try (a restarting node, a dropped keep-alive connection, DNS).
-const TRANSIENT_NETWORK_CODES = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ECONNABORTED",
-  "EPIPE",
-  "ETIMEDOUT",
-  "EHOSTUNREACH",
-  "EHOSTDOWN",
-  "ENETUNREACH",
-  "ENETDOWN",
-  "EAI_AGAIN",
-  "ENOTFOUND",
-  "UND_ERR_SOCKET",
-  "UND_ERR_CONNECT_TIMEOUT",
-  "UND_ERR_HEADERS_TIMEOUT",
-  "UND_ERR_BODY_TIMEOUT",
-  "UND_ERR_RES_CONTENT_LENGTH_MISMATCH",
-  "UND_ERR_ABORTED",
-]);
-
-// TLS failures a retry will not fix.
-const TLS_CODES = new Set([
-  "DEPTH_ZERO_SELF_SIGNED_CERT",
-  "SELF_SIGNED_CERT_IN_CHAIN",
-  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
-  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
-  "UNABLE_TO_GET_ISSUER_CERT",
-  "CERT_HAS_EXPIRED",
-  "CERT_NOT_YET_VALID",
-  "ERR_TLS_CERT_ALTNAME_INVALID",
-  "ERR_SSL_WRONG_VERSION_NUMBER",
-]);
 
 /** Thrown into the request through its AbortSignal when `timeoutMs` passes. */
 class RequestTimeout extends Error {}
@@ -297,11 +213,17 @@ export class CrateDbHttpSink implements Sink {
     rows: EncodedRow[],
     keySchema: KeySchema | undefined,
   ): Promise<WriteResult> {
-    // `stale` stays 0 for this sink: CrateDB's ON CONFLICT DO UPDATE reports
-    // rowcount 1 for a conflicting row even when the CASE guard kept every
-    // stored value, so a stale row can not be told from a written one. The
+    // CrateDB's ON CONFLICT DO UPDATE reports rowcount 1 for a conflicting row
+    // even when the CASE guard kept every stored value, so a stale row can not
+    // be told from a written one: `applied` counts both (staleUnknown). The
     // guard itself holds; only the count is lost.
-    const result: WriteResult = { applied: 0, stale: 0, failedRows: new Map() };
+    const result: WriteResult = {
+      applied: 0,
+      stale: 0,
+      duplicates: 0,
+      staleUnknown: true,
+      failedRows: new Map(),
+    };
     if (rows.length === 0) return result;
     // One statement for all rows (its text does not depend on the row count);
     // the parameter lists are then sent in chunks.
@@ -402,10 +324,12 @@ export class CrateDbHttpSink implements Sink {
     const which = `row ${index}${row ? ` (record ${row.change.ref})` : ""} of the upsert into ${target}`;
     if (outcome.error) {
       const { code, message } = outcome.error;
+      const entry = crateDbErrorClass(code);
       return new SinkError(
-        crateDbErrorKind(code) === "transient" ? "transient" : "rejected",
+        kindOf(entry),
         this.#redact(`CrateDB refused ${which}: error ${code}: ${message}`),
         String(code),
+        { missingRelation: entry.missingRelation ?? false },
       );
     }
     return new SinkError(
@@ -509,14 +433,16 @@ export class CrateDbHttpSink implements Sink {
       : undefined;
     if (crateError) {
       const { code, message } = crateError;
-      const kind = crateDbErrorKind(code);
-      const hint = kind === "fatal" ? hintFor(code) : undefined;
+      const entry = crateDbErrorClass(code);
+      const kind = kindOf(entry);
+      const hint = kind === "fatal" ? entry.hint : undefined;
       throw new SinkError(
         kind,
         this.#redact(
           `CrateDB at ${this.#where} refused ${label.what}: error ${code}: ${message} (HTTP ${status})${hint ? `; ${hint}` : ""}`,
         ),
         String(code),
+        { missingRelation: entry.missingRelation ?? false },
       );
     }
     if (status >= 200 && status < 300) {
@@ -531,32 +457,9 @@ export class CrateDbHttpSink implements Sink {
   #httpError(status: number, text: string, label: RequestLabel): SinkError {
     const detail = text.trim() === "" ? "" : `: ${truncate(text.trim(), 300)}`;
     const head = `CrateDB at ${this.#where} answered ${label.what} with HTTP ${status}${detail}`;
-    let kind: SinkError["kind"];
-    let hint: string;
-    if (status === 401 || status === 403 || status === 407) {
-      kind = "fatal";
-      hint = this.#headers.authorization
-        ? "check the username and password, and that CrateDB's host-based authentication admits this client"
-        : "CrateDB wants credentials: give a username and password";
-    } else if (status === 404 || status === 405) {
-      kind = "fatal";
-      hint =
-        "no CrateDB _sql endpoint there; check the URL (CrateDB's HTTP port is 4200 by default)";
-    } else if (status === 413) {
-      // Smaller requests pass: let the pipeline split the batch.
-      kind = "rejected";
-      hint =
-        "the request is too large; lower maxRowsPerRequest or raise CrateDB's http.max_content_length";
-    } else if (status === 408 || status === 425 || status === 429 || status >= 500) {
-      kind = "transient";
-      hint = "retrying";
-    } else if (status >= 300 && status < 400) {
-      kind = "fatal";
-      hint = "the server redirects; give the final URL (https?)";
-    } else {
-      kind = "fatal";
-      hint = "not an answer CrateDB gives; check the URL";
-    }
+    const entry = httpStatusClass(status, this.#headers.authorization !== undefined);
+    const kind = kindOf(entry);
+    const hint = entry.hint ?? "";
     return new SinkError(kind, this.#redact(`${head}; ${hint}`), String(status));
   }
 

@@ -3,10 +3,12 @@
 
 import pg from "pg";
 import type { EncodedRow } from "../codec/row.ts";
+import type { TableLayout } from "../sql/dialect.ts";
 import type { KeySchema } from "../sql/key-schema.ts";
-import { postgresql } from "../sql/postgresql.ts";
+import { postgresql, stateLayoutQuery } from "../sql/postgresql.ts";
 import type { Statement } from "../sql/statement.ts";
 import { formatTableName, type TableName } from "../sql/table-name.ts";
+import { translate } from "./postgres-errors.ts";
 import { DEFAULT_RETRY, type RetryPolicy, withRetry } from "./retry.ts";
 import type { Sink, WriteResult } from "./sink.ts";
 import { SinkError } from "./sink-error.ts";
@@ -29,6 +31,8 @@ export class PostgresSink implements Sink {
   private readonly retry: RetryPolicy;
   private readonly maxRows: number;
   private readonly ready = new Map<string, Promise<void>>();
+  /** The layout of each state table, found by ensureTable. */
+  private readonly layouts = new Map<string, TableLayout>();
   private readonly onRetry: PostgresSinkOptions["onRetry"];
 
   constructor(options: PostgresSinkOptions) {
@@ -70,6 +74,11 @@ export class PostgresSink implements Sink {
             throw error;
           }
         }
+      }).then(async () => {
+        // A state table created before key_hash keeps its layout and is written
+        // as it is; the two layouts are never mixed in one table.
+        const found = await this.query<{ layout: TableLayout }>(stateLayoutQuery(table));
+        this.layouts.set(name, found[0]?.layout ?? "key-hash");
       });
       // A failed creation is tried again by the next batch.
       ready.catch(() => this.ready.delete(name));
@@ -84,15 +93,26 @@ export class PostgresSink implements Sink {
     keySchema: KeySchema | undefined,
   ): Promise<WriteResult> {
     let applied = 0;
+    let duplicates = 0;
+    const layout = this.layouts.get(formatTableName(table));
     for (let start = 0; start < rows.length; start += this.maxRows) {
       const chunk = rows.slice(start, start + this.maxRows);
-      const write = postgresql.upsert(table, chunk, keySchema, new Date());
+      const write = postgresql.upsert(table, chunk, keySchema, new Date(), layout);
       if (write.kind !== "single")
         throw new Error("the PostgreSQL dialect writes one statement per chunk");
-      const result = await this.run((client) => client.query(write.sql, write.params));
-      applied += result.rowCount ?? 0;
+      const result = await this.run((client) =>
+        client.query<{ applied: number; duplicates: number }>(write.sql, write.params),
+      );
+      applied += result.rows[0]?.applied ?? 0;
+      duplicates += result.rows[0]?.duplicates ?? 0;
     }
-    return { applied, stale: rows.length - applied, failedRows: new Map() };
+    return {
+      applied,
+      stale: rows.length - applied - duplicates,
+      duplicates,
+      staleUnknown: false,
+      failedRows: new Map(),
+    };
   }
 
   async query<T = Record<string, unknown>>(statement: Statement): Promise<T[]> {
@@ -138,25 +158,4 @@ export class PostgresSink implements Sink {
 /** unique_violation (on pg_type), duplicate_table, duplicate_object. */
 const CREATE_RACE = new Set(["23505", "42P07", "42710"]);
 
-/**
- * SQLSTATE classes: 08 connection, 40 rollback (serialization, deadlock), 53
- * resources, 57 operator intervention (shutdown), 58 system errors are worth
- * a retry; 22 data and 23 constraint errors are caused by a row; the rest
- * (42 syntax or missing table, 28 auth, 3D unknown database) stop the write.
- */
-export function translate(error: unknown): SinkError {
-  if (error instanceof SinkError) return error;
-  const e = error as { code?: unknown; message?: unknown };
-  const message = `PostgreSQL: ${typeof e?.message === "string" ? e.message : String(error)}`;
-  const code = typeof e?.code === "string" ? e.code : undefined;
-  if (code && /^[0-9A-Z]{5}$/.test(code)) {
-    const sqlClass = code.slice(0, 2);
-    if (["08", "40", "53", "57", "58"].includes(sqlClass))
-      return new SinkError("transient", message, code, { cause: error });
-    if (sqlClass === "22" || sqlClass === "23")
-      return new SinkError("rejected", message, code, { cause: error });
-    return new SinkError("fatal", message, code, { cause: error });
-  }
-  // No SQLSTATE: a socket error, a timeout, a connection that ended.
-  return new SinkError("transient", message, code, { cause: error });
-}
+export { translate };

@@ -12,8 +12,16 @@ import type { SinkError } from "./sink-error.ts";
 export interface WriteResult {
   /** Rows written. */
   applied: number;
-  /** Rows the version guard left out, because the sink holds a newer or equal version. */
+  /** Rows the version guard left out, because the sink holds a newer version. */
   stale: number;
+  /** Rows the version guard left out, because the sink holds the same version (redelivered changes). */
+  duplicates: number;
+  /**
+   * True when the database can not tell a row the guard left out from a
+   * written one (CrateDB counts both as written): `applied` then counts both,
+   * and `stale` and `duplicates` are 0.
+   */
+  staleUnknown: boolean;
   /**
    * Rows the database refused one by one (CrateDB's `rowcount: -2`), by
    * index into the rows given. A refusal of the whole request is thrown instead.

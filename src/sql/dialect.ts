@@ -6,6 +6,14 @@ import type { KeySchema } from "./key-schema.ts";
 import type { BatchWrite, Statement } from "./statement.ts";
 import type { TableName } from "./table-name.ts";
 
+/**
+ * The layout of a state table. `key-hash`: the primary key is a hash of the
+ * canonical key (PostgreSQL, any DynamoDB key fits). `pk-key`: the primary
+ * key is `pk` itself (CrateDB's sub-columns; PostgreSQL tables created before
+ * key_hash, kept working as they are).
+ */
+export type TableLayout = "key-hash" | "pk-key";
+
 export interface Dialect {
   readonly name: "cratedb" | "postgresql";
   /** How rows are encoded for this database, given the user's number format. */
@@ -25,6 +33,7 @@ export interface Dialect {
     rows: EncodedRow[],
     keySchema: KeySchema | undefined,
     now: Date,
+    layout?: TableLayout,
   ): BatchWrite;
   /** Removes tombstones written before `before`. */
   purgeTombstones(table: TableName, before: Date): Statement;

@@ -1,10 +1,11 @@
 // The PostgreSQL dialect: `pk`, `data` and `aux` as jsonb (numbers exact), the
 // batch written by one statement that reads its rows from one JSON parameter.
 
+import { createHash } from "node:crypto";
 import type { NumberFormat } from "../codec/decimal.ts";
 import type { EncodedRow, RowFormat } from "../codec/row.ts";
 import { ConfigError } from "../errors.ts";
-import type { Dialect } from "./dialect.ts";
+import type { Dialect, TableLayout } from "./dialect.ts";
 import type { BatchWrite, Statement } from "./statement.ts";
 import { stateTable, type TableName } from "./table-name.ts";
 
@@ -53,9 +54,12 @@ export const postgresql: Dialect = {
       statements.push({ sql: `CREATE SCHEMA IF NOT EXISTS ${q(table.schema)}`, params: [] });
     statements.push(
       {
+        // key_hash: SHA-256 of the canonical key. A DynamoDB key (2,048-byte
+        // partition key + 1,024-byte sort key) can exceed a b-tree's row limit
+        // (2,704 bytes), so the primary key is its hash, 32 bytes for any key.
         // COLLATE "C": versions compare byte-wise, whatever the database's locale.
         sql:
-          `CREATE TABLE IF NOT EXISTS ${state} (pk jsonb PRIMARY KEY, data jsonb, aux jsonb, ` +
+          `CREATE TABLE IF NOT EXISTS ${state} (key_hash bytea PRIMARY KEY, pk jsonb NOT NULL, data jsonb, aux jsonb, ` +
           `version text COLLATE "C" NOT NULL, deleted boolean NOT NULL DEFAULT false, ` +
           `updated_at timestamptz NOT NULL DEFAULT now())`,
         params: [],
@@ -72,23 +76,41 @@ export const postgresql: Dialect = {
     return statements;
   },
 
-  upsert(table: TableName, rows: EncodedRow[], _keySchema, now: Date): BatchWrite {
+  upsert(
+    table: TableName,
+    rows: EncodedRow[],
+    _keySchema,
+    now: Date,
+    layout: TableLayout = "key-hash",
+  ): BatchWrite {
+    const hashed = layout === "key-hash";
     let json = "[";
     for (const row of rows) {
+      const hash = hashed ? `"h":"${keyHash(row.key)}",` : "";
       json +=
-        `${json.length === 1 ? "" : ","}{"pk":${row.pk},"data":${row.data ?? "null"},` +
+        `${json.length === 1 ? "" : ","}{${hash}"pk":${row.pk},"data":${row.data ?? "null"},` +
         `"aux":${row.aux ?? "null"},"version":"${row.version}","deleted":${row.deleted}}`;
     }
     json += "]";
     const state = quoteTable(stateTable(table));
+    const key = hashed ? "key_hash" : "pk";
+    // One statement: `r` the rows in the order given (the pipeline sorts them
+    // by key, so concurrent writers lock rows in one order and never
+    // deadlock), `d` the rows the table already holds at the same version
+    // (duplicates; every part of a WITH sees the table as it was before the
+    // INSERT), `w` the guarded upsert. Rows neither written nor duplicates are stale.
     return {
       kind: "single",
       sql:
-        `INSERT INTO ${state} AS t (pk, data, aux, version, deleted, updated_at) ` +
-        `SELECT r.pk, r.data, r.aux, r.version, r.deleted, $2::timestamptz ` +
-        `FROM jsonb_to_recordset($1::jsonb) AS r(pk jsonb, data jsonb, aux jsonb, version text, deleted boolean) ` +
-        `ON CONFLICT (pk) DO UPDATE SET data = excluded.data, aux = excluded.aux, version = excluded.version, ` +
-        `deleted = excluded.deleted, updated_at = excluded.updated_at WHERE t.version < excluded.version`,
+        `WITH r AS MATERIALIZED (SELECT ${hashed ? "decode(x.h, 'hex') AS key_hash, " : ""}x.pk, x.data, x.aux, x.version, x.deleted ` +
+        `FROM jsonb_to_recordset($1::jsonb) AS x(${hashed ? "h text, " : ""}pk jsonb, data jsonb, aux jsonb, version text, deleted boolean)), ` +
+        `d AS (SELECT count(*)::int AS n FROM r JOIN ${state} AS s ON s.${key} = r.${key} AND s.version = r.version), ` +
+        `w AS (INSERT INTO ${state} AS t (${hashed ? "key_hash, " : ""}pk, data, aux, version, deleted, updated_at) ` +
+        `SELECT ${hashed ? "r.key_hash, " : ""}r.pk, r.data, r.aux, r.version, r.deleted, $2::timestamptz FROM r ` +
+        `ON CONFLICT (${key}) DO UPDATE SET ${hashed ? "pk = excluded.pk, " : ""}data = excluded.data, aux = excluded.aux, ` +
+        `version = excluded.version, deleted = excluded.deleted, updated_at = excluded.updated_at ` +
+        `WHERE t.version < excluded.version RETURNING 1) ` +
+        `SELECT (SELECT count(*)::int FROM w) AS applied, (SELECT n FROM d) AS duplicates`,
       params: [json, now.toISOString()],
       rows: rows.length,
     };
@@ -105,3 +127,23 @@ export const postgresql: Dialect = {
     return { sql: `SELECT pk, data, aux FROM ${quoteTable(table)}`, params: [] };
   },
 };
+
+/** The primary key of the state table: SHA-256 of the canonical key text, in hex for the JSON parameter. */
+export function keyHash(canonicalKey: string): string {
+  return createHash("sha256").update(canonicalKey, "utf8").digest("hex");
+}
+
+/**
+ * Which layout an existing state table has: `key-hash` (key_hash bytea
+ * PRIMARY KEY) or `pk-key` (pk jsonb PRIMARY KEY, the layout before key_hash,
+ * whose b-tree refuses keys over 2,704 bytes). Answers one row
+ * `{layout}`; no row when the table does not exist.
+ */
+export function stateLayoutQuery(table: TableName): Statement {
+  return {
+    sql:
+      `SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = c.oid AND attname = 'key_hash' AND NOT attisdropped) ` +
+      `THEN 'key-hash' ELSE 'pk-key' END AS layout FROM pg_class c WHERE c.oid = to_regclass($1)`,
+    params: [quoteTable(stateTable(table))],
+  };
+}

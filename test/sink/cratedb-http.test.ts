@@ -197,7 +197,13 @@ describe("CrateDbHttpSink", () => {
       const table = freshTable();
       await s.ensureTable(table, KEYS);
       const result = await s.write(table, [put("a", { v: "1" }), put("b", { v: "2" })], KEYS);
-      expect(result).toEqual({ applied: 2, stale: 0, failedRows: new Map() });
+      expect(result).toEqual({
+        applied: 2,
+        stale: 0,
+        duplicates: 0,
+        staleUnknown: true,
+        failedRows: new Map(),
+      });
       expect(server.statements("INSERT")).toHaveLength(1);
       expect(server.row(stateName(table), { id: "a" })).toMatchObject({
         data: { v: "1" },
@@ -212,6 +218,8 @@ describe("CrateDbHttpSink", () => {
       expect(await s.write(freshTable(), [], KEYS)).toEqual({
         applied: 0,
         stale: 0,
+        duplicates: 0,
+        staleUnknown: true,
         failedRows: new Map(),
       });
       expect(server.requests).toHaveLength(0);
@@ -496,7 +504,13 @@ describe("CrateDbHttpSink", () => {
 
       const stale = await s.write(table, [put("k", { v: "older" }, t + 5)], KEYS);
       // CrateDB counts the guarded row as updated: the sink can not report it stale.
-      expect(stale).toEqual({ applied: 1, stale: 0, failedRows: new Map() });
+      expect(stale).toEqual({
+        applied: 1,
+        stale: 0,
+        duplicates: 0,
+        staleUnknown: true,
+        failedRows: new Map(),
+      });
       await s.write(table, [put("k", { v: "same time" }, t + 10)], KEYS);
       expect(stored()?.data).toEqual({ v: "newer" });
 

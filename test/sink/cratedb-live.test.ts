@@ -116,7 +116,13 @@ describe.skipIf(!url)(`CrateDB HTTP sink, live (${host ?? `skipped: ${SKIP_REASO
       [put("k1", { v: { S: "first" } }, t), put("k2", { v: { S: "x" } }, t)],
       SIMPLE_KEYS,
     );
-    expect(result).toEqual({ applied: 2, stale: 0, failedRows: new Map() });
+    expect(result).toEqual({
+      applied: 2,
+      stale: 0,
+      duplicates: 0,
+      staleUnknown: true,
+      failedRows: new Map(),
+    });
     expect((await stored("k1"))?.data).toEqual({ v: "first" });
 
     await sink.write(simple, [put("k1", { v: { S: "newer" } }, t + 10)], SIMPLE_KEYS);

@@ -18,6 +18,7 @@ import {
   stateTable,
   type TableName,
 } from "../../src/sql/index.ts";
+import { keyHash } from "../../src/sql/postgresql.ts";
 import { kinesisDynamoRecord } from "../support/fixtures.ts";
 
 const NOW = new Date("2024-07-12T10:00:00.123Z");
@@ -155,9 +156,10 @@ describe.each(DIALECTS.map((d) => [d.name, d] as const))("dialect %s", (_, diale
         expect(write.rows).toBe(2);
         expect(write.params).toHaveLength(2);
         expect(write.params[1]).toBe(NOW.toISOString());
-        expect(write.sql.match(/\$\d/g)).toEqual(["$2", "$1"]);
+        expect(write.sql.match(/\$\d/g)).toEqual(["$1", "$2"]);
         expect(JSON.parse(write.params[0] as string)).toEqual(
           rows.map((r) => ({
+            h: keyHash(r.key),
             pk: JSON.parse(r.pk),
             data: r.data === null ? null : JSON.parse(r.data),
             aux: r.aux === null ? null : JSON.parse(r.aux),
