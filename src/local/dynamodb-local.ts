@@ -114,7 +114,7 @@ function locateJar(): { jar: string; libDir: string } {
   };
 }
 
-function findOnPath(command: string): string | undefined {
+export function findOnPath(command: string): string | undefined {
   for (const dir of (process.env.PATH ?? "").split(delimiter)) {
     if (dir === "") continue;
     const candidate = join(dir, command);
