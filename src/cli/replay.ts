@@ -12,6 +12,7 @@ import { RecordError } from "../errors.ts";
 import { ApplyPipeline } from "../pipeline/apply-pipeline.ts";
 import type { BatchResult } from "../pipeline/batch-result.ts";
 import type { Sink } from "../sink/sink.ts";
+import { checkTargetAtStart } from "../sink/target-check.ts";
 import type { KeySchema } from "../sql/key-schema.ts";
 import type { TableName } from "../sql/table-name.ts";
 import { Progress } from "./progress.ts";
@@ -46,6 +47,8 @@ export interface ReplaySummary {
 
 export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
   const started = performance.now();
+  // Before the first record: never write over a relation dynacrate did not create.
+  await checkTargetAtStart(options.sink, options.table);
   const pipeline = new ApplyPipeline(options.sink, {
     table: options.table,
     keySchema: options.keySchema,

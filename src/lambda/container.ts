@@ -9,6 +9,7 @@ import { openSink } from "../sink/open-sink.ts";
 import { redactUrl } from "../sink/redact-url.ts";
 import { DEFAULT_RETRY } from "../sink/retry.ts";
 import type { Sink } from "../sink/sink.ts";
+import { checkTargetAtStart } from "../sink/target-check.ts";
 import { formatTableName } from "../sql/table-name.ts";
 import { type Environment, type LambdaConfig, readConfig } from "./config.ts";
 import type { DeadLetterDestination } from "./dead-letter.ts";
@@ -87,6 +88,14 @@ export class ContainerState {
       timeoutMs: config.timeoutMs,
       retry: { ...DEFAULT_RETRY, attempts: config.retryAttempts },
     });
+    try {
+      // Before the first record: a table of the target's name that dynacrate did
+      // not create fails the invocation with one message, not every record.
+      await checkTargetAtStart(sink, config.table);
+    } catch (error) {
+      await sink.close().catch(() => undefined);
+      throw error;
+    }
     const pipeline = new ApplyPipeline(sink, {
       table: config.table,
       keySchema: config.keySchema,

@@ -41,6 +41,7 @@ import type { Sink, WriteResult } from "./sink.ts";
 import { kindOf, SinkError } from "./sink-error.ts";
 
 export { crateDbErrorKind } from "./cratedb-errors.ts";
+import { checkTarget } from "./target-check.ts";
 
 export interface CrateDbHttpSinkOptions {
   /** Base URL, `http(s)://host:port` (a path prefix is kept, for a proxy in front). */
@@ -200,6 +201,8 @@ export class CrateDbHttpSink implements Sink {
   }
 
   async #createTable(table: TableName, keySchema: KeySchema | undefined): Promise<void> {
+    // Nothing is created over a relation dynacrate did not create.
+    await checkTarget(this, table);
     // CREATE TABLE IF NOT EXISTS and CREATE OR REPLACE VIEW: both can be repeated.
     for (const statement of cratedb.createTable(table, keySchema)) {
       const label = { what: `creating ${formatTableName(table)}` };

@@ -12,6 +12,7 @@ import { translate } from "./postgres-errors.ts";
 import { DEFAULT_RETRY, type RetryPolicy, withRetry } from "./retry.ts";
 import type { Sink, WriteResult } from "./sink.ts";
 import { SinkError } from "./sink-error.ts";
+import { checkTarget } from "./target-check.ts";
 
 export interface PostgresSinkOptions {
   /** `postgresql://user:password@host:port/database` */
@@ -57,29 +58,31 @@ export class PostgresSink implements Sink {
     const name = formatTableName(table);
     let ready = this.ready.get(name);
     if (!ready) {
-      ready = this.run(async (client) => {
-        for (const statement of postgresql.createTable(table, keySchema)) {
-          try {
-            await client.query(statement.sql, statement.params);
-          } catch (error) {
-            // Two writers creating the same table at once: IF NOT EXISTS does
-            // not guard the catalog, and the loser sees one of these. Once the
-            // winner commits, a retry finds the table there.
-            const code = (error as { code?: unknown }).code;
-            if (typeof code === "string" && CREATE_RACE.has(code)) {
-              throw new SinkError("transient", `PostgreSQL: ${(error as Error).message}`, code, {
-                cause: error,
-              });
+      ready = checkTarget(this, table).then(() =>
+        this.run(async (client) => {
+          for (const statement of postgresql.createTable(table, keySchema)) {
+            try {
+              await client.query(statement.sql, statement.params);
+            } catch (error) {
+              // Two writers creating the same table at once: IF NOT EXISTS does
+              // not guard the catalog, and the loser sees one of these. Once the
+              // winner commits, a retry finds the table there.
+              const code = (error as { code?: unknown }).code;
+              if (typeof code === "string" && CREATE_RACE.has(code)) {
+                throw new SinkError("transient", `PostgreSQL: ${(error as Error).message}`, code, {
+                  cause: error,
+                });
+              }
+              throw error;
             }
-            throw error;
           }
-        }
-      }).then(async () => {
-        // A state table created before key_hash keeps its layout and is written
-        // as it is; the two layouts are never mixed in one table.
-        const found = await this.query<{ layout: TableLayout }>(stateLayoutQuery(table));
-        this.layouts.set(name, found[0]?.layout ?? "key-hash");
-      });
+        }).then(async () => {
+          // A state table created before key_hash keeps its layout and is written
+          // as it is; the two layouts are never mixed in one table.
+          const found = await this.query<{ layout: TableLayout }>(stateLayoutQuery(table));
+          this.layouts.set(name, found[0]?.layout ?? "key-hash");
+        }),
+      );
       // A failed creation is tried again by the next batch.
       ready.catch(() => this.ready.delete(name));
       this.ready.set(name, ready);

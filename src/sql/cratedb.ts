@@ -76,6 +76,27 @@ export const cratedb: Dialect = {
   quoteIdentifier: q,
   quoteTable,
 
+  lookupRelations(table: TableName): Statement {
+    // CURRENT_SCHEMA follows the sink's Default-Schema, as unqualified names do.
+    return {
+      sql:
+        "SELECT t.table_name AS name, t.table_type AS kind, v.view_definition AS definition " +
+        "FROM information_schema.tables t LEFT JOIN information_schema.views v " +
+        "ON v.table_schema = t.table_schema AND v.table_name = t.table_name " +
+        "WHERE t.table_schema = COALESCE(?, CURRENT_SCHEMA) AND t.table_name IN (?, ?)",
+      params: [table.schema ?? null, table.name, stateTable(table).name],
+    };
+  },
+
+  lookupColumns(table: TableName): Statement {
+    return {
+      sql:
+        "SELECT column_name, data_type FROM information_schema.columns " +
+        "WHERE table_schema = COALESCE(?, CURRENT_SCHEMA) AND table_name = ? ORDER BY ordinal_position",
+      params: [table.schema ?? null, table.name],
+    };
+  },
+
   createTable(table: TableName, keySchema: KeySchema | undefined): Statement[] {
     const keys = requireKeys(keySchema, table);
     const state = quoteTable(stateTable(table));

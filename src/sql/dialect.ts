@@ -21,6 +21,14 @@ export interface Dialect {
   /** The one quoting function of the dialect: every identifier goes through it. */
   quoteIdentifier(name: string): string;
   quoteTable(table: TableName): string;
+  /**
+   * The relations named like the view and the state table, in the schema the
+   * names resolve to: rows `{name, kind, definition}` with kind `BASE TABLE`,
+   * `VIEW`, `FOREIGN`, ... and a view's definition (see sink/target-check.ts).
+   */
+  lookupRelations(table: TableName): Statement;
+  /** The columns of a table or view: rows `{column_name, data_type}`, sub-columns included. */
+  lookupColumns(table: TableName): Statement;
   /** Statements that create the state table and the user's view, if missing. */
   createTable(table: TableName, keySchema: KeySchema | undefined): Statement[];
   /**

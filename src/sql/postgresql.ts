@@ -47,6 +47,30 @@ export const postgresql: Dialect = {
   quoteIdentifier: q,
   quoteTable,
 
+  lookupRelations(table: TableName): Statement {
+    // pg_class rather than information_schema.tables, which leaves out
+    // materialized views, indexes and sequences: any of them blocks the name.
+    return {
+      sql:
+        "SELECT c.relname AS name, CASE c.relkind WHEN 'r' THEN 'BASE TABLE' WHEN 'p' THEN 'BASE TABLE' " +
+        "WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'f' THEN 'FOREIGN' WHEN 'i' THEN 'INDEX' " +
+        "WHEN 'S' THEN 'SEQUENCE' ELSE c.relkind::text END AS kind, " +
+        "CASE WHEN c.relkind = 'v' THEN pg_get_viewdef(c.oid) END AS definition " +
+        "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace " +
+        "WHERE n.nspname = COALESCE($1::text, current_schema()) AND c.relname IN ($2, $3)",
+      params: [table.schema ?? null, table.name, stateTable(table).name],
+    };
+  },
+
+  lookupColumns(table: TableName): Statement {
+    return {
+      sql:
+        "SELECT column_name::text AS column_name, data_type::text AS data_type FROM information_schema.columns " +
+        "WHERE table_schema = COALESCE($1::text, current_schema()) AND table_name = $2 ORDER BY ordinal_position",
+      params: [table.schema ?? null, table.name],
+    };
+  },
+
   createTable(table: TableName): Statement[] {
     const state = quoteTable(stateTable(table));
     const statements: Statement[] = [];

@@ -86,6 +86,8 @@ export interface StoredRow {
 export interface FakeTable {
   /** The primary key: sub-columns of `pk`, in declaration order. */
   keyColumns: string[];
+  /** Each key column's type as information_schema names it (`text`, `numeric`, `double precision`). */
+  keyTypes?: Map<string, string>;
   /** Rows by their key (the pk sub-column values, JSON). */
   rows: Map<string, StoredRow>;
 }
@@ -165,12 +167,21 @@ export async function startFakeCrateDb(options: FakeCrateDbOptions = {}): Promis
     if (!match) throw fail4000("the fake understands only the cratedb dialect's CREATE TABLE");
     const name = tableName(match[1] as string, match[2], schema);
     const keyColumns: string[] = [];
-    for (const part of (match[3] as string).split(", ")) {
-      const column = new RegExp(`^(${IDENT}) (TEXT|DOUBLE) PRIMARY KEY$`).exec(part);
+    const keyTypes = new Map<string, string>();
+    for (const part of (match[3] as string).split(/, (?=")/)) {
+      const column = new RegExp(`^(${IDENT}) (TEXT|DOUBLE|NUMERIC\\(38, 0\\)) PRIMARY KEY$`).exec(
+        part,
+      );
       if (!column) throw fail4000(`the fake does not understand the pk column ${part}`);
-      keyColumns.push(unquote(column[1] as string));
+      const key = unquote(column[1] as string);
+      keyColumns.push(key);
+      const type = column[2] as string;
+      keyTypes.set(
+        key,
+        type === "TEXT" ? "text" : type === "DOUBLE" ? "double precision" : "numeric",
+      );
     }
-    if (!tables.has(name)) tables.set(name, { keyColumns, rows: new Map() });
+    if (!tables.has(name)) tables.set(name, { keyColumns, keyTypes, rows: new Map() });
     return { cols: [], rows: [], rowcount: 1 };
   }
 
@@ -349,6 +360,44 @@ export async function startFakeCrateDb(options: FakeCrateDbOptions = {}): Promis
     return { cols, rows, rowcount: rows.length };
   }
 
+  // The dialect's two information_schema look-ups (sink/target-check.ts), by
+  // their args: [schema or null, name...]. Views are printed as CrateDB does.
+  function lookupRelations(defaultSchema: string, args: unknown[]): Record<string, unknown> {
+    const schema = (args[0] as string | null) ?? defaultSchema;
+    const rows: unknown[][] = [];
+    for (const name of args.slice(1) as string[]) {
+      const view = views.get(`${schema}.${name}`);
+      if (tables.has(`${schema}.${name}`)) rows.push([name, "BASE TABLE", null]);
+      else if (view) {
+        const from = view.source.split(".")[1];
+        const columns = view.columns.map((c) => `"${c}"`).join("\n, ");
+        const where = view.liveOnly ? 'WHERE NOT "deleted"\n' : "";
+        rows.push([name, "VIEW", `SELECT\n ${columns}\nFROM "${from}"\n${where}`]);
+      }
+    }
+    return { cols: ["name", "kind", "definition"], rows, rowcount: rows.length };
+  }
+
+  function lookupColumns(defaultSchema: string, args: unknown[]): Record<string, unknown> {
+    const name = `${(args[0] as string | null) ?? defaultSchema}.${args[1] as string}`;
+    const view = views.get(name);
+    const table = tables.get(name);
+    const rows: unknown[][] = view
+      ? view.columns.map((c) => [c, "object"])
+      : table
+        ? [
+            ["pk", "object"],
+            ...table.keyColumns.map((k) => [`pk['${k}']`, table.keyTypes?.get(k) ?? "text"]),
+            ["data", "object"],
+            ["aux", "object"],
+            ["version", "text"],
+            ["deleted", "boolean"],
+            ["updated_at", "timestamp with time zone"],
+          ]
+        : [];
+    return { cols: ["column_name", "data_type"], rows, rowcount: rows.length };
+  }
+
   function drop(stmt: string, schema: string): Record<string, unknown> {
     const match = new RegExp(`^DROP (TABLE|VIEW) IF EXISTS ${TABLE}$`).exec(stmt);
     if (!match) throw fail4000("the fake understands only DROP TABLE|VIEW IF EXISTS");
@@ -379,6 +428,9 @@ export async function startFakeCrateDb(options: FakeCrateDbOptions = {}): Promis
     if (!Array.isArray(args)) throw fail4000("args must be an array");
     if (statement.startsWith("CREATE TABLE")) return createTable(statement, schema);
     if (statement.startsWith("CREATE OR REPLACE VIEW")) return createView(statement, schema);
+    if (statement.includes(" FROM information_schema.tables "))
+      return lookupRelations(schema, args);
+    if (statement.includes(" FROM information_schema.columns ")) return lookupColumns(schema, args);
     if (verb === "SELECT") return select(statement, schema, args);
     if (verb === "DROP") return drop(statement, schema);
     if (verb === "REFRESH") return { cols: [], rows: [], rowcount: 1 };

@@ -11,6 +11,7 @@ import { ConfigError } from "../../errors.ts";
 import { ApplyPipeline } from "../../pipeline/apply-pipeline.ts";
 import { runRelay } from "../../relay/relay.ts";
 import { openSink, redactUrl } from "../../sink/open-sink.ts";
+import { checkTargetAtStart } from "../../sink/target-check.ts";
 import { DynamoDbStreamsSource } from "../../source/dynamodb-streams.ts";
 import { KinesisSource } from "../../source/kinesis.ts";
 import type { StartPosition, StreamSource } from "../../source/stream-source.ts";
@@ -79,6 +80,13 @@ export async function run(argv: string[]): Promise<number> {
     (values.dlq as string | undefined) ?? "dynacrate-dead-letters.ndjson",
   );
   const sink = await openSink(url);
+  try {
+    // Before the first record: never write over a relation dynacrate did not create.
+    await checkTargetAtStart(sink, table);
+  } catch (error) {
+    await sink.close();
+    throw error;
+  }
   const pipeline = new ApplyPipeline(sink, {
     table,
     keySchema: keyOption(values),
