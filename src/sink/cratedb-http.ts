@@ -41,6 +41,7 @@ import type { Sink, WriteResult } from "./sink.ts";
 import { kindOf, SinkError } from "./sink-error.ts";
 
 export { crateDbErrorKind } from "./cratedb-errors.ts";
+
 import { checkTarget } from "./target-check.ts";
 
 export interface CrateDbHttpSinkOptions {
