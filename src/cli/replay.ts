@@ -10,7 +10,7 @@ import { TextRecord } from "../codec/text-record.ts";
 import { DeadLetterFile } from "../dead-letter/dead-letter-file.ts";
 import { RecordError } from "../errors.ts";
 import { ApplyPipeline } from "../pipeline/apply-pipeline.ts";
-import type { BatchResult } from "../pipeline/batch-result.ts";
+import { addCounts, type BatchResult, type Counts, zeroCounts } from "../pipeline/batch-result.ts";
 import type { Sink } from "../sink/sink.ts";
 import { checkTargetAtStart } from "../sink/target-check.ts";
 import type { KeySchema } from "../sql/key-schema.ts";
@@ -36,10 +36,9 @@ export interface ReplayOptions {
   progress?: NodeJS.WriteStream | undefined;
 }
 
-export interface ReplaySummary {
-  records: number;
-  applied: number;
-  skipped: number;
+export interface ReplaySummary extends Counts {
+  /** The sink can not tell stale rows from written ones (CrateDB): `applied` counts both. */
+  staleUnknown: boolean;
   failed: number;
   roundedNumbers: number;
   seconds: number;
@@ -58,9 +57,8 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
   const total = statSync(options.file).size;
   const progress = options.progress ? new Progress(options.progress, "replay") : undefined;
   const summary: ReplaySummary = {
-    records: 0,
-    applied: 0,
-    skipped: 0,
+    ...zeroCounts(),
+    staleUnknown: false,
     failed: 0,
     roundedNumbers: 0,
     seconds: 0,
@@ -73,9 +71,8 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
     : undefined;
 
   const account = async (result: BatchResult) => {
-    summary.records += result.records;
-    summary.applied += result.applied;
-    summary.skipped += result.skipped;
+    addCounts(summary, result);
+    summary.staleUnknown ||= result.staleUnknown;
     summary.roundedNumbers += result.roundedNumbers;
     summary.failed += result.failed.length;
     if (result.failed.length > 0) await deadLetters?.write(result.failed);

@@ -8,6 +8,10 @@ export const METRICS_NAMESPACE = "dynacrate";
 export interface BatchMetrics {
   records: number;
   applied: number;
+  /** Left out: superseded in the batch, stale in the database, duplicates. */
+  superseded: number;
+  stale: number;
+  duplicates: number;
   failed: number;
   deadLettered: number;
   /** Now minus the oldest change time of the batch; undefined when no record could be decoded. */
@@ -22,6 +26,9 @@ export function metricsLine(table: string, metrics: BatchMetrics, timestamp = Da
   const values: Array<[string, Unit, number | undefined]> = [
     ["Records", "Count", metrics.records],
     ["Applied", "Count", metrics.applied],
+    ["Superseded", "Count", metrics.superseded],
+    ["Stale", "Count", metrics.stale],
+    ["Duplicates", "Count", metrics.duplicates],
     ["Failed", "Count", metrics.failed],
     ["DeadLettered", "Count", metrics.deadLettered],
     ["LagMs", "Milliseconds", metrics.lagMs],

@@ -14,7 +14,7 @@ import { SinkError } from "../sink/sink-error.ts";
 import { type KeySchema, keySchemaOf } from "../sql/key-schema.ts";
 import type { TableName } from "../sql/table-name.ts";
 import type { BatchResult, FailedRecord } from "./batch-result.ts";
-import { coalesce } from "./coalesce.ts";
+import { coalesce, type KeyChanges } from "./coalesce.ts";
 
 /**
  * Turns one source record into a sink-ready row, calling `check` on the
@@ -54,10 +54,10 @@ interface Entry {
 /** A decoded, coalesced batch, ready to be written. */
 export interface PreparedBatch {
   records: SourceRecord[];
-  /** The newest change of each key. */
-  winners: Entry[];
-  /** How many changes newer ones in the batch made moot, or that change no row. */
-  superseded: number;
+  /** The changes of each key, newest first. */
+  keys: KeyChanges<Entry>[];
+  /** Records that change no row. */
+  noRow: number;
   /** Records that could not be decoded. */
   failed: FailedRecord[];
   roundedNumbers: number;
@@ -70,12 +70,13 @@ function failure(
   index: number,
   error: DynacrateError,
   permanent: boolean,
+  changeRef?: string,
 ): FailedRecord {
   const record = records[index] as SourceRecord;
   const ref =
     error instanceof RecordError
       ? error.record
-      : (record.ref ?? record.position ?? `record ${index}`);
+      : (changeRef ?? record.ref ?? record.position ?? `record ${index}`);
   return { index, ref, position: record.position, error, permanent, payload: record.payload };
 }
 
@@ -146,11 +147,10 @@ export class ApplyPipeline {
         failed.push(failure(records, index, error, true));
       }
     }
-    const { winners, superseded } = coalesce(entries);
     return {
       records,
-      winners,
-      superseded: superseded.length + noRow,
+      keys: coalesce(entries),
+      noRow,
       failed,
       roundedNumbers,
       newestMicros,
@@ -158,31 +158,75 @@ export class ApplyPipeline {
     };
   }
 
-  /** The I/O half of `apply`: writes a prepared batch and reports every record's fate. */
+  /**
+   * The I/O half of `apply`: writes a prepared batch and reports every record's fate.
+   *
+   * The newest change of each key is written first, all keys in one request,
+   * rows in key order (so concurrent writers lock rows in one order and never
+   * deadlock). A change the database refuses for its content fails alone,
+   * and the next newest change of its key is written in the next round, until
+   * one is taken or none is left: a refused change never loses the older
+   * changes of its key, and the result does not depend on batch boundaries.
+   * When the sink itself fails, every change of the key not yet applied
+   * fails as retryable, so a partial batch response names the first of them.
+   */
   async commit(batch: PreparedBatch): Promise<BatchResult> {
     const failed = [...batch.failed];
-    const fail = (index: number, error: DynacrateError, permanent: boolean) => {
-      failed.push(failure(batch.records, index, error, permanent));
+    const fail = (entry: Entry, error: DynacrateError, permanent: boolean) => {
+      failed.push(failure(batch.records, entry.index, error, permanent, entry.row.change.ref));
     };
-    let applied = 0;
-    let skipped = batch.superseded;
-    if (batch.winners.length > 0) {
+    const counts = { applied: 0, stale: 0, duplicates: 0, superseded: 0, staleUnknown: false };
+    for (const group of batch.keys) counts.duplicates += group.copies.length;
+    let pending = batch.keys.map((group) => ({ group, at: 0 }));
+    if (pending.length > 0) {
       try {
         await this.sink.ensureTable(this.table, this.keySchema);
-        const outcome = await this.write(batch.winners, fail);
-        applied = outcome.applied;
-        skipped += outcome.stale + outcome.duplicates;
       } catch (error) {
         // The table could not be created: nothing of the batch is applied.
         const sinkError = asSinkError(error);
-        for (const entry of batch.winners) fail(entry.index, sinkError, false);
+        for (const { group } of pending)
+          for (const entry of group.candidates) fail(entry, sinkError, false);
+        pending = [];
       }
+    }
+    while (pending.length > 0) {
+      pending.sort((a, b) => (a.group.key < b.group.key ? -1 : a.group.key > b.group.key ? 1 : 0));
+      const entries = pending.map((p) => p.group.candidates[p.at] as Entry);
+      const refused = new Map<Entry, { error: DynacrateError; permanent: boolean }>();
+      const outcome = await this.write(entries, (entry, error, permanent) =>
+        refused.set(entry, { error, permanent }),
+      );
+      counts.applied += outcome.applied;
+      counts.stale += outcome.stale;
+      counts.duplicates += outcome.duplicates;
+      counts.staleUnknown ||= outcome.staleUnknown;
+      const next: typeof pending = [];
+      for (const p of pending) {
+        const entry = p.group.candidates[p.at] as Entry;
+        const refusal = refused.get(entry);
+        const older = p.group.candidates.slice(p.at + 1);
+        if (!refusal) {
+          // Written, or left out by the guard: the older changes can not matter.
+          counts.superseded += older.length;
+        } else if (refusal.permanent) {
+          fail(entry, refusal.error, true);
+          if (older.length > 0) next.push({ group: p.group, at: p.at + 1 });
+        } else {
+          fail(entry, refusal.error, false);
+          for (const rest of older) fail(rest, refusal.error, false);
+        }
+      }
+      pending = next;
     }
     failed.sort((a, b) => a.index - b.index);
     return {
       records: batch.records.length,
-      applied,
-      skipped,
+      applied: counts.applied,
+      skipped: counts.superseded + counts.stale + counts.duplicates + batch.noRow,
+      superseded: counts.superseded,
+      stale: counts.stale,
+      duplicates: counts.duplicates,
+      staleUnknown: counts.staleUnknown,
       failed,
       roundedNumbers: batch.roundedNumbers,
       newestMicros: batch.newestMicros,
@@ -196,16 +240,17 @@ export class ApplyPipeline {
    */
   private async write(
     entries: Entry[],
-    fail: (index: number, error: DynacrateError, permanent: boolean) => void,
-  ): Promise<{ applied: number; stale: number; duplicates: number }> {
+    fail: (entry: Entry, error: DynacrateError, permanent: boolean) => void,
+  ): Promise<{ applied: number; stale: number; duplicates: number; staleUnknown: boolean }> {
     try {
       const result = await this.sink.write(
         this.table,
         entries.map((e) => e.row),
         this.keySchema,
       );
-      for (const [i, error] of result.failedRows) fail((entries[i] as Entry).index, error, true);
-      return { applied: result.applied, stale: result.stale, duplicates: result.duplicates };
+      for (const [i, error] of result.failedRows)
+        fail(entries[i] as Entry, error, error.kind === "rejected");
+      return result;
     } catch (error) {
       const sinkError = asSinkError(error);
       if (sinkError.kind === "rejected" && entries.length > 1) {
@@ -216,11 +261,12 @@ export class ApplyPipeline {
           applied: first.applied + second.applied,
           stale: first.stale + second.stale,
           duplicates: first.duplicates + second.duplicates,
+          staleUnknown: first.staleUnknown || second.staleUnknown,
         };
       }
       // A refused single row is the record's fault; anything else is the sink's, to retry later.
-      for (const entry of entries) fail(entry.index, sinkError, sinkError.kind === "rejected");
-      return { applied: 0, stale: 0, duplicates: 0 };
+      for (const entry of entries) fail(entry, sinkError, sinkError.kind === "rejected");
+      return { applied: 0, stale: 0, duplicates: 0, staleUnknown: false };
     }
   }
 

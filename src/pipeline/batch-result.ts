@@ -21,12 +21,13 @@ export interface FailedRecord {
   payload: unknown;
 }
 
-export interface BatchResult {
-  records: number;
-  /** Changes written to the sink. */
-  applied: number;
-  /** Changes left out because a newer or equal version of their item was already there or in the batch. */
-  skipped: number;
+export interface BatchResult extends Counts {
+  /**
+   * True when the sink can not tell a stale change from a written one
+   * (CrateDB): `applied` then counts both, and `stale` and the duplicates
+   * found in the database are 0.
+   */
+  staleUnknown: boolean;
   failed: FailedRecord[];
   /** Numbers rounded to a double (CrateDB, number format `double`). */
   roundedNumbers: number;
@@ -34,4 +35,33 @@ export interface BatchResult {
   newestMicros: number;
   /** The oldest ApproximateCreationDateTime of the batch, microseconds; 0 if none decoded. */
   oldestMicros: number;
+}
+
+/** What summaries over many batches add up (replay, relay). */
+export interface Counts {
+  records: number;
+  /** Changes written to the sink. */
+  applied: number;
+  /** Changes left out, in all: superseded + stale + duplicates + records that change no row. */
+  skipped: number;
+  /** Changes left out because a newer change of their item was applied from the same batch. */
+  superseded: number;
+  /** Changes left out because the database holds a newer version of their item. */
+  stale: number;
+  /** Changes already applied: the same version twice in the batch, or already in the database. */
+  duplicates: number;
+}
+
+export function zeroCounts(): Counts {
+  return { records: 0, applied: 0, skipped: 0, superseded: 0, stale: 0, duplicates: 0 };
+}
+
+/** Adds a batch's counts to a running total. */
+export function addCounts(total: Counts, result: BatchResult): void {
+  total.records += result.records;
+  total.applied += result.applied;
+  total.skipped += result.skipped;
+  total.superseded += result.superseded;
+  total.stale += result.stale;
+  total.duplicates += result.duplicates;
 }

@@ -1,31 +1,45 @@
 // Coalescing: of several changes to one item in a batch only the newest can
-// matter, so only it is written. This is what makes duplicates and reordered
-// records inside a batch harmless, and keeps one row per key per statement
-// (PostgreSQL refuses to update a row twice in one INSERT ... ON CONFLICT).
+// matter, so only it is written first. This is what makes duplicates and
+// reordered records inside a batch harmless, and keeps one row per key per
+// statement (PostgreSQL refuses to update a row twice in one INSERT ... ON
+// CONFLICT). The older changes of the key are kept, newest first, as the
+// fallbacks: when the database refuses the newest (a value it can not hold),
+// the newest one it takes is applied instead, so a refused change never
+// loses the changes before it (docs/SEMANTICS.md, G4).
 
 import type { EncodedRow } from "../codec/row.ts";
 
-export interface Coalesced<T extends { row: EncodedRow }> {
-  /** The newest change of each key, in the order their keys first appeared. */
-  winners: T[];
-  /** Changes superseded by a newer (or equal, later delivered) change of the same key. */
-  superseded: T[];
+/** The changes of one key in a batch. */
+export interface KeyChanges<T extends { row: EncodedRow }> {
+  key: string;
+  /** Changes of distinct versions, newest first: the first is written, the others are fallbacks. */
+  candidates: T[];
+  /** Earlier delivered copies of a candidate's version: the same change twice (duplicates). */
+  copies: T[];
 }
 
-export function coalesce<T extends { row: EncodedRow }>(entries: T[]): Coalesced<T> {
-  const newest = new Map<string, T>();
-  const superseded: T[] = [];
+/** Groups a batch by key, in the order the keys first appeared. */
+export function coalesce<T extends { row: EncodedRow }>(entries: T[]): KeyChanges<T>[] {
+  const groups = new Map<string, KeyChanges<T>>();
   for (const entry of entries) {
-    const current = newest.get(entry.row.key);
-    if (!current) {
-      newest.set(entry.row.key, entry);
-    } else if (entry.row.version >= current.row.version) {
-      // Equal versions are the same change delivered twice; the later copy wins harmlessly.
-      superseded.push(current);
-      newest.set(entry.row.key, entry);
-    } else {
-      superseded.push(entry);
-    }
+    const group = groups.get(entry.row.key);
+    if (!group) groups.set(entry.row.key, { key: entry.row.key, candidates: [entry], copies: [] });
+    else group.candidates.push(entry);
   }
-  return { winners: [...newest.values()], superseded };
+  for (const group of groups.values()) {
+    if (group.candidates.length === 1) continue;
+    // Newest first; of equal versions the later delivered copy stays (it carries the same change).
+    const sorted = [...group.candidates].reverse();
+    sorted.sort((a, b) =>
+      a.row.version < b.row.version ? 1 : a.row.version > b.row.version ? -1 : 0,
+    );
+    const candidates: T[] = [];
+    for (const entry of sorted) {
+      const last = candidates.at(-1);
+      if (last && last.row.version === entry.row.version) group.copies.push(entry);
+      else candidates.push(entry);
+    }
+    group.candidates = candidates;
+  }
+  return [...groups.values()];
 }

@@ -5,7 +5,13 @@
 
 import type { SourceError } from "../errors.ts";
 import type { ApplyPipeline } from "../pipeline/apply-pipeline.ts";
-import type { BatchResult, FailedRecord } from "../pipeline/batch-result.ts";
+import {
+  addCounts,
+  type BatchResult,
+  type Counts,
+  type FailedRecord,
+  zeroCounts,
+} from "../pipeline/batch-result.ts";
 import { permanentSourceError } from "../source/source-fault.ts";
 import {
   ExpiredIteratorError,
@@ -45,10 +51,7 @@ export interface BatchEvent {
   durationMs: number;
 }
 
-export interface RelayStats {
-  records: number;
-  applied: number;
-  skipped: number;
+export interface RelayStats extends Counts {
   deadLettered: number;
   shards: number;
 }
@@ -59,7 +62,7 @@ export async function runRelay(options: RelayOptions): Promise<RelayStats> {
   const pollMs = options.pollMs ?? 250;
   const store = new CheckpointStore(pipeline.sink, source.id);
   const checkpoints = await store.load();
-  const stats: RelayStats = { records: 0, applied: 0, skipped: 0, deadLettered: 0, shards: 0 };
+  const stats: RelayStats = { ...zeroCounts(), deadLettered: 0, shards: 0 };
   const running = new Map<string, Promise<void>>();
   const idleSince = new Map<string, number>();
   let lastActivity = Date.now();
@@ -107,9 +110,7 @@ export async function runRelay(options: RelayOptions): Promise<RelayStats> {
         }
       }
       if (transient.length === 0 && deadLetterError === undefined) {
-        stats.records += result.records;
-        stats.applied += result.applied;
-        stats.skipped += result.skipped;
+        addCounts(stats, result);
         stats.deadLettered += deadLettered;
         options.onBatch?.({
           shard,

@@ -122,7 +122,8 @@ export async function run(argv: string[]): Promise<number> {
     });
     display.done();
     process.stderr.write(
-      `relay stopped: ${stats.records} records, ${stats.applied} applied, ${stats.skipped} skipped, ` +
+      `relay stopped: ${stats.records} records, ${stats.applied} applied, ${stats.skipped} skipped ` +
+        `(${stats.superseded} superseded in their batch, ${stats.stale} stale, ${stats.duplicates} duplicates), ` +
         `${stats.deadLettered} dead-lettered${stats.deadLettered ? ` (in ${deadLetters.path})` : ""}\n`,
     );
     return 0;

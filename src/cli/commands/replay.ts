@@ -66,7 +66,11 @@ export async function run(argv: string[]): Promise<number> {
       `replayed ${file} into ${redactUrl(url)} table ${formatTableName(table)}`,
       `  records  ${summary.records}`,
       `  applied  ${summary.applied}`,
-      `  skipped  ${summary.skipped} (stale or duplicate)`,
+      `  skipped  ${summary.skipped} (${summary.superseded} superseded in their batch, ` +
+        (summary.staleUnknown
+          ? "stale ones counted as applied: CrateDB can not tell them apart, "
+          : `${summary.stale} stale, `) +
+        `${summary.duplicates} duplicates)`,
       `  failed   ${summary.failed}${summary.failed && values.dlq ? ` (written to ${values.dlq})` : ""}`,
       ...(summary.roundedNumbers
         ? [`  rounded  ${summary.roundedNumbers} numbers to doubles (--numbers)`]
