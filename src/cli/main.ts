@@ -33,6 +33,18 @@ const COMMANDS: Record<string, Entry> = {
     load: () => import("./commands/local.ts"),
     needs: LOCAL_STACK,
   },
+  synth: {
+    summary: "write the CloudFormation template of an AWS deployment (offline): --config pipe.yaml",
+    load: () => import("./commands/synth.ts"),
+  },
+  deploy: {
+    summary: "deploy the pipeline to AWS (table, stream, Lambda function, alarms)",
+    load: () => import("./commands/deploy.ts"),
+  },
+  destroy: {
+    summary: "delete the deployed pipeline's stack (data is kept by default)",
+    load: () => import("./commands/destroy.ts"),
+  },
   demo: {
     summary: "the whole pipeline on this machine, checked end to end (npm start)",
     load: () => import("./commands/demo.ts"),

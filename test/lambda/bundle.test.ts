@@ -10,6 +10,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { LAMBDA_NODE_MAJOR } from "../../src/infra/defaults.ts";
 import { startFakeCrateDb } from "../support/fake-cratedb.ts";
 import { BASE_MILLIS, kinesisDynamoRecord, lambdaKinesisEvent } from "../support/fixtures.ts";
 import { type PgTarget, pgTarget } from "../support/pg-target.ts";
@@ -140,7 +141,8 @@ describe("lambda/Dockerfile", () => {
     const instructions = dockerfile
       .split("\n")
       .filter((line) => line.trim() !== "" && !line.startsWith("#"));
-    expect(instructions[0]).toBe("FROM public.ecr.aws/lambda/nodejs:20");
+    // The same Node.js major as the zip function's runtime (src/infra/defaults.ts).
+    expect(instructions[0]).toBe(`FROM public.ecr.aws/lambda/nodejs:${LAMBDA_NODE_MAJOR}`);
     const copies = instructions.filter((line) => line.startsWith("COPY "));
     // biome-ignore lint/suspicious/noTemplateCurlyInString: the Dockerfile's own variable, compared as text
     expect(copies).toEqual(["COPY dist/lambda/index.mjs ${LAMBDA_TASK_ROOT}/"]);
