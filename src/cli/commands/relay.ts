@@ -28,6 +28,7 @@ import {
   targetUrl,
 } from "../args.ts";
 import { RelayDisplay } from "../relay-display.ts";
+import { stopOnSignals } from "../stop-signal.ts";
 
 export const usage = `dynacrate relay --source URL --target URL --table NAME [options]
 
@@ -35,11 +36,14 @@ Consumes every shard of a change stream, in order within each shard, and applies
 it to a sink. Checkpoints (the last applied position per shard) are kept in the
 target database, table dynacrate_checkpoints; a restart resumes from them.
 
-  --source URL        kinesis://<stream name or ARN> (Kinesis Data Streams for DynamoDB)
-                      or dynamodb-streams://<table name or stream ARN>
+  --source URL        kinesis://<stream name or ARN> (Kinesis Data Streams for DynamoDB),
+                      dynamodb-streams://<table name or stream ARN>, or
+                      mongodb://host/<db>.<collection> (or <db>.* : each collection to
+                      a table of its name, in the schema of --table <schema>.*)
 ${SINK_HELP}
   --from WHERE        where a shard without a checkpoint starts:
-                      trim-horizon (default), latest, or an ISO timestamp (Kinesis only)
+                      trim-horizon (default), latest, or an ISO timestamp (Kinesis, MongoDB);
+                      MongoDB: latest (default) or an ISO timestamp
   --dlq FILE          records that can never be applied go to FILE (NDJSON; default
                       dynacrate-dead-letters.ndjson)
   --batch-size N      records per read and per batch (default 1000)
@@ -63,6 +67,11 @@ export async function run(argv: string[]): Promise<number> {
   if (values.help) {
     process.stdout.write(usage);
     return 0;
+  }
+  if (typeof values.source === "string" && /^mongodb(\+srv)?:\/\//.test(values.source)) {
+    // Loaded on demand: the MongoDB driver is not needed for the other streams.
+    const { runMongoRelay } = await import("../mongodb-relay.ts");
+    return runMongoRelay(values, startPosition((values.from as string | undefined) ?? "latest"));
   }
   const url = targetUrl(values);
   const table = tableOption(values);
@@ -93,16 +102,7 @@ export async function run(argv: string[]): Promise<number> {
     numbers: numbersOption(values),
   });
 
-  const stop = new AbortController();
-  const onSignal = (signal: string) => {
-    if (stop.signal.aborted) return;
-    process.stderr.write(
-      `\n${signal}: finishing the batches in flight and writing checkpoints...\n`,
-    );
-    stop.abort();
-  };
-  process.once("SIGINT", () => onSignal("SIGINT"));
-  process.once("SIGTERM", () => onSignal("SIGTERM"));
+  const stop = stopOnSignals();
 
   const display = new RelayDisplay(process.stdout);
   process.stderr.write(
