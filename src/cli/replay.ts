@@ -5,6 +5,7 @@
 import { createReadStream, rmSync, statSync } from "node:fs";
 import { createInterface } from "node:readline";
 import type { NumberFormat } from "../codec/decimal.ts";
+import { decodeMongoRecord, MONGODB_KEY_SCHEMA } from "../codec/mongodb-event.ts";
 import { type SourceRecord, sourceRecords } from "../codec/source-record.ts";
 import { TextRecord } from "../codec/text-record.ts";
 import { DeadLetterFile } from "../dead-letter/dead-letter-file.ts";
@@ -25,6 +26,8 @@ export const DEFAULT_REPLAY_BATCH = 5000;
 
 export interface ReplayOptions {
   file: string;
+  /** What each line holds: DynamoDB change records (default) or MongoDB change events. */
+  format?: "dynamodb" | "mongodb" | undefined;
   sink: Sink;
   table: TableName;
   keySchema?: KeySchema | undefined;
@@ -48,9 +51,11 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
   const started = performance.now();
   // Before the first record: never write over a relation dynacrate did not create.
   await checkTargetAtStart(options.sink, options.table);
+  const mongodb = options.format === "mongodb";
   const pipeline = new ApplyPipeline(options.sink, {
     table: options.table,
-    keySchema: options.keySchema,
+    keySchema: mongodb ? MONGODB_KEY_SCHEMA : options.keySchema,
+    ...(mongodb ? { decoder: decodeMongoRecord } : {}),
     numbers: options.numbers,
   });
   const batchSize = options.batchSize ?? DEFAULT_REPLAY_BATCH;
@@ -97,7 +102,12 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
     for await (const line of lines) {
       lineNo++;
       if (line.trim() === "") continue;
-      batch.push(...recordsOfLine(line, lineNo));
+      // A MongoDB capture holds one change event per line, in Extended JSON.
+      batch.push(
+        ...(mongodb
+          ? decodeLine(line, `line ${lineNo}`, (event, ref) => [{ payload: event, ref }])
+          : recordsOfLine(line, lineNo)),
+      );
       if (batch.length >= batchSize) {
         await flush(batch);
         batch = [];
@@ -135,7 +145,11 @@ function recordsOfLine(line: string, lineNo: number): SourceRecord[] {
 }
 
 /** The records of a line, parsed: a bare change record, a Lambda event or a Kinesis record. */
-function decodeLine(line: string, ref: string): SourceRecord[] {
+function decodeLine(
+  line: string,
+  ref: string,
+  unwrap: (parsed: unknown, ref: string) => SourceRecord[] = sourceRecords,
+): SourceRecord[] {
   let parsed: unknown;
   try {
     parsed = JSON.parse(line);
@@ -148,5 +162,5 @@ function decodeLine(line: string, ref: string): SourceRecord[] {
       },
     ];
   }
-  return sourceRecords(parsed, ref);
+  return unwrap(parsed, ref);
 }

@@ -24,6 +24,9 @@ line is a DynamoDB Streams record, a Kinesis Data Streams for DynamoDB record,
 or a Lambda event holding many.
 
 ${SINK_HELP}
+  --format FORMAT     dynamodb (default) or mongodb: one MongoDB change event per line, in
+                      canonical Extended JSON as watch() yields it with fullDocument
+                      "updateLookup" (the table's key is the document's _id, as oid)
   --dlq FILE          write records that fail, with the reason, to FILE (NDJSON)
   --batch-size N      records per batch (default 5000)
 `;
@@ -33,6 +36,7 @@ export async function run(argv: string[]): Promise<number> {
     ...SINK_OPTIONS,
     dlq: { type: "string" },
     "batch-size": { type: "string" },
+    format: { type: "string" },
   });
   if (values.help) {
     process.stdout.write(usage);
@@ -48,11 +52,15 @@ export async function run(argv: string[]): Promise<number> {
   const keySchema = keyOption(values);
   const numbers = numbersOption(values);
   const batchSize = positiveInt(values, "batch-size", DEFAULT_REPLAY_BATCH);
+  const format = (values.format as string | undefined) ?? "dynamodb";
+  if (format !== "dynamodb" && format !== "mongodb")
+    throw new ConfigError(`--format must be dynamodb or mongodb, got ${format}`);
   if (!existsSync(file)) throw new ConfigError(`capture file ${file} does not exist`);
   const sink = await openSink(url);
   try {
     const summary = await replay({
       file,
+      format,
       sink,
       table,
       keySchema,
