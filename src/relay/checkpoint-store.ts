@@ -1,14 +1,29 @@
-// Checkpoints of the relay: the last applied position of each shard, in the
-// target database. Written only after a batch is applied, so a restart (after
-// a crash too) resumes at or before the first unapplied record.
+// Checkpoints of the relay: the last applied position of each shard, per
+// target table, in the target database. Written only after a batch is
+// applied, so a restart (after a crash too) resumes at or before the first
+// unapplied record.
+//
+// Checkpoints describe what the target table holds, so before resuming from
+// them the store checks that the table is there: a target that was dropped
+// or emptied while its checkpoints say otherwise stops the relay with a
+// message, unless the user asked to start over.
 
+import { ConfigError } from "../errors.ts";
 import type { Sink } from "../sink/sink.ts";
+import { SinkError } from "../sink/sink-error.ts";
 import {
+  anyStateRow,
+  CHECKPOINT_TABLE,
   createCheckpointTable,
+  deleteCheckpoints,
+  deleteLegacyCheckpoints,
+  LEGACY_CHECKPOINT_TABLE,
   loadCheckpoints,
-  refreshCheckpoints,
+  loadLegacyCheckpoints,
+  refreshTable,
   saveCheckpoint,
 } from "../sql/checkpoints.ts";
+import { formatTableName, stateTable, type TableName } from "../sql/table-name.ts";
 
 export interface Checkpoint {
   position: string | undefined;
@@ -16,13 +31,31 @@ export interface Checkpoint {
   finished: boolean;
 }
 
+export interface LoadOptions {
+  /** Forget this target's checkpoints of the stream and start from `--from`. */
+  reset?: boolean;
+  /** Told what was done (checkpoints carried over from the earlier layout, a reset). */
+  notice?: (message: string) => void;
+}
+
+/** Checkpoints say the target holds a stream's changes, but it is missing or empty. */
+export class CheckpointMismatchError extends ConfigError {
+  override name = "CheckpointMismatchError";
+}
+
+type Row = { shard: string; position: string | null; finished: boolean };
+
 export class CheckpointStore {
   private ready: Promise<void> | undefined;
+  private readonly targetName: string;
 
   constructor(
     private readonly sink: Sink,
     private readonly stream: string,
-  ) {}
+    private readonly target: TableName,
+  ) {
+    this.targetName = formatTableName(target);
+  }
 
   private prepare(): Promise<void> {
     this.ready ??= this.sink.query(createCheckpointTable(this.sink.dialect)).then(
@@ -35,15 +68,30 @@ export class CheckpointStore {
     return this.ready;
   }
 
-  async load(): Promise<Map<string, Checkpoint>> {
+  async load(options: LoadOptions = {}): Promise<Map<string, Checkpoint>> {
     await this.prepare();
-    const refresh = refreshCheckpoints(this.sink.dialect);
-    if (refresh) await this.sink.query(refresh);
-    const rows = await this.sink.query<{
-      shard: string;
-      position: string | null;
-      finished: boolean;
-    }>(loadCheckpoints(this.sink.dialect, this.stream));
+    const { dialect } = this.sink;
+    if (options.reset) {
+      await this.sink.query(deleteCheckpoints(dialect, this.stream, this.targetName));
+      options.notice?.(
+        `checkpoints of ${this.stream} into ${this.targetName} forgotten: starting over`,
+      );
+      return new Map();
+    }
+    await this.refresh(CHECKPOINT_TABLE);
+    let rows = await this.sink.query<Row>(loadCheckpoints(dialect, this.stream, this.targetName));
+    const holds = await this.targetHolds();
+    if (rows.length === 0 && holds === "rows") rows = await this.adoptLegacy(options);
+    const applied = rows.filter((r) => r.position !== null);
+    if (applied.length > 0 && holds !== "rows") {
+      throw new CheckpointMismatchError(
+        `the checkpoints of ${this.stream} into ${this.targetName} say ${applied.length} shard(s) were applied ` +
+          `(table ${CHECKPOINT_TABLE.name}), but the table ${formatTableName(stateTable(this.target))} ` +
+          `${holds === "missing" ? "does not exist" : "is empty"}: it was dropped or emptied after them. ` +
+          "Resuming would leave out everything before the checkpoints. Start over with --reset-checkpoints " +
+          "(reads the stream again from --from), or restore the table.",
+      );
+    }
     return new Map(
       rows.map((r) => [r.shard, { position: r.position ?? undefined, finished: r.finished }]),
     );
@@ -55,10 +103,56 @@ export class CheckpointStore {
       saveCheckpoint(
         this.sink.dialect,
         this.stream,
+        this.targetName,
         shard,
         checkpoint.position,
         checkpoint.finished,
       ),
     );
+  }
+
+  /** Whether the target's state table has rows, none, or does not exist. */
+  private async targetHolds(): Promise<"rows" | "empty" | "missing"> {
+    try {
+      await this.refresh(stateTable(this.target));
+      const rows = await this.sink.query(anyStateRow(this.sink.dialect, this.target));
+      return rows.length > 0 ? "rows" : "empty";
+    } catch (error) {
+      if (error instanceof SinkError && error.missingRelation) return "missing";
+      throw error;
+    }
+  }
+
+  /**
+   * The earlier layout kept one checkpoint per (stream, shard), whatever the
+   * target. Its positions are carried over to the first target that holds
+   * rows, then removed, so that no second target takes them as its own (a
+   * second relay into another table starts from `--from`).
+   */
+  private async adoptLegacy(options: LoadOptions): Promise<Row[]> {
+    const { dialect } = this.sink;
+    let legacy: Row[];
+    try {
+      await this.refresh(LEGACY_CHECKPOINT_TABLE);
+      legacy = await this.sink.query<Row>(loadLegacyCheckpoints(dialect, this.stream));
+    } catch (error) {
+      if (error instanceof SinkError && error.missingRelation) return [];
+      throw error;
+    }
+    if (legacy.length === 0) return [];
+    for (const row of legacy) {
+      await this.save(row.shard, { position: row.position ?? undefined, finished: row.finished });
+    }
+    await this.sink.query(deleteLegacyCheckpoints(dialect, this.stream));
+    options.notice?.(
+      `checkpoints of ${this.stream} carried over from ${LEGACY_CHECKPOINT_TABLE.name} to ${this.targetName} ` +
+        `(${legacy.length} shard(s)); they now live in ${CHECKPOINT_TABLE.name}, per target`,
+    );
+    return legacy;
+  }
+
+  private async refresh(table: TableName): Promise<void> {
+    const refresh = refreshTable(this.sink.dialect, table);
+    if (refresh) await this.sink.query(refresh);
   }
 }

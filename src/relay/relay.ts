@@ -39,6 +39,10 @@ export interface RelayOptions {
   onBatch?: (event: BatchEvent) => void;
   /** Told about errors that the relay survives by retrying (logs). */
   onRetry?: (shard: string, error: unknown, delayMs: number) => void;
+  /** Forget this target's checkpoints of the stream and start from `from`. */
+  resetCheckpoints?: boolean;
+  /** Told about what the relay did on its own (checkpoints carried over, reset). */
+  onNotice?: (message: string) => void;
   /** Aborting stops the relay after the batches in flight are applied and checkpointed. */
   signal?: AbortSignal;
 }
@@ -60,8 +64,11 @@ export async function runRelay(options: RelayOptions): Promise<RelayStats> {
   const { source, pipeline } = options;
   const batchSize = options.batchSize ?? 1000;
   const pollMs = options.pollMs ?? 250;
-  const store = new CheckpointStore(pipeline.sink, source.id);
-  const checkpoints = await store.load();
+  const store = new CheckpointStore(pipeline.sink, source.id, pipeline.table);
+  const checkpoints = await store.load({
+    reset: options.resetCheckpoints ?? false,
+    ...(options.onNotice ? { notice: options.onNotice } : {}),
+  });
   const stats: RelayStats = { ...zeroCounts(), deadLettered: 0, shards: 0 };
   const running = new Map<string, Promise<void>>();
   const idleSince = new Map<string, number>();

@@ -249,7 +249,14 @@ export class CrateDbHttpSink implements Sink {
         bytes += size;
         end++;
       }
-      await this.#writeChunk(batch.sql, batch.bulkArgs, rows, start, end, target, result);
+      await this.#writeChunk(batch.sql, batch.bulkArgs, rows, start, end, target, result).catch(
+        (error: unknown) => {
+          // The table was dropped after ensureTable: the next batch creates it again.
+          if (error instanceof SinkError && error.missingRelation)
+            this.#ensured.delete(cratedb.quoteTable(table));
+          throw error;
+        },
+      );
       start = end;
     }
     // If a later chunk throws, earlier chunks stay written: the pipeline writes

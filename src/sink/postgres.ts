@@ -105,7 +105,14 @@ export class PostgresSink implements Sink {
         throw new Error("the PostgreSQL dialect writes one statement per chunk");
       const result = await this.run((client) =>
         client.query<{ applied: number; duplicates: number }>(write.sql, write.params),
-      );
+      ).catch((error: unknown) => {
+        // The table was dropped after ensureTable: the next batch creates it again.
+        if (error instanceof SinkError && error.missingRelation) {
+          this.ready.delete(formatTableName(table));
+          this.layouts.delete(formatTableName(table));
+        }
+        throw error;
+      });
       applied += result.rows[0]?.applied ?? 0;
       duplicates += result.rows[0]?.duplicates ?? 0;
     }

@@ -4,6 +4,7 @@
 
 import { CreateStreamCommand, PutRecordCommand } from "@aws-sdk/client-kinesis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sourceRecords } from "../../src/codec/source-record.ts";
 import { SourceError } from "../../src/errors.ts";
 import { localKinesisClient } from "../../src/local/aws-clients.ts";
 import { type LocalKinesis, startKinesisLocal } from "../../src/local/kinesis-local.ts";
@@ -51,12 +52,15 @@ describe("relay errors", () => {
     );
     const source = new KinesisSource(client, "reused");
     const [shard] = await source.listShards();
-    // A checkpoint left by an earlier stream of the same name, far beyond this one's records.
-    await new CheckpointStore(target.sink, source.id).save(shard?.id as string, {
+    // A checkpoint left by an earlier stream of the same name, far beyond this
+    // one's records, beside the rows that stream wrote.
+    const table = target.table("reused");
+    const pipeline = new ApplyPipeline(target.sink, { table });
+    await pipeline.apply(sourceRecords(record));
+    await new CheckpointStore(target.sink, source.id, table).save(shard?.id as string, {
       position: "99999999999999999999999999999999999999999999999999999999",
       finished: false,
     });
-    const pipeline = new ApplyPipeline(target.sink, { table: target.table("reused") });
     const retries: unknown[] = [];
     const run = runRelay({
       source,

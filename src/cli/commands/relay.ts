@@ -33,8 +33,9 @@ import { stopOnSignals } from "../stop-signal.ts";
 export const usage = `dynacrate relay --source URL --target URL --table NAME [options]
 
 Consumes every shard of a change stream, in order within each shard, and applies
-it to a sink. Checkpoints (the last applied position per shard) are kept in the
-target database, table dynacrate_checkpoints; a restart resumes from them.
+it to a sink. Checkpoints (the last applied position per shard and target table)
+are kept in the target database, table dynacrate_target_checkpoints; a restart
+resumes from them.
 
   --source URL        kinesis://<stream name or ARN> (Kinesis Data Streams for DynamoDB),
                       dynamodb-streams://<table name or stream ARN>, or
@@ -51,6 +52,8 @@ ${SINK_HELP}
                       from the standard AWS SDK chain (AWS_REGION, AWS_PROFILE, ...)
   --region NAME       AWS region
   --idle-exit SECS    stop once no shard had anything new for SECS seconds
+  --reset-checkpoints forget this table's checkpoints of the stream and start over
+                      from --from (after the table was dropped or emptied)
 `;
 
 export async function run(argv: string[]): Promise<number> {
@@ -60,6 +63,7 @@ export async function run(argv: string[]): Promise<number> {
     from: { type: "string" },
     dlq: { type: "string" },
     "batch-size": { type: "string" },
+    "reset-checkpoints": { type: "boolean" },
     endpoint: { type: "string" },
     region: { type: "string" },
     "idle-exit": { type: "string" },
@@ -118,6 +122,8 @@ export async function run(argv: string[]): Promise<number> {
       deadLetter: (failures) => deadLetters.write(failures),
       onBatch: (event) => display.batch(event),
       onRetry: (shard, error, delayMs) => display.retry(shard, error, delayMs),
+      resetCheckpoints: values["reset-checkpoints"] === true,
+      onNotice: (message) => process.stderr.write(`${message}\n`),
       signal: stop.signal,
     });
     display.done();
