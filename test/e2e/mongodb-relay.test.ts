@@ -176,7 +176,10 @@ describe.skipIf(unavailable !== undefined)("the relay over a MongoDB change stre
       params: [],
     });
     // Move the checkpoint back to the stream's start and read everything again, 7 at a time.
-    await checkpoints(coll).save(coll.collectionName, { position: undefined, finished: false });
+    await checkpoints(coll, table).save(coll.collectionName, {
+      position: undefined,
+      finished: false,
+    });
     const again = relay("shop", coll.collectionName, table, [
       "--from",
       from,
@@ -304,17 +307,26 @@ describe.skipIf(unavailable !== undefined)("the relay over a MongoDB change stre
     const coll = client.db("shop").collection<Doc>(`lost${++counter}`);
     const table = `m_lost_${counter}`;
     await coll.insertOne({ _id: 1 });
-    await checkpoints(coll).save(coll.collectionName, { position: "not-a-token", finished: false });
+    // The target holds rows, as after an earlier run (else the relay reports the checkpoint without them).
+    await target.sink.query({
+      sql: `CREATE TABLE "${table}__state" AS SELECT 1 AS one`,
+      params: [],
+    });
+    await checkpoints(coll, table).save(coll.collectionName, {
+      position: "not-a-token",
+      finished: false,
+    });
     const lost = relay("shop", coll.collectionName, table);
     expect((await lost.exited).code).toBe(2);
     expect(lost.stderr()).toMatch(/can not resume at not-a-token.*Re-run the initial copy/s);
   });
 
-  /** The relay's checkpoints of a collection's stream, as the relay keeps them. */
-  function checkpoints(coll: Collection<Doc>): CheckpointStore {
+  /** The relay's checkpoints of a collection's stream into a table, as the relay keeps them. */
+  function checkpoints(coll: Collection<Doc>, table: string): CheckpointStore {
     return new CheckpointStore(
       target.sink,
       sourceUrl(coll.dbName, coll.collectionName).replace(/\?.*$/, ""),
+      { schema: undefined, name: table },
     );
   }
 
