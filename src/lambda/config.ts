@@ -41,6 +41,12 @@ export interface LambdaConfig {
   deadLetter: DeadLetterConfig | undefined;
   tombstoneRetentionMs: number | undefined;
   logLevel: LogLevel;
+  /**
+   * What the function receives: DynamoDB change records (Kinesis or DynamoDB
+   * Streams batches), or MongoDB change events from Atlas database triggers
+   * through Amazon EventBridge (MESSAGE_FORMAT=mongodb).
+   */
+  format: "dynamodb" | "mongodb";
 }
 
 /** Shorter than the sinks' 30 s: a Lambda batch should fail and be retried rather than hang. */
@@ -118,12 +124,17 @@ export function readConfig(env: Environment): LambdaConfig {
   }
 
   // The reference reads AWS DMS records too; dynacrate reads DynamoDB change records only.
-  const format = get("MESSAGE_FORMAT");
-  if (format !== undefined && format.toLowerCase() !== "dynamodb") {
+  const formatText = get("MESSAGE_FORMAT")?.toLowerCase() ?? "dynamodb";
+  if (formatText !== "dynamodb" && formatText !== "mongodb") {
     problems.push(
-      `MESSAGE_FORMAT=${JSON.stringify(format)}: dynacrate reads DynamoDB change records only; remove it or set "dynamodb"`,
+      `MESSAGE_FORMAT=${JSON.stringify(get("MESSAGE_FORMAT"))}: dynacrate reads "dynamodb" change records (the default) or "mongodb" change events (Atlas triggers through EventBridge)`,
     );
   }
+  const format = formatText === "mongodb" ? "mongodb" : "dynamodb";
+  if (format === "mongodb" && keySchema !== undefined)
+    problems.push(
+      "KEY_SCHEMA: a MongoDB target's key is always the document's _id (oid); remove KEY_SCHEMA",
+    );
 
   if (problems.length > 0 || !target || !table) {
     throw new ConfigError(
@@ -141,6 +152,7 @@ export function readConfig(env: Environment): LambdaConfig {
     deadLetter,
     tombstoneRetentionMs,
     logLevel,
+    format,
   };
 }
 

@@ -4,6 +4,7 @@
 // the next ones; a failed build is not kept, so the next invocation tries
 // again (a database that was down at cold start is not fatal for the container).
 
+import { decodeMongoRecord, MONGODB_KEY_SCHEMA } from "../codec/mongodb-event.ts";
 import { ApplyPipeline } from "../pipeline/apply-pipeline.ts";
 import { openSink } from "../sink/open-sink.ts";
 import { redactUrl } from "../sink/redact-url.ts";
@@ -96,9 +97,11 @@ export class ContainerState {
       await sink.close().catch(() => undefined);
       throw error;
     }
+    const mongodb = config.format === "mongodb";
     const pipeline = new ApplyPipeline(sink, {
       table: config.table,
-      keySchema: config.keySchema,
+      keySchema: mongodb ? MONGODB_KEY_SCHEMA : config.keySchema,
+      ...(mongodb ? { decoder: decodeMongoRecord } : {}),
       numbers: config.numbers,
       ...(config.tombstoneRetentionMs !== undefined
         ? { tombstoneRetentionMs: config.tombstoneRetentionMs }

@@ -6,7 +6,7 @@
 
 import type { Context, DynamoDBStreamEvent, KinesisStreamEvent } from "aws-lambda";
 import { sourceRecords } from "../codec/source-record.ts";
-import { RecordError } from "../errors.ts";
+import { ConfigError, RecordError } from "../errors.ts";
 import type { BatchResult, FailedRecord } from "../pipeline/batch-result.ts";
 import { SinkError } from "../sink/sink-error.ts";
 import { type BatchResponse, batchResponse } from "./batch-response.ts";
@@ -14,12 +14,14 @@ import type { Environment } from "./config.ts";
 import { type Container, ContainerState } from "./container.ts";
 import { deadLetterCandidates, deadLetterOf } from "./dead-letter.ts";
 import type { SqsClient } from "./dead-letter-sqs.ts";
+import { eventBridgeRecords, isEventBridgeEvent, type MongoTriggerEvent } from "./eventbridge.ts";
 import { type LineWriter, Logger, parseLogLevel } from "./log.ts";
 import { metricsLine } from "./metrics.ts";
 import type { SecretsClient } from "./secret.ts";
 import { batchSource } from "./shard.ts";
 
-export type StreamEvent = KinesisStreamEvent | DynamoDBStreamEvent;
+/** A batch of a Kinesis or DynamoDB Streams mapping, or one MongoDB trigger event through EventBridge. */
+export type StreamEvent = KinesisStreamEvent | DynamoDBStreamEvent | MongoTriggerEvent;
 
 export interface HandlerOptions {
   env: Environment;
@@ -62,7 +64,17 @@ export function createHandler(options: HandlerOptions): LambdaHandler {
     }
     const { pipeline, deadLetters } = container;
 
-    const records = sourceRecords(event);
+    const bridged = isEventBridgeEvent(event);
+    if (bridged !== (container.config.format === "mongodb")) {
+      const error = new ConfigError(
+        bridged
+          ? "an EventBridge event arrived (a MongoDB Atlas trigger?) but MESSAGE_FORMAT is not mongodb: set MESSAGE_FORMAT=mongodb"
+          : "MESSAGE_FORMAT=mongodb, but the event is not an EventBridge event of an Atlas trigger",
+      );
+      log.error("wrong event format", { requestId, error: error.message });
+      throw error;
+    }
+    const records = bridged ? eventBridgeRecords(event) : sourceRecords(event);
     let result: BatchResult;
     try {
       result = await pipeline.apply(records);
@@ -77,7 +89,7 @@ export function createHandler(options: HandlerOptions): LambdaHandler {
     }
 
     // Permanent failures go to the dead-letter destination; those it accepts count as handled.
-    const delivered = (event as { Records?: unknown[] }).Records ?? [];
+    const delivered = bridged ? [event] : ((event as { Records?: unknown[] }).Records ?? []);
     const sent = new Set<number>();
     const refused = new Map<number, string>();
     if (deadLetters) {
@@ -107,6 +119,9 @@ export function createHandler(options: HandlerOptions): LambdaHandler {
     let response: BatchResponse | undefined;
     let responseError: unknown;
     try {
+      // EventBridge has no partial response: a failed event fails the invocation, and Lambda
+      // retries it, then hands it (with its payload) to the function's on-failure destination.
+      if (bridged && stillFailed[0]) throw stillFailed[0].error;
       response = batchResponse(stillFailed);
     } catch (error) {
       responseError = error;

@@ -51,6 +51,7 @@ describe("readConfig", () => {
       deadLetter: { kind: "table", table: { schema: "analytics", name: "orders_dead" } },
       tombstoneRetentionMs: 48 * 3600 * 1000,
       logLevel: "warn",
+      format: "dynamodb",
     });
   });
 
@@ -69,6 +70,7 @@ describe("readConfig", () => {
       deadLetter: undefined,
       tombstoneRetentionMs: undefined,
       logLevel: "info",
+      format: "dynamodb",
     });
   });
 
