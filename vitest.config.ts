@@ -13,8 +13,17 @@ const UNIT = [
   "test/sink/cratedb-http.test.ts",
   "test/lambda/dead-letter.test.ts",
   "test/lambda/reference-config.test.ts",
+  "test/infra/config.test.ts",
+  "test/infra/construct.test.ts",
+  "test/infra/nag.test.ts",
+  "test/infra/spec.test.ts",
 ];
-const E2E = ["test/e2e/**/*.test.ts", "test/local/**/*.test.ts", "test/package/**/*.test.ts"];
+const E2E = [
+  "test/e2e/**/*.test.ts",
+  "test/local/**/*.test.ts",
+  "test/package/**/*.test.ts",
+  "test/infra/cli.test.ts",
+];
 
 export default defineConfig({
   test: {

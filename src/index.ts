@@ -7,6 +7,9 @@
 //   pipeline  ApplyPipeline: one batch in, version-guarded writes out
 //   relay     runRelay: a change stream (Kinesis, DynamoDB Streams) into a sink
 //   lambda    createHandler: the AWS Lambda function's handler, configured from an environment
+//
+// The CDK construct that deploys all of it to AWS is a separate entry point,
+// "dynacrate/infra" (src/infra/index.ts): it needs aws-cdk-lib, which this one never loads.
 
 export * from "./codec/index.ts";
 export { ConfigError, DynacrateError, RecordError, SourceError } from "./errors.ts";

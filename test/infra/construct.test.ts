@@ -281,9 +281,10 @@ describe.each(VARIANTS)("the %s stack", (variant) => {
 });
 
 describe("options", () => {
-  it("dataRemoval: destroy deletes the data holders with the stack; an existing secret and table are referenced, not created", async () => {
+  it("dataRemoval: destroy deletes the data holders with the stack; an existing secret is referenced, not created; alarms notify the given topic", async () => {
     const base = variantConfig("zip/kinesis");
     const secretArn = "arn:aws:secretsmanager:eu-central-1:123456789012:secret:cratedb-AbCdEf";
+    const topicArn = "arn:aws:sns:eu-central-1:123456789012:ops-alerts";
     const s = await synth("options", {
       ...base,
       props: {
@@ -296,8 +297,12 @@ describe("options", () => {
           retryAttempts: 0,
         },
         function: { architecture: "x86_64", reservedConcurrency: 5, timeoutSeconds: 600 },
+        alarms: { topicArn },
       },
     });
+    const alarms = Object.values(resources(s)).filter((r) => r.Type === "AWS::CloudWatch::Alarm");
+    expect(alarms).toHaveLength(6);
+    for (const alarm of alarms) expect(alarm.Properties?.AlarmActions).toEqual([topicArn]);
     for (const type of ["AWS::DynamoDB::Table", "AWS::SQS::Queue", "AWS::Kinesis::Stream"]) {
       for (const r of Object.values(resources(s)).filter((x) => x.Type === type))
         expect(r.DeletionPolicy, type).toBe("Delete");

@@ -95,6 +95,15 @@ describe("the installed package", () => {
     }
   });
 
+  it("synth without the AWS CDK libraries (optional peers, not installed): one message with the npm install command", async () => {
+    const example = join(app, "node_modules", "dynacrate", "examples", "testdrive-dynamodb.yaml");
+    const result = await run(bin(), ["synth", "--config", example], app);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(
+      /^dynacrate synth: dynacrate synth needs the AWS CDK libraries, which are not installed \(aws-cdk-lib, constructs missing\): run npm install aws-cdk-lib@\S+ constructs@\S+\n$/,
+    );
+  });
+
   it("replays a capture into PostgreSQL", async () => {
     const table = target.table("installed");
     const capture = join(home, "capture.ndjson");
