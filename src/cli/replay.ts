@@ -44,6 +44,7 @@ export interface ReplaySummary extends Counts {
   staleUnknown: boolean;
   failed: number;
   roundedNumbers: number;
+  routedToAux: number;
   seconds: number;
 }
 
@@ -66,6 +67,7 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
     staleUnknown: false,
     failed: 0,
     roundedNumbers: 0,
+    routedToAux: 0,
     seconds: 0,
   };
   // The dead-letter file holds this run's failures only.
@@ -79,6 +81,7 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
     addCounts(summary, result);
     summary.staleUnknown ||= result.staleUnknown;
     summary.roundedNumbers += result.roundedNumbers;
+    summary.routedToAux += result.routedToAux;
     summary.failed += result.failed.length;
     if (result.failed.length > 0) await deadLetters?.write(result.failed);
     progress?.update(summary.records, input.bytesRead / Math.max(1, total));

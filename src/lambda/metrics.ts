@@ -14,6 +14,8 @@ export interface BatchMetrics {
   duplicates: number;
   failed: number;
   deadLettered: number;
+  /** Attributes stored in `aux` for a type that did not fit `data` (CrateDB). */
+  routedToAux?: number;
   /** Now minus the oldest change time of the batch; undefined when no record could be decoded. */
   lagMs: number | undefined;
   durationMs: number;
@@ -31,6 +33,7 @@ export function metricsLine(table: string, metrics: BatchMetrics, timestamp = Da
     ["Duplicates", "Count", metrics.duplicates],
     ["Failed", "Count", metrics.failed],
     ["DeadLettered", "Count", metrics.deadLettered],
+    ["RoutedToAux", "Count", metrics.routedToAux],
     ["LagMs", "Milliseconds", metrics.lagMs],
     ["BatchDurationMs", "Milliseconds", metrics.durationMs],
   ];

@@ -4,7 +4,7 @@
 
 import type { Sink } from "../sink/sink.ts";
 import { stateTable, type TableName } from "../sql/table-name.ts";
-import { fromParsed, parseExactJson } from "./exact-json.ts";
+import { parseExactJson } from "./exact-json.ts";
 import type { SinkRow } from "./item-compare.ts";
 
 export async function readLiveRows(sink: Sink, table: TableName): Promise<SinkRow[]> {
@@ -23,14 +23,16 @@ export async function readLiveRows(sink: Sink, table: TableName): Promise<SinkRo
     }));
   }
   // CrateDB shows writes to searches only after a refresh. Its HTTP answer is
-  // parsed JSON: numbers are exact only in the number format `string`.
+  // parsed JSON, which would round 20-digit keys: the columns come as JSON text.
   await sink.query({ sql: `REFRESH TABLE ${dialect.quoteTable(stateTable(table))}`, params: [] });
-  const rows = await sink.query<{ pk: unknown; data: unknown; aux: unknown }>(
-    dialect.selectLive(table),
-  );
+  const q = dialect.quoteIdentifier;
+  const rows = await sink.query<{ pk: string; data: string | null; aux: string | null }>({
+    sql: `SELECT CAST(${q("pk")} AS TEXT) AS pk, CAST(${q("data")} AS TEXT) AS data, CAST(${q("aux")} AS TEXT) AS aux FROM ${dialect.quoteTable(table)}`,
+    params: [],
+  });
   return rows.map((r) => ({
-    pk: fromParsed(r.pk),
-    data: fromParsed(r.data),
-    aux: fromParsed(r.aux),
+    pk: parseExactJson(r.pk),
+    data: r.data === null ? null : parseExactJson(r.data),
+    aux: r.aux === null ? null : parseExactJson(r.aux),
   }));
 }

@@ -175,7 +175,14 @@ export class ApplyPipeline {
     const fail = (entry: Entry, error: DynacrateError, permanent: boolean) => {
       failed.push(failure(batch.records, entry.index, error, permanent, entry.row.change.ref));
     };
-    const counts = { applied: 0, stale: 0, duplicates: 0, superseded: 0, staleUnknown: false };
+    const counts = {
+      applied: 0,
+      stale: 0,
+      duplicates: 0,
+      superseded: 0,
+      staleUnknown: false,
+      routedToAux: 0,
+    };
     for (const group of batch.keys) counts.duplicates += group.copies.length;
     let pending = batch.keys.map((group) => ({ group, at: 0 }));
     if (pending.length > 0) {
@@ -200,6 +207,7 @@ export class ApplyPipeline {
       counts.stale += outcome.stale;
       counts.duplicates += outcome.duplicates;
       counts.staleUnknown ||= outcome.staleUnknown;
+      counts.routedToAux += outcome.routedToAux ?? 0;
       const next: typeof pending = [];
       for (const p of pending) {
         const entry = p.group.candidates[p.at] as Entry;
@@ -229,6 +237,7 @@ export class ApplyPipeline {
       staleUnknown: counts.staleUnknown,
       failed,
       roundedNumbers: batch.roundedNumbers,
+      routedToAux: counts.routedToAux,
       newestMicros: batch.newestMicros,
       oldestMicros: batch.oldestMicros,
     };
@@ -241,7 +250,13 @@ export class ApplyPipeline {
   private async write(
     entries: Entry[],
     fail: (entry: Entry, error: DynacrateError, permanent: boolean) => void,
-  ): Promise<{ applied: number; stale: number; duplicates: number; staleUnknown: boolean }> {
+  ): Promise<{
+    applied: number;
+    stale: number;
+    duplicates: number;
+    staleUnknown: boolean;
+    routedToAux?: number;
+  }> {
     try {
       const result = await this.sink.write(
         this.table,
@@ -262,6 +277,7 @@ export class ApplyPipeline {
           stale: first.stale + second.stale,
           duplicates: first.duplicates + second.duplicates,
           staleUnknown: first.staleUnknown || second.staleUnknown,
+          routedToAux: (first.routedToAux ?? 0) + (second.routedToAux ?? 0),
         };
       }
       // A refused single row is the record's fault; anything else is the sink's, to retry later.

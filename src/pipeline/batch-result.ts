@@ -31,6 +31,8 @@ export interface BatchResult extends Counts {
   failed: FailedRecord[];
   /** Numbers rounded to a double (CrateDB, number format `double`). */
   roundedNumbers: number;
+  /** Attributes stored in `aux` because their value did not fit `data`'s column types (CrateDB). */
+  routedToAux: number;
   /** The newest ApproximateCreationDateTime of the batch, microseconds; 0 if none decoded. */
   newestMicros: number;
   /** The oldest ApproximateCreationDateTime of the batch, microseconds; 0 if none decoded. */

@@ -42,7 +42,8 @@ import { kindOf, SinkError } from "./sink-error.ts";
 
 export { crateDbErrorKind } from "./cratedb-errors.ts";
 
-import { checkTarget } from "./target-check.ts";
+import { CrateTableState } from "./cratedb-table-state.ts";
+import { type ColumnInfo, checkTarget } from "./target-check.ts";
 
 export interface CrateDbHttpSinkOptions {
   /** Base URL, `http(s)://host:port` (a path prefix is kept, for a proxy in front). */
@@ -111,6 +112,8 @@ export class CrateDbHttpSink implements Sink {
   readonly #secrets: string[] = [];
   /** ensureTable's work per table, so it runs once per sink (and once at a time). */
   readonly #ensured = new Map<string, Promise<void>>();
+  /** Each table's known column types, by quoted name. */
+  readonly #tables = new Map<string, CrateTableState>();
   #closed = false;
 
   constructor(options: CrateDbHttpSinkOptions) {
@@ -210,6 +213,25 @@ export class CrateDbHttpSink implements Sink {
       const body = sqlBody(statement.sql, statement.params);
       await withRetry(() => this.#post(body, label), this.#retry, this.#onRetry);
     }
+    const state = new CrateTableState(
+      formatTableName(stateTable(table)),
+      await this.query<ColumnInfo>(cratedb.lookupColumns(stateTable(table))),
+    );
+    // A table created earlier with other key types is written in its types, or refused here.
+    if (keySchema) state.checkKeys(keySchema);
+    this.#tables.set(cratedb.quoteTable(table), state);
+  }
+
+  /** The table's known columns; read when a write comes without ensureTable. */
+  async #tableState(table: TableName): Promise<CrateTableState> {
+    const known = this.#tables.get(cratedb.quoteTable(table));
+    if (known) return known;
+    const state = new CrateTableState(
+      formatTableName(stateTable(table)),
+      await this.query<ColumnInfo>(cratedb.lookupColumns(stateTable(table))),
+    );
+    this.#tables.set(cratedb.quoteTable(table), state);
+    return state;
   }
 
   async write(
@@ -217,17 +239,100 @@ export class CrateDbHttpSink implements Sink {
     rows: EncodedRow[],
     keySchema: KeySchema | undefined,
   ): Promise<WriteResult> {
-    // CrateDB's ON CONFLICT DO UPDATE reports rowcount 1 for a conflicting row
-    // even when the CASE guard kept every stored value, so a stale row can not
-    // be told from a written one: `applied` counts both (staleUnknown). The
-    // guard itself holds; only the count is lost.
-    const result: WriteResult = {
-      applied: 0,
-      stale: 0,
-      duplicates: 0,
-      staleUnknown: true,
-      failedRows: new Map(),
-    };
+    const result = emptyResult();
+    if (rows.length === 0) return result;
+    const state = await this.#tableState(table);
+    const keys = requireKeys(keySchema, table);
+    let pending = rows.map((_, i) => i);
+    // Rows refused for a type another writer (or another shard of this
+    // request) gave a new sub-column first are shaped again with the table's
+    // types read anew, a bounded number of times; anything else fails alone.
+    for (let round = 0; pending.length > 0; round++) {
+      const last = round === RESHAPE_ROUNDS;
+      const shaped = this.#shape(state, rows, pending, keys, result);
+      let sent: WriteResult;
+      try {
+        sent = await this.#send(
+          table,
+          shaped.map((s) => s.row),
+          keySchema,
+        );
+      } catch (error) {
+        if (last || !(error instanceof SinkError) || error.kind !== "rejected") throw error;
+        state.reload(await this.query<ColumnInfo>(cratedb.lookupColumns(stateTable(table))));
+        if (!this.#reshapes(state, rows, shaped, keys)) throw error;
+        continue;
+      }
+      result.applied += sent.applied;
+      const refused: number[] = [];
+      for (let j = 0; j < shaped.length; j++) {
+        const entry = shaped[j] as Shaped;
+        const error = sent.failedRows.get(j);
+        if (!error) result.routedToAux = (result.routedToAux ?? 0) + entry.routed.length;
+        else if (!last && mayBeTypeConflict(error)) refused.push(j);
+        else result.failedRows.set(entry.index, error);
+      }
+      pending = [];
+      if (refused.length === 0) break;
+      state.reload(await this.query<ColumnInfo>(cratedb.lookupColumns(stateTable(table))));
+      const again = refused.map((j) => shaped[j] as Shaped);
+      for (const entry of again) {
+        if (this.#reshapes(state, rows, [entry], keys)) pending.push(entry.index);
+        else
+          result.failedRows.set(
+            entry.index,
+            sent.failedRows.get(shaped.indexOf(entry)) as SinkError,
+          );
+      }
+    }
+    return result;
+  }
+
+  /** Shapes rows[i] for i in `indexes`; a row whose key can not be held fails here, alone. */
+  #shape(
+    state: CrateTableState,
+    rows: EncodedRow[],
+    indexes: number[],
+    keys: KeySchema,
+    result: WriteResult,
+  ): Shaped[] {
+    const shaped: Shaped[] = [];
+    for (const index of indexes) {
+      const row = rows[index] as EncodedRow;
+      const outcome = state.shape(row, keys);
+      if ("problem" in outcome) {
+        result.failedRows.set(
+          index,
+          new SinkError("rejected", `record ${row.change.ref}: ${outcome.problem}`, "KEY"),
+        );
+      } else shaped.push({ index, row: outcome.row, routed: outcome.routed });
+    }
+    return shaped;
+  }
+
+  /** True when any of the rows would be shaped differently now (then sending again may pass). */
+  #reshapes(
+    state: CrateTableState,
+    rows: EncodedRow[],
+    shaped: Shaped[],
+    keys: KeySchema,
+  ): boolean {
+    let changed = false;
+    for (const entry of shaped) {
+      const now = state.shape(rows[entry.index] as EncodedRow, keys);
+      if ("problem" in now || now.routed.join("\u0000") !== entry.routed.join("\u0000"))
+        changed = true;
+    }
+    return changed;
+  }
+
+  /** Sends shaped rows in chunks; failed rows by index into `rows`. */
+  async #send(
+    table: TableName,
+    rows: EncodedRow[],
+    keySchema: KeySchema | undefined,
+  ): Promise<WriteResult> {
+    const result = emptyResult();
     if (rows.length === 0) return result;
     // One statement for all rows (its text does not depend on the row count);
     // the parameter lists are then sent in chunks.
@@ -536,6 +641,42 @@ export class CrateDbHttpSink implements Sink {
     for (const secret of this.#secrets) out = out.replaceAll(secret, "***");
     return out;
   }
+}
+
+/**
+ * CrateDB's ON CONFLICT DO UPDATE reports rowcount 1 for a conflicting row
+ * even when the CASE guard kept every stored value, so a stale row can not be
+ * told from a written one: `applied` counts both (staleUnknown). The guard
+ * itself holds; only the count is lost.
+ */
+function emptyResult(): WriteResult {
+  return { applied: 0, stale: 0, duplicates: 0, staleUnknown: true, failedRows: new Map() };
+}
+
+/** A row shaped for sending: its index in the batch, and the attributes moved to `aux`. */
+interface Shaped {
+  index: number;
+  row: EncodedRow;
+  routed: string[];
+}
+
+/** How often rows refused for a type conflict are shaped again with the table's types read anew. */
+const RESHAPE_ROUNDS = 3;
+
+/**
+ * A refused row that another shape may get in: CrateDB's cast error (4000)
+ * or a row failure without details (CrateDB names only the first failures).
+ */
+function mayBeTypeConflict(error: SinkError): boolean {
+  return error.code === "4000" || error.code === undefined;
+}
+
+function requireKeys(keySchema: KeySchema | undefined, table: TableName): KeySchema {
+  if (keySchema && keySchema.length > 0) return keySchema;
+  throw new SinkError(
+    "fatal",
+    `CrateDB table ${formatTableName(table)}: the key schema is needed to write its rows; give it as --key id:S[,sort:N]`,
+  );
 }
 
 type BulkOutcome = { ok: true } | { ok: false; error: CrateError | undefined };

@@ -27,6 +27,11 @@ export interface WriteResult {
    * index into the rows given. A refusal of the whole request is thrown instead.
    */
   failedRows: Map<number, SinkError>;
+  /**
+   * Attributes of written rows moved from `data` to `aux` because their value
+   * did not fit the column types (CrateDB's schemaless routing); counted, not lost.
+   */
+  routedToAux?: number;
 }
 
 export interface Sink {

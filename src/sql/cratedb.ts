@@ -5,8 +5,9 @@
 import type { NumberFormat } from "../codec/decimal.ts";
 import type { EncodedRow, RowFormat } from "../codec/row.ts";
 import { ConfigError } from "../errors.ts";
+import { KEY_COLUMN_TYPES } from "./cratedb-keys.ts";
 import type { Dialect } from "./dialect.ts";
-import type { KeySchema, KeyType } from "./key-schema.ts";
+import type { KeySchema } from "./key-schema.ts";
 import { type BatchWrite, RawJson, type Statement } from "./statement.ts";
 import { stateTable, type TableName } from "./table-name.ts";
 
@@ -45,13 +46,6 @@ function quoteTable(table: TableName): string {
   return table.schema ? `${q(table.schema)}.${q(table.name)}` : q(table.name);
 }
 
-/**
- * CrateDB column types for key attributes. Numbers are DOUBLE: keys that a
- * double can not hold exactly are rejected by the row format (`double-strict`),
- * as a rounded key would merge two items. Binary is base64 text.
- */
-const KEY_TYPES: Record<KeyType, string> = { S: "TEXT", N: "DOUBLE", B: "TEXT" };
-
 function requireKeys(keySchema: KeySchema | undefined, table: TableName): KeySchema {
   if (!keySchema || keySchema.length === 0) {
     throw new ConfigError(
@@ -68,8 +62,16 @@ export const cratedb: Dialect = {
 
   rowFormat(numbers: NumberFormat = "double"): RowFormat {
     return {
-      numbers: numbers === "exact" ? "double-strict" : numbers,
-      keyNumbers: "double-strict",
+      // `exact`: the exact decimal text, as `string` writes it. NUMERIC(38, s)
+      // sub-columns declared on first sight would keep them numbers (CrateDB
+      // 6.4.3 accepts ALTER TABLE ... ADD COLUMN data['x'] NUMERIC(38, 2) and
+      // sums and compares them exactly), but a scale fixed on first sight
+      // silently rounds later values with more decimals; until dynacrate
+      // declares and routes by scale, exact means text.
+      numbers: numbers === "exact" ? "string" : numbers,
+      // Exact text as a JSON string: the sink checks it against the key
+      // column's type and sends it so that no digit is lost (cratedb-keys.ts).
+      keyNumbers: "string",
     };
   },
 
@@ -100,7 +102,7 @@ export const cratedb: Dialect = {
   createTable(table: TableName, keySchema: KeySchema | undefined): Statement[] {
     const keys = requireKeys(keySchema, table);
     const state = quoteTable(stateTable(table));
-    const pk = keys.map((k) => `${q(k.name)} ${KEY_TYPES[k.type]} PRIMARY KEY`).join(", ");
+    const pk = keys.map((k) => `${q(k.name)} ${KEY_COLUMN_TYPES[k.type]} PRIMARY KEY`).join(", ");
     return [
       {
         sql:

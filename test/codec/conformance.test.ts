@@ -843,13 +843,13 @@ const DEVIATIONS: Record<string, Deviation> = {
   },
   full_load_composite_key: {
     instead:
-      'the N key column is DOUBLE: pk OBJECT(STRICT) AS ("device" TEXT PRIMARY KEY, "ts" DOUBLE PRIMARY KEY); the rows are the same',
-    why: "BIGINT breaks on decimal keys (1.5); keys that a double can not hold exactly are rejected by the key format (double-strict)",
+      'the N key column is NUMERIC(38, 0): pk OBJECT(STRICT) AS ("device" TEXT PRIMARY KEY, "ts" NUMERIC(38, 0) PRIMARY KEY), the key sent as exact text; the rows are the same',
+    why: "BIGINT and DOUBLE lose DynamoDB's 38-digit keys; NUMERIC(38, 0) holds them exactly (checked live), and a key it can not hold (a fraction) fails its record instead of being rounded into another key",
     ours: (v) => {
       const t = translateFullLoad(v);
       expectRows(v, t, v.exact.expected_params as ExactJson[], true);
       expect(t.ddl[0]).toContain(
-        '"pk" OBJECT(STRICT) AS ("device" TEXT PRIMARY KEY, "ts" DOUBLE PRIMARY KEY)',
+        '"pk" OBJECT(STRICT) AS ("device" TEXT PRIMARY KEY, "ts" NUMERIC(38, 0) PRIMARY KEY)',
       );
     },
   },
@@ -863,13 +863,13 @@ const DEVIATIONS: Record<string, Deviation> = {
     },
   },
   primary_key_schema_from_table_success: {
-    instead: 'an N key attribute is declared "Id" DOUBLE PRIMARY KEY',
+    instead: 'an N key attribute is declared "Id" NUMERIC(38, 0) PRIMARY KEY',
     why: "as full_load_composite_key",
     ours: (v) => {
       const { schema, keys } = pkSchemaVector(v);
       expect(keys.map(quoteCrateIdentifier)).toEqual(v.raw.expected.column_names);
       expect(cratedb.createTable(parseTableName("foo"), schema)[0]?.sql).toContain(
-        '("Id" DOUBLE PRIMARY KEY)',
+        '("Id" NUMERIC(38, 0) PRIMARY KEY)',
       );
     },
   },

@@ -16,7 +16,6 @@ import {
   sourceRecords,
 } from "../../src/codec/index.ts";
 import { RecordError } from "../../src/errors.ts";
-import { cratedb } from "../../src/sql/index.ts";
 import {
   BASE_MILLIS,
   kinesisDynamoRecord,
@@ -221,13 +220,6 @@ const BAD_RECORDS: BadCase[] = [
     field: "dynamodb.NewImage.big.N",
     message: /can not be held exactly by a double/,
     format: { numbers: "double-strict", keyNumbers: "double-strict" },
-  },
-  {
-    name: "an N key a double can not hold, CrateDB row format",
-    record: kinesisDynamoRecord({ keys: { id: { N: "12345678901234567" } }, eventID: "evt-bad" }),
-    field: "dynamodb.Keys.id.N",
-    message: /can not be held exactly by a double/,
-    format: cratedb.rowFormat(),
   },
   // the key
   {

@@ -54,6 +54,7 @@ describe("the batch line and the metrics line", () => {
         failed: 1,
         deadLettered: 0,
         roundedNumbers: 0,
+        routedToAux: 0,
         durationMs: expect.any(Number),
         lagMs: expect.any(Number),
         coldStart: true,
@@ -90,6 +91,7 @@ describe("the batch line and the metrics line", () => {
                 { Name: "Duplicates", Unit: "Count" },
                 { Name: "Failed", Unit: "Count" },
                 { Name: "DeadLettered", Unit: "Count" },
+                { Name: "RoutedToAux", Unit: "Count" },
                 { Name: "LagMs", Unit: "Milliseconds" },
                 { Name: "BatchDurationMs", Unit: "Milliseconds" },
               ],
@@ -104,6 +106,7 @@ describe("the batch line and the metrics line", () => {
         Duplicates: 0,
         Failed: 1,
         DeadLettered: 0,
+        RoutedToAux: 0,
         LagMs: batch?.lagMs,
         BatchDurationMs: batch?.durationMs,
       });

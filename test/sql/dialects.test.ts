@@ -35,7 +35,7 @@ const KEY_SCHEMAS: Record<string, KeySchema> = {
   ],
 };
 
-const KEY_TYPES = { cratedb: { S: "TEXT", N: "DOUBLE", B: "TEXT" } } as const;
+const KEY_TYPES = { cratedb: { S: "TEXT", N: "NUMERIC(38, 0)", B: "TEXT" } } as const;
 
 /** Table names as users write them, the parts they mean, and whether CrateDB takes them. */
 const TABLE_NAMES: { text: string; schema?: string; name: string; crate: boolean }[] = [
@@ -117,7 +117,7 @@ describe.each(DIALECTS.map((d) => [d.name, d] as const))("dialect %s", (_, diale
     });
 
     if (dialect.name === "cratedb") {
-      it("declares the key attributes as the primary key sub-columns of pk (N -> DOUBLE)", () => {
+      it("declares the key attributes as the primary key sub-columns of pk (N -> NUMERIC(38, 0))", () => {
         const create = dialect.createTable(table, keySchema)[0]?.sql ?? "";
         const columns = keySchema
           .map((k) => `${dialect.quoteIdentifier(k.name)} ${KEY_TYPES.cratedb[k.type]} PRIMARY KEY`)
@@ -245,13 +245,10 @@ describe.each(DIALECTS.map((d) => [d.name, d] as const))("dialect %s", (_, diale
 });
 
 describe("row formats", () => {
-  it("CrateDB writes numbers as doubles (keys exact or rejected); PostgreSQL keeps them exact", () => {
-    expect(cratedb.rowFormat()).toEqual({ numbers: "double", keyNumbers: "double-strict" });
-    expect(cratedb.rowFormat("exact")).toEqual({
-      numbers: "double-strict",
-      keyNumbers: "double-strict",
-    });
-    expect(cratedb.rowFormat("string")).toEqual({ numbers: "string", keyNumbers: "double-strict" });
+  it("CrateDB writes numbers as doubles, keys as exact text for the sink to check; PostgreSQL keeps them exact", () => {
+    expect(cratedb.rowFormat()).toEqual({ numbers: "double", keyNumbers: "string" });
+    expect(cratedb.rowFormat("exact")).toEqual({ numbers: "string", keyNumbers: "string" });
+    expect(cratedb.rowFormat("string")).toEqual({ numbers: "string", keyNumbers: "string" });
     expect(postgresql.rowFormat()).toEqual({ numbers: "exact", keyNumbers: "exact" });
     expect(postgresql.rowFormat("double")).toEqual({ numbers: "exact", keyNumbers: "exact" });
     expect(postgresql.rowFormat("string")).toEqual({ numbers: "string", keyNumbers: "exact" });

@@ -80,6 +80,11 @@ export async function run(argv: string[]): Promise<number> {
           : `${summary.stale} stale, `) +
         `${summary.duplicates} duplicates)`,
       `  failed   ${summary.failed}${summary.failed && values.dlq ? ` (written to ${values.dlq})` : ""}`,
+      ...(summary.routedToAux
+        ? [
+            `  aux      ${summary.routedToAux} attributes stored in aux (their type differs from data's column)`,
+          ]
+        : []),
       ...(summary.roundedNumbers
         ? [`  rounded  ${summary.roundedNumbers} numbers to doubles (--numbers)`]
         : []),

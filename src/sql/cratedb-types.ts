@@ -1,0 +1,218 @@
+// CrateDB's dynamic typing, as CrateDB 6.4.3 was seen to apply it to an
+// OBJECT(DYNAMIC) column (FACTS.md section 5, test/sink/cratedb-schemaless.test.ts):
+// the first value of a sub-column fixes its type (`text`, `double precision`,
+// `bigint`, `boolean`, `object`, arrays as `<type>_array`, `undefined` for a
+// null or an empty array until a typed value comes); a later value of another
+// type is refused, or worse, silently cast (42.5 into `bigint` stores 42, a
+// number into `text` stores "42.0", `true` into `text` stores "t"). Names
+// holding `.`, `[` or `]` are refused at any depth; an array whose elements
+// differ in type is refused (at depth, with error 5000, which reads as a
+// cluster fault).
+//
+// This module is the type model the CrateDB sink routes by: the type tree a
+// JSON value would create, and whether it fits the sub-columns a table has,
+// exactly (no cast), so that a value stored in `data` reads back as written.
+
+/** A node of a type tree: a sub-column's type and its own sub-columns (objects, arrays of objects). */
+export class TypeNode {
+  type: string | undefined;
+  children: Map<string, TypeNode> | undefined;
+
+  constructor(type?: string) {
+    this.type = type;
+  }
+
+  child(name: string): TypeNode | undefined {
+    return this.children?.get(name);
+  }
+
+  ensureChild(name: string): TypeNode {
+    this.children ??= new Map();
+    let node = this.children.get(name);
+    if (!node) {
+      node = new TypeNode();
+      this.children.set(name, node);
+    }
+    return node;
+  }
+}
+
+/** Thrown inside inference: the value can not be stored in a DYNAMIC object at all. */
+class Unstorable extends Error {}
+
+const UNSTORABLE = new Unstorable();
+const ILLEGAL_NAME = /[.[\]]/;
+// Integers a double holds exactly: within them, `42.0` into a `bigint` column is no cast.
+const SAFE_INTEGER = 2 ** 53;
+
+/** The number of `_array` suffixes and the element type: `text_array_array` -> ["text", 2]. */
+function splitArray(type: string): [string, number] {
+  let depth = 0;
+  let base = type;
+  while (base.endsWith("_array")) {
+    base = base.slice(0, -6);
+    depth++;
+  }
+  return [base, depth];
+}
+
+/**
+ * Merges the type tree CrateDB would create for `value` into `into` (a
+ * scratch tree), or throws UNSTORABLE. A number is `double precision` (the
+ * sink's number formats write floats); `fractional` collects the places where
+ * a number is not an integer a double holds exactly.
+ */
+function inferInto(value: unknown, into: TypeNode, fractional: Set<TypeNode>): void {
+  if (value === null) return;
+  if (Array.isArray(value)) {
+    // Elements merge at one place, one array level down.
+    const element = new TypeNode();
+    for (const item of value) inferInto(item, element, fractional);
+    setType(into, `${element.type ?? "undefined"}_array`);
+    if (fractional.has(element)) fractional.add(into);
+    if (element.children) {
+      for (const [name, child] of element.children)
+        mergeTree(into.ensureChild(name), child, fractional);
+    }
+    return;
+  }
+  switch (typeof value) {
+    case "string":
+      setType(into, "text");
+      return;
+    case "boolean":
+      setType(into, "boolean");
+      return;
+    case "number":
+      setType(into, "double precision");
+      if (!Number.isInteger(value) || Math.abs(value) > SAFE_INTEGER) fractional.add(into);
+      return;
+    case "object": {
+      setType(into, "object");
+      const members = value as Record<string, unknown>;
+      for (const name in members) {
+        if (ILLEGAL_NAME.test(name)) throw UNSTORABLE;
+        inferInto(members[name], into.ensureChild(name), fractional);
+      }
+      return;
+    }
+    default:
+      throw UNSTORABLE;
+  }
+}
+
+function setType(node: TypeNode, type: string): void {
+  if (node.type === undefined || node.type === type) node.type = type;
+  else if (node.type === "undefined_array" && type.endsWith("_array")) node.type = type;
+  else if (!(type === "undefined_array" && node.type.endsWith("_array"))) throw UNSTORABLE;
+}
+
+function mergeTree(into: TypeNode, from: TypeNode, fractional: Set<TypeNode>): void {
+  if (from.type !== undefined) setType(into, from.type);
+  if (fractional.has(from)) fractional.add(into);
+  if (from.children) {
+    for (const [name, child] of from.children) mergeTree(into.ensureChild(name), child, fractional);
+  }
+}
+
+/** The inferred type tree of one attribute's value. */
+export interface InferredType {
+  tree: TypeNode;
+  /** Places holding a number that is not an integer a double holds exactly. */
+  fractional: Set<TypeNode>;
+}
+
+/** The type tree `value` would create, or undefined when CrateDB could not store it at all. */
+export function inferType(value: unknown): InferredType | undefined {
+  const tree = new TypeNode();
+  const fractional = new Set<TypeNode>();
+  try {
+    inferInto(value, tree, fractional);
+  } catch (error) {
+    if (error instanceof Unstorable) return undefined;
+    throw error;
+  }
+  return { tree, fractional };
+}
+
+// Column types a whole double fits into without a cast that changes it.
+const INTEGER_TYPES = new Set(["bigint", "integer", "smallint"]);
+
+/** True when a value of type `value` is stored as written in a column of type `column`. */
+function typeFits(column: string, value: string, integral: boolean): boolean {
+  if (column === value || column === "undefined") return true;
+  const [columnBase, columnDepth] = splitArray(column);
+  const [valueBase, valueDepth] = splitArray(value);
+  if (valueBase === "undefined") return valueDepth <= columnDepth && valueDepth > 0;
+  if (columnBase === "undefined") return columnDepth > 0 && valueDepth >= columnDepth;
+  if (columnDepth !== valueDepth) return false;
+  if (valueBase === "double precision" && INTEGER_TYPES.has(columnBase)) return integral;
+  return valueBase === "text" && columnBase === "character varying";
+}
+
+/** True when `inferred` fits the known columns under `known` (undefined: none yet). */
+export function fits(known: TypeNode | undefined, inferred: InferredType): boolean {
+  return fitsNode(known, inferred.tree, inferred.fractional);
+}
+
+function fitsNode(
+  known: TypeNode | undefined,
+  value: TypeNode,
+  fractional: Set<TypeNode>,
+): boolean {
+  if (!known) return true;
+  if (value.type !== undefined && known.type !== undefined) {
+    if (!typeFits(known.type, value.type, !fractional.has(value))) return false;
+  }
+  if (value.children) {
+    for (const [name, child] of value.children) {
+      if (!fitsNode(known.child(name), child, fractional)) return false;
+    }
+  }
+  return true;
+}
+
+/** Adds an accepted value's types to the known tree (the columns its write creates). */
+export function learn(known: TypeNode, inferred: InferredType): void {
+  learnNode(known, inferred.tree);
+}
+
+function learnNode(known: TypeNode, value: TypeNode): void {
+  if (value.type !== undefined) {
+    if (
+      known.type === undefined ||
+      known.type === "undefined" ||
+      (known.type.startsWith("undefined") && !value.type.startsWith("undefined"))
+    )
+      known.type = value.type;
+  }
+  if (value.children) {
+    for (const [name, child] of value.children) learnNode(known.ensureChild(name), child);
+  }
+}
+
+/**
+ * The known types of `data`'s sub-columns from information_schema.columns rows
+ * (`data['a']['b']`, `double precision_array`, ...). Sub-column names can not
+ * hold `[` or `]`, so `']` ends a name even when it holds a quote.
+ */
+export function typeTreeOf(
+  columns: { column_name: string; data_type: string }[],
+  column: string,
+): TypeNode {
+  const root = new TypeNode("object");
+  const prefix = `${column}[`;
+  for (const { column_name, data_type } of columns) {
+    if (!column_name.startsWith(prefix)) continue;
+    let node = root;
+    let i = column.length;
+    while (i < column_name.length && column_name.startsWith("['", i)) {
+      const end = column_name.indexOf("']", i + 2);
+      if (end < 0) break;
+      node = node.ensureChild(column_name.slice(i + 2, end));
+      i = end + 2;
+    }
+    node.type = data_type;
+  }
+  return root;
+}
