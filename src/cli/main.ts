@@ -24,6 +24,10 @@ const COMMANDS: Record<string, Entry> = {
     summary: "consume a change stream (Kinesis or DynamoDB Streams) into a sink",
     load: () => import("./commands/relay.ts"),
   },
+  load: {
+    summary: "copy a MongoDB collection into a sink, then hand off to the relay",
+    load: () => import("./commands/load.ts"),
+  },
   replay: {
     summary: "apply a capture of change records (NDJSON) to a sink",
     load: () => import("./commands/replay.ts"),

@@ -22,7 +22,7 @@ import { RelayDisplay } from "./relay-display.ts";
 import { stopOnSignals } from "./stop-signal.ts";
 
 /** The target table of each collection. */
-function targets(
+export function targets(
   values: Record<string, unknown>,
   collections: string[],
   all: boolean,

@@ -87,6 +87,11 @@ export async function listCollections(client: MongoClient, database: string): Pr
     .sort();
 }
 
+/** How the relay names one collection's change stream in its checkpoints. */
+export function mongoStreamId(source: MongoSourceUrl, collection: string): string {
+  return `${source.name.slice(0, source.name.lastIndexOf("/") + 1)}${source.database}.${collection}`;
+}
+
 /** A cluster time as the relay's position text: "@<seconds>.<increment>". */
 export function clusterTimePosition(t: number, i: number): string {
   return `@${t}.${i}`;
@@ -114,7 +119,7 @@ export class MongoChangeStreamSource implements StreamSource {
     private readonly collection: string,
     private readonly options: { maxAwaitMs?: number } = {},
   ) {
-    this.id = `${source.name.slice(0, source.name.lastIndexOf("/") + 1)}${source.database}.${collection}`;
+    this.id = mongoStreamId(source, collection);
   }
 
   private coll(): Collection {

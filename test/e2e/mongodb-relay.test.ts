@@ -22,7 +22,7 @@ import { type LocalMongo, startMongoServer } from "../../src/local/mongodb-local
 import { CheckpointStore } from "../../src/relay/checkpoint-store.ts";
 import { mongoUnavailable } from "../support/mongodb.ts";
 import { type PgTarget, pgTarget } from "../support/pg-target.ts";
-import { spawnRelay, waitFor } from "./relay-process.ts";
+import { spawnCommand, spawnRelay, waitFor } from "./relay-process.ts";
 
 const unavailable = mongoUnavailable();
 
@@ -196,6 +196,46 @@ describe.skipIf(unavailable !== undefined)("the relay over a MongoDB change stre
         params: [],
       }),
     ).toEqual(before);
+  });
+
+  it("dynacrate load, then the relay: writes during the copy are not lost (the hand-off)", async () => {
+    const coll = client.db("shop").collection<Doc>(`copied${++counter}`);
+    const table = `m_copied_${counter}`;
+    await coll.insertMany(
+      Array.from({ length: 1500 }, (_, i) => ({
+        _id: i,
+        v: new BSON.Int32(i),
+        p: new BSON.Decimal128(`${i}.5`),
+      })),
+    );
+    const load = spawnCommand("load", [
+      "--source",
+      sourceUrl("shop", coll.collectionName),
+      "--target",
+      target.url,
+      "--table",
+      table,
+      "--batch-size",
+      "100",
+    ]);
+    // Writes while the copy runs: updates of copied and not yet copied documents, deletes, inserts.
+    let writes = 0;
+    let loading = true;
+    const exited = load.exited.finally(() => {
+      loading = false;
+    });
+    while (loading || writes < 50) {
+      const i = writes++;
+      if (i % 3 === 0) await coll.replaceOne({ _id: (i * 37) % 1500 }, { v: new BSON.Int32(-i) });
+      else if (i % 3 === 1) await coll.deleteOne({ _id: (i * 53) % 1500 });
+      else await coll.insertOne({ _id: 10_000 + i, v: new BSON.Int32(i) });
+    }
+    const done = await exited;
+    expect(done.code, load.stderr()).toBe(0);
+    expect(load.stdout()).toMatch(/relay resumes the change stream at cluster time/);
+    const relayed = relay("shop", coll.collectionName, table, ["--idle-exit", "3"]);
+    expect((await relayed.exited).code, relayed.stderr()).toBe(0);
+    expect(await converged(coll, table)).toBe(true);
   });
 
   it("a 34-digit Decimal128 and every Extended JSON type arrive in PostgreSQL exactly", async () => {

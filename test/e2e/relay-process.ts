@@ -13,13 +13,19 @@ export interface RelayProcess {
   /** Records of the batch lines printed so far. */
   batches(): number[];
   stderr(): string;
+  stdout(): string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** The record count of the "relay stopped: N records" line, once it printed one. */
   stoppedRecords(): number | undefined;
 }
 
 export function spawnRelay(args: string[]): RelayProcess {
-  const child = spawn(process.execPath, ["bin/dynacrate.js", "relay", ...args], {
+  return spawnCommand("relay", args);
+}
+
+/** Any dynacrate command as its own process (`load`, `relay`), read the same way. */
+export function spawnCommand(command: string, args: string[]): RelayProcess {
+  const child = spawn(process.execPath, ["bin/dynacrate.js", command, ...args], {
     cwd: ROOT,
     // Dummy credentials and a region: the emulators check neither, the SDK wants both.
     env: {
@@ -51,6 +57,7 @@ export function spawnRelay(args: string[]): RelayProcess {
         .filter((line) => line.msg === "batch")
         .map((line) => line.records),
     stderr: () => stderr,
+    stdout: () => stdout,
     exited,
     stoppedRecords: () => {
       const match = /relay stopped: (\d+) records/.exec(stderr);
