@@ -1,6 +1,7 @@
 // What the demo does to its DynamoDB table: inserts, updates, overwrites,
-// deletes and one TTL-style delete, on items with numbers of many digits,
-// nested maps and lists, sets and binary values: the cases a replica gets
+// deletes and one TTL-style delete, on items with numbers of many digits (a
+// 20-digit sort key too), nested maps and lists, sets, binary values and
+// attributes whose type differs between items: the cases a replica gets
 // wrong first.
 
 import {
@@ -46,9 +47,40 @@ const LONG_NUMBERS = [
 const s = (value: string): AttributeValue => ({ S: value });
 const n = (value: string | number): AttributeValue => ({ N: String(value) });
 
+/**
+ * The sort key: a 20-digit number, more than a double holds exactly (CrateDB
+ * keeps it in a NUMERIC(38, 0) key column).
+ */
+export function orderSeq(i: number): string {
+  return (12345678901234567890n + BigInt(i)).toString();
+}
+
+/** The key of order i. */
+function key(i: number): Record<string, AttributeValue> {
+  return { id: s(orderId(i)), seq: n(orderSeq(i)) };
+}
+
+/**
+ * An attribute whose type differs between items, as in single-table designs:
+ * a number, a string, a map, a list of maps whose members differ in type.
+ */
+function note(i: number): AttributeValue {
+  switch (i % 4) {
+    case 0:
+      return n(i);
+    case 1:
+      return s(`call before delivery ${i}`);
+    case 2:
+      return { M: { code: n(i), by: s("support") } };
+    default:
+      return { L: [{ M: { code: s(`C${i}`) } }, { M: { code: n(i) } }] };
+  }
+}
+
 function order(i: number): Record<string, AttributeValue> {
   const item: Record<string, AttributeValue> = {
-    id: s(orderId(i)),
+    ...key(i),
+    note: note(i),
     customer: s(CUSTOMERS[i % CUSTOMERS.length] as string),
     status: s("NEW"),
     quantity: n(1 + (i % 4)),
@@ -61,6 +93,8 @@ function order(i: number): Record<string, AttributeValue> {
     address: {
       M: {
         city: s(CITIES[i % CITIES.length] as string),
+        // A number in some items, text in others, one level down.
+        floor: i % 2 === 0 ? n(i % 9) : s("ground"),
         geo: {
           M: { lat: n(`47.41${i}`), lon: n(`9.74${i}`), alt: n("437.000000000000000000000000001") },
         },
@@ -112,7 +146,7 @@ export async function writeDemoChanges(
     await client.send(
       new UpdateItemCommand({
         TableName: tableName,
-        Key: { id: s(orderId(i)) },
+        Key: key(i),
         UpdateExpression:
           "SET #status = :paid, #lines = list_append(#lines, :more), #address.#geo.#lat = :lat ADD #quantity :one, #tags :tag REMOVE #coupon",
         ExpressionAttributeNames: {
@@ -138,19 +172,19 @@ export async function writeDemoChanges(
   }
   // A put over an existing item is a MODIFY with a whole new image.
   await put({
-    id: s(orderId(9)),
+    ...key(9),
     customer: s("Niklaus Wirth"),
     status: s("REPLACED"),
     total: n("-0.5"),
   });
   counts.overwrites++;
   for (const i of [10, 11, 12]) {
-    await client.send(new DeleteItemCommand({ TableName: tableName, Key: { id: s(orderId(i)) } }));
+    await client.send(new DeleteItemCommand({ TableName: tableName, Key: key(i) }));
     counts.deletes++;
   }
   // DynamoDB Local never expires items: this delete stands in for TTL's, and
   // the bridge marks it as DynamoDB marks TTL deletes.
-  await client.send(new DeleteItemCommand({ TableName: tableName, Key: { id: s(orderId(28)) } }));
+  await client.send(new DeleteItemCommand({ TableName: tableName, Key: key(28) }));
   counts.ttlDeletes++;
   return counts;
 }

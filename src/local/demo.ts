@@ -40,7 +40,10 @@ export interface DemoResult {
 }
 
 const TABLE = "demo_orders";
-const KEY_SCHEMA: KeySchema = [{ name: "id", type: "S" }];
+const KEY_SCHEMA: KeySchema = [
+  { name: "id", type: "S" },
+  { name: "seq", type: "N" },
+];
 
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const { out } = options;

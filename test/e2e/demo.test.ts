@@ -39,7 +39,21 @@ function run(args: string[], env: NodeJS.ProcessEnv = process.env) {
 /** `npm start` is `tsx src/cli/main.ts demo`; the same, without npm in between. */
 const NPM_START = [join(ROOT, "node_modules/tsx/dist/cli.mjs"), "src/cli/main.ts", "demo"];
 
+const crateUrl = process.env.CRATEDB_URL;
+if (!crateUrl) console.log("demo.test.ts: the CrateDB case is skipped: CRATEDB_URL is not set");
+
 describe("the demo (npm start)", () => {
+  it.skipIf(!crateUrl)(
+    `with CRATEDB_URL, replicates into CrateDB and prints MATCH: a 20-digit sort key, attributes whose type differs between items${crateUrl ? "" : " (skipped: CRATEDB_URL is not set)"}`,
+    async () => {
+      const result = await run(NPM_START, process.env);
+      expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(0);
+      expect(result.stdout).toMatch(/^MATCH: 24 items in DynamoDB, 24 rows in CrateDB/m);
+      expect(result.stdout).toMatch(/order-001 \/ 12345678901234567891/);
+      expect(result.stdout).not.toMatch(/MISMATCH|≠|FAILED/);
+    },
+  );
+
   it("relays its changes into PostgreSQL, prints MATCH within a minute, and leaves nothing running", async () => {
     const { CRATEDB_URL: _, ...env } = process.env;
     const result = await run(NPM_START, env);
