@@ -2,7 +2,7 @@
 // described by a YAML file, written offline (no AWS account, no Docker, no
 // network) into a CDK cloud assembly folder.
 
-import { relative } from "node:path";
+import { isAbsolute, relative } from "node:path";
 import { ConfigError, DynacrateError } from "../../errors.ts";
 import { requirePackages } from "../../infra/load-cdk.ts";
 import { pipeCommand } from "../pipe-command.ts";
@@ -48,11 +48,17 @@ export async function run(argv: string[]): Promise<number> {
   for (const type of types) counts.set(type, (counts.get(type) ?? 0) + 1);
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   process.stdout.write(
-    `wrote ${relative(process.cwd(), result.templateFile)}: stack ${result.stackName}, ${types.length} resources, in ${seconds} s\n` +
+    `wrote ${shown(result.templateFile)}: stack ${result.stackName}, ${types.length} resources, in ${seconds} s\n` +
       [...counts]
         .sort((a, b) => a[0].localeCompare(b[0]))
         .map(([type, n]) => `  ${type}${n > 1 ? ` x${n}` : ""}\n`)
         .join(""),
   );
   return 0;
+}
+
+/** A path relative to the working directory when it lies inside it, else as it is. */
+function shown(file: string): string {
+  const near = relative(process.cwd(), file);
+  return near.startsWith("..") || isAbsolute(near) ? file : near;
 }
