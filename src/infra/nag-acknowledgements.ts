@@ -22,7 +22,17 @@ export const REASONS = {
     "This queue is itself the last stop for records that failed (the function's dead letters, or the mapping's on-failure destination); a redrive queue behind it would only move them. Its messages are kept for the retention period and alarmed on.",
   listStreams:
     "dynamodb:ListStreams has no resource-level permissions, so it can only be granted on *; Lambda's DynamoDB Streams event source needs it. Every other stream action is granted on the table's stream ARN only.",
+  customResourceProvider:
+    "aws-cdk-lib's AwsCustomResource provider function, which switches on an existing table's Kinesis streaming destination at deployment, writes its logs through the AWS managed AWSLambdaBasicExecutionRole; its API permissions are limited to that table and stream.",
 } as const;
+
+/** The provider function of the custom resource that enables an existing table's streaming destination. */
+export function acknowledgeProvider(provider: IConstruct): void {
+  Validations.of(provider).acknowledge({
+    id: "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+    reason: REASONS.customResourceProvider,
+  });
+}
 
 export function acknowledgeFindings(scope: Acknowledged): void {
   if (scope.createdSecret) {

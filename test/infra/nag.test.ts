@@ -8,7 +8,7 @@ import { AwsSolutionsChecks } from "cdk-nag";
 import type { IConstruct } from "constructs";
 import { afterAll, describe, expect, it } from "vitest";
 import { REASONS } from "../../src/infra/nag-acknowledgements.ts";
-import { removeOutdirs, synthVariant, VARIANTS } from "./variants.ts";
+import { removeOutdirs, synth, synthVariant, VARIANTS, variantConfig } from "./variants.ts";
 
 afterAll(removeOutdirs);
 
@@ -52,5 +52,25 @@ describe.each(VARIANTS)("cdk-nag AwsSolutions on the %s stack", (variant) => {
     expect(ids.has("AwsSolutions-SMG4")).toBe(true);
     expect(ids.has("AwsSolutions-SQS3")).toBe(true);
     expect(ids.has("AwsSolutions-IAM5[Resource::*]")).toBe(variant.endsWith("dynamodb-streams"));
+  });
+});
+
+describe("cdk-nag AwsSolutions on a stack over an existing table", () => {
+  it("reports no finding that is not acknowledged (the provider function that enables its Kinesis streaming destination)", async () => {
+    const base = variantConfig("zip/kinesis");
+    const { app } = await synth("existing-table", {
+      ...base,
+      props: {
+        ...base.props,
+        table: { existing: "orders", partitionKey: { name: "id", type: "S" } },
+      },
+    });
+    const report = new AwsSolutionsChecks(app).validateScope(app);
+    expect(report.violations.map((v) => v.ruleName)).toEqual([]);
+    const ids = acknowledgements(app).map((a) => a.id);
+    expect(ids).toContain(
+      "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+    );
+    for (const ack of acknowledgements(app)) expect(Object.values(REASONS)).toContain(ack.reason);
   });
 });
