@@ -24,13 +24,14 @@ const COMMANDS: Record<string, Entry> = {
     summary: "consume a change stream (Kinesis or DynamoDB Streams) into a sink",
     load: () => import("./commands/relay.ts"),
   },
-  load: {
-    summary: "copy a MongoDB collection into a sink, then hand off to the relay",
-    load: () => import("./commands/load.ts"),
-  },
   replay: {
     summary: "apply a capture of change records (NDJSON) to a sink",
     load: () => import("./commands/replay.ts"),
+  },
+  load: {
+    summary:
+      "copy a whole table (Scan, export in S3) or MongoDB collection, then hand off to its stream",
+    load: () => import("./commands/load.ts"),
   },
   local: {
     summary: "run DynamoDB Local, a Kinesis emulator and a database on this machine (local up)",

@@ -21,6 +21,11 @@ export interface SourceRecord extends Envelope {
    * when that bails (see TextRecord, which parses `payload` on demand).
    */
   text?: string;
+  /**
+   * The change itself, when the transport decoded it already (snapshot items
+   * of a full load, which are not change records): then it is encoded as is.
+   */
+  change?: Change;
 }
 
 /**
@@ -86,7 +91,7 @@ function failed(ref: string, field: string, problem: string): SourceRecord {
 /** Decodes a source record into a Change; throws RecordError. */
 export function decodeSourceRecord(record: SourceRecord): Change {
   if (record.error) throw record.error;
-  return parseChange(record.payload, record);
+  return record.change ?? parseChange(record.payload, record);
 }
 
 /**

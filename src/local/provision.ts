@@ -15,11 +15,15 @@ import {
 } from "@aws-sdk/client-kinesis";
 import type { KeySchema } from "../sql/key-schema.ts";
 
-/** Creates a table whose key is `keySchema` (partition key first, then sort key) with its stream on. */
+/**
+ * Creates a table whose key is `keySchema` (partition key first, then sort
+ * key) with its stream on, unless `stream` is false.
+ */
 export async function createStreamingTable(
   client: DynamoDBClient,
   tableName: string,
   keySchema: KeySchema,
+  options: { stream?: boolean } = {},
 ): Promise<void> {
   await client.send(
     new CreateTableCommand({
@@ -35,7 +39,9 @@ export async function createStreamingTable(
         }),
       ),
       BillingMode: "PAY_PER_REQUEST",
-      StreamSpecification: { StreamEnabled: true, StreamViewType: "NEW_AND_OLD_IMAGES" },
+      ...(options.stream === false
+        ? {}
+        : { StreamSpecification: { StreamEnabled: true, StreamViewType: "NEW_AND_OLD_IMAGES" } }),
     }),
   );
   await waitFor(`table ${tableName} ACTIVE`, async () => {

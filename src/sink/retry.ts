@@ -14,18 +14,25 @@ export interface RetryPolicy {
 
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 6, baseDelayMs: 100, maxDelayMs: 5000 };
 
-/** Runs `operation`, retrying while it throws a transient SinkError. */
-export async function withRetry<T>(
+/** A transient SinkError: what sinks retry. */
+export const isTransientSinkError = (error: unknown): error is SinkError =>
+  error instanceof SinkError && error.retryable;
+
+/**
+ * Runs `operation`, retrying while it throws an error `retryable` accepts
+ * (by default a transient SinkError; readers of a source pass their own test).
+ */
+export async function withRetry<T, E = SinkError>(
   operation: (attempt: number) => Promise<T>,
   policy: RetryPolicy = DEFAULT_RETRY,
-  onRetry?: (error: SinkError, attempt: number, delayMs: number) => void,
+  onRetry?: (error: E, attempt: number, delayMs: number) => void,
+  retryable: (error: unknown) => error is E = isTransientSinkError as never,
 ): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await operation(attempt);
     } catch (error) {
-      if (!(error instanceof SinkError) || !error.retryable || attempt >= policy.attempts)
-        throw error;
+      if (!retryable(error) || attempt >= policy.attempts) throw error;
       const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
       const delayMs = Math.round(Math.random() * ceiling);
       onRetry?.(error, attempt, delayMs);

@@ -24,7 +24,11 @@ export function spawnRelay(args: string[]): RelayProcess {
 }
 
 /** Any dynacrate command as its own process (`load`, `relay`), read the same way. */
-export function spawnCommand(command: string, args: string[]): RelayProcess {
+export function spawnCommand(
+  command: string,
+  args: string[],
+  env: Record<string, string> = {},
+): RelayProcess {
   const child = spawn(process.execPath, ["bin/dynacrate.js", command, ...args], {
     cwd: ROOT,
     // Dummy credentials and a region: the emulators check neither, the SDK wants both.
@@ -32,6 +36,7 @@ export function spawnCommand(command: string, args: string[]): RelayProcess {
       ...process.env,
       ...LOCAL_AWS_ENV,
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+      ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -1,41 +1,341 @@
-// The `load` command line: the initial copy of a source into a sink, ending
-// with the relay's checkpoint set where the change stream must resume.
-// MongoDB collections (src/load/mongodb-copy.ts).
+// The `load` command line: copies a whole DynamoDB table (parallel Scan, or a
+// DynamoDB export in S3 or a local folder) into a sink, then, with
+// --then-relay, relays the table's change stream from before the snapshot.
+// A MongoDB source goes to its own copy (src/cli/mongodb-load.ts).
 
-import { ConfigError } from "../../errors.ts";
-import { parse, SINK_HELP, SINK_OPTIONS } from "../args.ts";
+import { resolve } from "node:path";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { KinesisClient } from "@aws-sdk/client-kinesis";
+import { S3Client } from "@aws-sdk/client-s3";
+import { NodeHttpHandler } from "@smithy/node-http-handler";
+import { DeadLetterFile } from "../../dead-letter/dead-letter-file.ts";
+import { ConfigError, DynacrateError, SourceError } from "../../errors.ts";
+import { checkRetention, checkStream, relayFrom, type StreamCheck } from "../../load/hand-off.ts";
+import { runLoad } from "../../load/load.ts";
+import { ApplyPipeline } from "../../pipeline/apply-pipeline.ts";
+import { CheckpointStore } from "../../relay/checkpoint-store.ts";
+import { openSink, redactUrl } from "../../sink/open-sink.ts";
+import type { Sink } from "../../sink/sink.ts";
+import { DynamoDbExportSource } from "../../source/dynamodb-export.ts";
+import { DynamoDbScanSource, describeTable, tableKeySchema } from "../../source/dynamodb-scan.ts";
+import { LocalExportStore, parseS3Url, S3ExportStore } from "../../source/export-store.ts";
+import type { SnapshotInfo, SnapshotSource } from "../../source/snapshot-source.ts";
+import { formatKeySchema, type KeySchema } from "../../sql/key-schema.ts";
+import { formatTableName } from "../../sql/table-name.ts";
+import {
+  keyOption,
+  numbersOption,
+  parse,
+  positiveInt,
+  requireOption,
+  SINK_HELP,
+  SINK_OPTIONS,
+  tableOption,
+  targetUrl,
+} from "../args.ts";
+import { LoadDisplay } from "../load-display.ts";
 
-export const usage = `dynacrate load --source URL --target URL --table NAME [options]
+export const usage = `dynacrate load --source SOURCE --target URL --table NAME [options]
 
-Copies every document of a source into a sink, then sets the relay's
-checkpoint to the cluster time taken before the copy: start the relay
-afterwards and it resumes the change stream there, so no write is lost.
+Copies a whole DynamoDB table into a sink, through the same version-guarded
+writes as the stream path, and optionally hands off to the change stream.
 
-  --source URL        mongodb://host/<db>.<collection> (or <db>.* : each collection to a
-                      table of its name, in the schema of --table <schema>.*)
-${SINK_HELP}
-  --dlq FILE          documents that can never be applied go to FILE (NDJSON; default
+  --source SOURCE     dynamodb://<table>: a parallel Scan of the table;
+                      s3://<bucket>/<prefix>/AWSDynamoDB/<export-id>/ or a local folder:
+                      a DynamoDB export in DYNAMODB_JSON format;
+                      mongodb://host/<db>.<collection> (or <db>.*): a MongoDB copy, after
+                      which the relay's checkpoint is set where the change stream resumes
+${SINK_HELP.replace("(default: from the first record's Keys)", "(default: DescribeTable; an export needs it\n                      unless its table can be described)")}
+  --segments N        Scan segments read at once (default 4)
+  --consistent-read   strongly consistent Scan reads (twice the read capacity)
+  --page-size N       items per Scan call (default: pages of up to 1 MB) or per
+                      export page
+  --readers N         export data files read at once (default 4)
+  --batch-size N      items per write (default 5000)
+  --resume            go on from where an interrupted load of the same source and
+                      table stopped (progress: table dynacrate_load_progress)
+  --dlq FILE          items the database refuses go to FILE (NDJSON; default
                       dynacrate-dead-letters.ndjson)
-  --batch-size N      documents per batch (default 1000)
+  --margin SECS       the snapshot's cut is its start minus SECS (clock skew; an
+                      export's time is fuzzy by about a minute) (default 60, export 300)
+  --then-relay        check the change stream is on before reading, then relay it
+                      from before the snapshot's cut (runs like dynacrate relay)
+  --stream URL        the stream for --then-relay: dynamodb-streams://<table> (default)
+                      or kinesis://<stream>
+  --idle-exit SECS    with --then-relay: stop once no shard had anything new for SECS
+  --endpoint URL      AWS endpoint (for emulators: DynamoDB, S3 and the stream)
+  --region NAME       AWS region; credentials come from the standard AWS SDK chain
 `;
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parse(argv, {
     ...SINK_OPTIONS,
     source: { type: "string" },
-    dlq: { type: "string" },
+    segments: { type: "string" },
+    "consistent-read": { type: "boolean" },
+    "page-size": { type: "string" },
+    readers: { type: "string" },
     "batch-size": { type: "string" },
+    resume: { type: "boolean" },
+    dlq: { type: "string" },
+    margin: { type: "string" },
+    "then-relay": { type: "boolean" },
+    stream: { type: "string" },
+    "idle-exit": { type: "string" },
+    endpoint: { type: "string" },
+    region: { type: "string" },
   });
   if (values.help) {
     process.stdout.write(usage);
     return 0;
   }
-  const source = values.source;
-  if (typeof source !== "string" || !/^mongodb(\+srv)?:\/\//.test(source))
-    throw new ConfigError(
-      `--source must be mongodb://host/<db>.<collection>, got ${String(source ?? "nothing")}`,
+  if (typeof values.source === "string" && /^mongodb(\+srv)?:\/\//.test(values.source)) {
+    // Loaded on demand: the MongoDB driver is not needed for the other sources.
+    const { runMongoLoad } = await import("../mongodb-load.ts");
+    return runMongoLoad(values);
+  }
+  const url = targetUrl(values);
+  const table = tableOption(values);
+  const sourceText = requireOption(
+    values,
+    "source",
+    "dynamodb://<table>, s3://<bucket>/<prefix>/AWSDynamoDB/<export-id>/ or a folder",
+  );
+  const endpoint = values.endpoint as string | undefined;
+  const region = values.region as string | undefined;
+  const aws = {
+    ...(region ? { region } : {}),
+    // Emulators answer the SDK's HTTP/2 handler with "Protocol error"; HTTP/1.1 works everywhere.
+    ...(endpoint ? { endpoint, requestHandler: new NodeHttpHandler() } : {}),
+  };
+  const dynamodb = new DynamoDBClient(aws);
+  const isScan = sourceText.startsWith("dynamodb://");
+  const pageSize =
+    values["page-size"] === undefined ? undefined : positiveInt(values, "page-size", 1000);
+  const segments = positiveInt(values, "segments", 4);
+  const source = openSnapshot(sourceText, {
+    dynamodb,
+    s3: () => new S3Client({ ...aws, ...(endpoint ? { forcePathStyle: true } : {}) }),
+    segments,
+    consistentRead: values["consistent-read"] === true,
+    pageSize,
+  });
+  const marginMs = positiveIntOrZero(values, "margin", isScan ? 60 : 300) * 1000;
+  const thenRelay = values["then-relay"] === true;
+  const display = new LoadDisplay(process.stderr);
+
+  let info: SnapshotInfo;
+  try {
+    info = await source.describe();
+  } catch (error) {
+    throw asSourceError(error);
+  }
+  const tableName = info.tableName;
+  const keySchema = await keySchemaFor(info, keyOption(values), dynamodb);
+
+  // The stream must be on before the snapshot starts, or writes made meanwhile are lost.
+  let check: StreamCheck | undefined;
+  if (thenRelay) {
+    if (!tableName)
+      throw new ConfigError("--then-relay needs the table's name; the export's manifest has none");
+    const stream = (values.stream as string | undefined) ?? `dynamodb-streams://${tableName}`;
+    try {
+      check = await checkStream(stream, tableName, {
+        dynamodb,
+        kinesis: () => new KinesisClient(aws),
+      });
+    } catch (error) {
+      throw asSourceError(error);
+    }
+    if (check.note) process.stderr.write(`note: ${check.note}\n`);
+    if (info.snapshotTimeMs !== undefined) checkRetention(check, info.snapshotTimeMs - marginMs);
+  }
+
+  const sink = await openSink(url);
+  const deadLetters = new DeadLetterFile(
+    (values.dlq as string | undefined) ?? "dynacrate-dead-letters.ndjson",
+  );
+  const stop = new AbortController();
+  const onSignal = (signal: string) => {
+    if (stop.signal.aborted) return;
+    process.stderr.write(`\n${signal}: applying the batch in flight and saving progress...\n`);
+    stop.abort();
+  };
+  const onInt = () => onSignal("SIGINT");
+  const onTerm = () => onSignal("SIGTERM");
+  process.once("SIGINT", onInt);
+  process.once("SIGTERM", onTerm);
+  const job = `${source.id} -> ${formatTableName(table)}`;
+  try {
+    if (check && values.resume !== true) await refuseOldCheckpoints(sink, check.stream);
+    const pipeline = new ApplyPipeline(sink, {
+      table,
+      keySchema,
+      numbers: numbersOption(values),
+    });
+    process.stderr.write(
+      `loading ${source.id} into ${redactUrl(url)} table ${formatTableName(table)} (key ${formatKeySchema(keySchema)})\n`,
     );
-  // Loaded on demand: the MongoDB driver is not needed for the other commands.
-  const { runMongoLoad } = await import("../mongodb-load.ts");
-  return runMongoLoad(values);
+    let last: Parameters<LoadDisplay["progress"]>[0] | undefined;
+    const summary = await runLoad({
+      source,
+      info,
+      pipeline,
+      keySchema,
+      job,
+      resume: values.resume === true,
+      marginMs,
+      readers: isScan ? segments : positiveInt(values, "readers", 4),
+      batchSize: positiveInt(values, "batch-size", 5000),
+      deadLetter: (failures) => deadLetters.write(failures),
+      onProgress: (event) => {
+        last = event;
+        display.progress(event);
+      },
+      onRetry: (what, error, delayMs) => display.retry(what, error, delayMs),
+      signal: stop.signal,
+    }).catch((error) => {
+      throw asSourceError(error);
+    });
+    if (last) display.progress(last, true);
+    display.done();
+    const rate = Math.round(summary.read / Math.max(summary.seconds, 0.001));
+    const relayArgs = check
+      ? [
+          "--source",
+          check.stream,
+          "--table",
+          formatTableName(table),
+          "--key",
+          formatKeySchema(keySchema),
+          "--from",
+          relayFrom(check.stream, summary.cutMs),
+        ]
+      : [];
+    process.stdout.write(
+      `${[
+        `${summary.complete ? "loaded" : "stopped loading"} ${source.id} into ${redactUrl(url)} table ${formatTableName(table)}`,
+        ...(summary.resumed ? [`  resumed  after ${summary.earlier} items applied earlier`] : []),
+        `  read     ${summary.read} items`,
+        `  applied  ${summary.applied}`,
+        `  skipped  ${summary.skipped} (the target held a newer version)`,
+        `  failed   ${summary.deadLettered}${summary.deadLettered ? ` (written to ${deadLetters.path})` : ""}`,
+        `  cut      ${new Date(summary.cutMs).toISOString()} (snapshot rows are older than any change after it)`,
+        `  ${summary.seconds.toFixed(1)} s, ${rate} items/s`,
+        ...(check ? [`  relay    dynacrate relay ${relayArgs.join(" ")}`] : []),
+      ].join("\n")}\n`,
+    );
+    if (!summary.complete) {
+      process.stderr.write(
+        "the load was stopped before it finished: run the same command with --resume to go on\n",
+      );
+      return 130;
+    }
+    if (!check) return summary.deadLettered > 0 ? 1 : 0;
+    checkRetention(check, summary.cutMs);
+    await deadLetters.close();
+    process.removeListener("SIGINT", onInt);
+    process.removeListener("SIGTERM", onTerm);
+    const relay = await import("./relay.ts");
+    const passOn = ["numbers", "endpoint", "region", "dlq", "idle-exit"].flatMap((name) =>
+      typeof values[name] === "string" ? [`--${name}`, values[name] as string] : [],
+    );
+    const code = await relay.run(["--target", url, ...relayArgs, ...passOn]);
+    return code !== 0 ? code : summary.deadLettered > 0 ? 1 : 0;
+  } finally {
+    process.removeListener("SIGINT", onInt);
+    process.removeListener("SIGTERM", onTerm);
+    await deadLetters.close();
+    await sink.close();
+    dynamodb.destroy();
+  }
+}
+
+function openSnapshot(
+  text: string,
+  options: {
+    dynamodb: DynamoDBClient;
+    s3: () => S3Client;
+    segments: number;
+    consistentRead: boolean;
+    pageSize: number | undefined;
+  },
+): SnapshotSource {
+  if (text.startsWith("dynamodb://")) {
+    const table = text.slice("dynamodb://".length);
+    if (!table) throw new ConfigError("--source dynamodb://<table>: the table name is missing");
+    return new DynamoDbScanSource(options.dynamodb, table, options);
+  }
+  if (text.startsWith("s3://")) {
+    const { bucket, prefix } = parseS3Url(text);
+    return new DynamoDbExportSource(
+      new S3ExportStore(options.s3(), bucket, prefix),
+      `s3://${bucket}/${prefix}`,
+      options.pageSize,
+    );
+  }
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text) && !text.startsWith("file://")) {
+    throw new ConfigError(
+      `--source must be dynamodb://<table>, s3://<bucket>/<prefix>/AWSDynamoDB/<export-id>/ or a folder, got ${text}`,
+    );
+  }
+  const folder = resolve(text.replace(/^file:\/\//, ""));
+  return new DynamoDbExportSource(
+    new LocalExportStore(folder),
+    `file://${folder}`,
+    options.pageSize,
+  );
+}
+
+/** The key schema: the table's (DescribeTable), or --key, which must agree with it. */
+async function keySchemaFor(
+  info: SnapshotInfo,
+  given: KeySchema | undefined,
+  dynamodb: DynamoDBClient,
+): Promise<KeySchema> {
+  let found = info.keySchema;
+  if (!found && !given && info.tableName) {
+    // An export has no key schema; its table, if it can be reached, does.
+    found = await describeTable(dynamodb, info.tableName).then(tableKeySchema, () => undefined);
+  }
+  if (found && given && formatKeySchema(found) !== formatKeySchema(given)) {
+    throw new ConfigError(
+      `--key ${formatKeySchema(given)} differs from the table's key schema ${formatKeySchema(found)}`,
+    );
+  }
+  const schema = given ?? found;
+  if (!schema) {
+    throw new ConfigError(
+      `the export does not carry its table's key schema and table ${info.tableName ?? "(unnamed)"} can not be described: give it with --key, e.g. --key id:S,ts:N`,
+    );
+  }
+  return schema;
+}
+
+/** A relay that resumes from older checkpoints could skip changes made during the load. */
+async function refuseOldCheckpoints(sink: Sink, stream: string): Promise<void> {
+  const checkpoints = await new CheckpointStore(sink, stream).load();
+  if (checkpoints.size > 0) {
+    throw new ConfigError(
+      `the target already holds relay checkpoints for ${stream}; the relay would resume from them instead of from before this load, and could skip changes made during it. ` +
+        `Delete them first (DELETE FROM dynacrate_checkpoints WHERE stream = '${stream}'), or load without --then-relay`,
+    );
+  }
+}
+
+function positiveIntOrZero(values: Record<string, unknown>, name: string, fallback: number) {
+  const value = values[name];
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0)
+    throw new ConfigError(`--${name} must be a whole number of seconds, got ${value}`);
+  return n;
+}
+
+/** AWS SDK errors (access denied, unknown endpoint) become one clear line, not a stack trace. */
+function asSourceError(error: unknown): unknown {
+  if (error instanceof DynacrateError) return error;
+  if (error instanceof Error)
+    return new SourceError(`${error.name}: ${error.message}`, { cause: error });
+  return error;
 }

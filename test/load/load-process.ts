@@ -1,0 +1,21 @@
+// `dynacrate load` as a separate process (node bin/dynacrate.js), the way a
+// user runs it: its output, its exit status, and a handle to kill it.
+
+import { type RelayProcess, spawnCommand } from "../e2e/relay-process.ts";
+
+export function spawnLoad(args: string[]): RelayProcess {
+  return spawnCommand("load", args);
+}
+
+/** Runs a load to its end. */
+export async function runLoadProcess(args: string[]) {
+  const load = spawnLoad(args);
+  const { code } = await load.exited;
+  return { code, stdout: load.stdout(), stderr: load.stderr() };
+}
+
+/** The `read N items` of a load's summary. */
+export function itemsRead(stdout: string): number | undefined {
+  const match = /read\s+(\d+) items/.exec(stdout);
+  return match ? Number(match[1]) : undefined;
+}
