@@ -3,13 +3,13 @@
 
 import { type RelayProcess, spawnCommand } from "../e2e/relay-process.ts";
 
-export function spawnLoad(args: string[]): RelayProcess {
-  return spawnCommand("load", args);
+export function spawnLoad(args: string[], env: Record<string, string> = {}): RelayProcess {
+  return spawnCommand("load", args, env);
 }
 
 /** Runs a load to its end. */
-export async function runLoadProcess(args: string[]) {
-  const load = spawnLoad(args);
+export async function runLoadProcess(args: string[], env: Record<string, string> = {}) {
+  const load = spawnLoad(args, env);
   const { code } = await load.exited;
   return { code, stdout: load.stdout(), stderr: load.stderr() };
 }

@@ -63,7 +63,8 @@ ${SINK_HELP.replace("(default: from the first record's Keys)", "(default: Descri
   --stream URL        the stream for --then-relay: dynamodb-streams://<table> (default)
                       or kinesis://<stream>
   --idle-exit SECS    with --then-relay: stop once no shard had anything new for SECS
-  --endpoint URL      AWS endpoint (for emulators: DynamoDB, S3 and the stream)
+  --endpoint URL      AWS endpoint of DynamoDB and the stream (for emulators)
+  --s3-endpoint URL   S3 endpoint (for S3-compatible servers; path-style requests)
   --region NAME       AWS region; credentials come from the standard AWS SDK chain
 `;
 
@@ -83,6 +84,7 @@ export async function run(argv: string[]): Promise<number> {
     stream: { type: "string" },
     "idle-exit": { type: "string" },
     endpoint: { type: "string" },
+    "s3-endpoint": { type: "string" },
     region: { type: "string" },
   });
   if (values.help) {
@@ -115,7 +117,15 @@ export async function run(argv: string[]): Promise<number> {
   const segments = positiveInt(values, "segments", 4);
   const source = openSnapshot(sourceText, {
     dynamodb,
-    s3: () => new S3Client({ ...aws, ...(endpoint ? { forcePathStyle: true } : {}) }),
+    s3: () => {
+      const s3Endpoint = values["s3-endpoint"] as string | undefined;
+      return new S3Client({
+        ...(region ? { region } : {}),
+        ...(s3Endpoint
+          ? { endpoint: s3Endpoint, forcePathStyle: true, requestHandler: new NodeHttpHandler() }
+          : {}),
+      });
+    },
     segments,
     consistentRead: values["consistent-read"] === true,
     pageSize,
