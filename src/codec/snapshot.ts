@@ -14,7 +14,7 @@
 //   the snapshot's version, and then it is in the replayed stream window,
 //   whose last change of the item is the item's true state.
 // The cut is the snapshot's start minus a margin for clock skew and, for an
-// export, for its fuzzy cut time (see docs/SEMANTICS.md, G9).
+// export, for its fuzzy cut time (see docs/SEMANTICS.md, G13).
 
 import { RecordError } from "../errors.ts";
 import { checkKeys } from "./parse-change.ts";

@@ -2,7 +2,7 @@
 // that the table's changes are being captured (else writes made during the
 // load are lost); after loading, relay from a position before the snapshot's
 // cut, so every change the snapshot may lack is applied through the version
-// guard (docs/SEMANTICS.md, G9).
+// guard (docs/SEMANTICS.md, G13).
 
 import {
   DescribeKinesisStreamingDestinationCommand,

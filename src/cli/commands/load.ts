@@ -63,7 +63,8 @@ ${SINK_HELP.replace("(default: from the first record's Keys)", "(default: Descri
   --stream URL        the stream for --then-relay: dynamodb-streams://<table> (default)
                       or kinesis://<stream>
   --idle-exit SECS    with --then-relay: stop once no shard had anything new for SECS
-  --endpoint URL      AWS endpoint of DynamoDB and the stream (for emulators)
+  --endpoint URL      AWS endpoint of DynamoDB and its streams (for emulators)
+  --stream-endpoint URL  endpoint of the Kinesis stream, when not --endpoint (emulators)
   --s3-endpoint URL   S3 endpoint (for S3-compatible servers; path-style requests)
   --region NAME       AWS region; credentials come from the standard AWS SDK chain
 `;
@@ -85,6 +86,7 @@ export async function run(argv: string[]): Promise<number> {
     "idle-exit": { type: "string" },
     endpoint: { type: "string" },
     "s3-endpoint": { type: "string" },
+    "stream-endpoint": { type: "string" },
     region: { type: "string" },
   });
   if (values.help) {
@@ -105,11 +107,13 @@ export async function run(argv: string[]): Promise<number> {
   );
   const endpoint = values.endpoint as string | undefined;
   const region = values.region as string | undefined;
-  const aws = {
+  const awsConfig = (at: string | undefined) => ({
     ...(region ? { region } : {}),
     // Emulators answer the SDK's HTTP/2 handler with "Protocol error"; HTTP/1.1 works everywhere.
-    ...(endpoint ? { endpoint, requestHandler: new NodeHttpHandler() } : {}),
-  };
+    ...(at ? { endpoint: at, requestHandler: new NodeHttpHandler() } : {}),
+  });
+  const aws = awsConfig(endpoint);
+  const streamEndpoint = (values["stream-endpoint"] as string | undefined) ?? endpoint;
   const dynamodb = new DynamoDBClient(aws);
   const isScan = sourceText.startsWith("dynamodb://");
   const pageSize =
@@ -152,7 +156,7 @@ export async function run(argv: string[]): Promise<number> {
     try {
       check = await checkStream(stream, tableName, {
         dynamodb,
-        kinesis: () => new KinesisClient(aws),
+        kinesis: () => new KinesisClient(awsConfig(streamEndpoint)),
       });
     } catch (error) {
       throw asSourceError(error);
@@ -247,9 +251,14 @@ export async function run(argv: string[]): Promise<number> {
     process.removeListener("SIGINT", onInt);
     process.removeListener("SIGTERM", onTerm);
     const relay = await import("./relay.ts");
-    const passOn = ["numbers", "endpoint", "region", "dlq", "idle-exit"].flatMap((name) =>
+    const passOn = ["numbers", "region", "dlq", "idle-exit"].flatMap((name) =>
       typeof values[name] === "string" ? [`--${name}`, values[name] as string] : [],
     );
+    if (check.stream.startsWith("kinesis://") ? streamEndpoint : endpoint)
+      passOn.push(
+        "--endpoint",
+        (check.stream.startsWith("kinesis://") ? streamEndpoint : endpoint) as string,
+      );
     const code = await relay.run(["--target", url, ...relayArgs, ...passOn]);
     return code !== 0 ? code : summary.deadLettered > 0 ? 1 : 0;
   } finally {
