@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { writeExport } from "../../src/local/export-files.ts";
 import { compareTable } from "../../src/local/item-compare.ts";
 import { scanItems } from "../../src/local/scan-items.ts";
 import { readLiveRows } from "../../src/local/sink-rows.ts";
@@ -21,7 +22,6 @@ import { waitFor } from "../e2e/relay-process.ts";
 import { runWorkload } from "../e2e/workload.ts";
 import { type PgTarget, pgTarget } from "../support/pg-target.ts";
 import { spawnLoad } from "./load-process.ts";
-import { writeExport } from "./snapshot-fixtures.ts";
 
 let emulators: Emulators;
 let target: PgTarget;
@@ -59,6 +59,22 @@ function progressOf(job: string) {
       .catch(() => [{ n: "0" }]);
     return Number(rows[0]?.n ?? 0);
   };
+}
+
+/** The load's exit; after 200 s, a failure that shows what it printed. */
+async function exitOf(load: ReturnType<typeof spawnLoad>) {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      load.child.kill("SIGKILL");
+      reject(new Error(`the load did not end in 200 s\n${load.stdout()}\n${load.stderr()}`));
+    }, 200_000);
+  });
+  try {
+    return await Promise.race([load.exited, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 describe("G13: a load hands off to the change stream without losing a write", () => {
@@ -107,14 +123,14 @@ describe("G13: a load hands off to the change stream without losing a write", ()
     // The writer is still writing while the load copies the table.
     expect(written).toBeLessThan(1500);
     await writing;
-    const { code } = await load.exited;
+    const { code } = await exitOf(load);
     expect(load.stderr()).not.toMatch(/dynacrate (load|relay):/);
     expect(code).toBe(0);
     expect(load.stdout()).toMatch(
       /relay\s+dynacrate relay --source dynamodb-streams:\/\/\S+ .*--from trim-horizon/,
     );
     await expectSameTable(pipe.tableName, table);
-  });
+  }, 300_000);
 
   it("export path: an export taken while a writer runs, loaded with --then-relay from Kinesis (AT_TIMESTAMP before the export's time); the target equals a final scan", async () => {
     const pipe = await openPipe(emulators, keySchema);
@@ -173,7 +189,7 @@ describe("G13: a load hands off to the change stream without losing a write", ()
     ]);
     expect(written).toBeLessThan(1500);
     await writing;
-    const { code } = await load.exited;
+    const { code } = await exitOf(load);
     await pipe.bridge.stop();
     expect(load.stderr()).not.toMatch(/dynacrate (load|relay):/);
     expect(code).toBe(0);
@@ -181,5 +197,5 @@ describe("G13: a load hands off to the change stream without losing a write", ()
     // A second before the whole second of the cut (the export's time minus the 1 s margin).
     expect(Date.parse(from)).toBe(Math.floor((exportTime.getTime() - 1000) / 1000) * 1000 - 1000);
     await expectSameTable(pipe.tableName, table);
-  });
+  }, 300_000);
 });

@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { snapshotVersion } from "../../src/codec/snapshot.ts";
 import { localDynamoDbClient } from "../../src/local/aws-clients.ts";
 import { type LocalDynamoDb, startDynamoDbLocal } from "../../src/local/dynamodb-local.ts";
+import { writeExport } from "../../src/local/export-files.ts";
 import { compareTable } from "../../src/local/item-compare.ts";
 import { scanItems } from "../../src/local/scan-items.ts";
 import { readLiveRows } from "../../src/local/sink-rows.ts";
@@ -24,7 +25,7 @@ import type { TableName } from "../../src/sql/table-name.ts";
 import { waitFor } from "../e2e/relay-process.ts";
 import { type PgTarget, pgTarget } from "../support/pg-target.ts";
 import { itemsRead, runLoadProcess, spawnLoad } from "./load-process.ts";
-import { createFilledTable, writeExport } from "./snapshot-fixtures.ts";
+import { createFilledTable } from "./snapshot-fixtures.ts";
 
 let dynamo: LocalDynamoDb;
 let client: DynamoDBClient;

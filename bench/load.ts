@@ -1,0 +1,242 @@
+// bench:load — `dynacrate load` into a fresh PostgreSQL, each run its own
+// process (as users run it) with its peak memory (VmHWM) read from /proc:
+//   (a) from DynamoDB Local by parallel Scan, for two table sizes (default
+//       100,000 and 300,000 items of about 1 KB): items/s and peak RSS, and the
+//       ratio of the two peaks (goal < 1.3: memory must not grow with the table);
+//   (b) from a DynamoDB export folder (DYNAMODB_JSON, default 300,000 items);
+//   (c) the floor of the sink path: `dynacrate replay` of as many INSERT
+//       records of the same items, so the reading side's cost shows as
+//       load/replay.
+// Sizes: npm run bench:load -- --sizes 100000,300000 --export 300000
+
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import type { AttributeValue } from "@aws-sdk/client-dynamodb";
+import { BatchWriteItemCommand } from "@aws-sdk/client-dynamodb";
+import type { AttributeMap } from "../src/codec/types.ts";
+import { localDynamoDbClient } from "../src/local/aws-clients.ts";
+import { startDynamoDbLocal } from "../src/local/dynamodb-local.ts";
+import { writeExport } from "../src/local/export-files.ts";
+import { startPostgres } from "../src/local/postgres.ts";
+import { prng } from "../src/local/prng.ts";
+import { createStreamingTable } from "../src/local/provision.ts";
+import { LOCAL_AWS_ENV, LOCAL_REGION } from "../src/local/stack.ts";
+import type { KeySchema } from "../src/sql/key-schema.ts";
+
+const { values } = parseArgs({
+  options: {
+    sizes: { type: "string", default: "100000,300000" },
+    export: { type: "string", default: "300000" },
+    segments: { type: "string", default: "4" },
+  },
+});
+const SIZES = (values.sizes as string).split(",").map(Number);
+const EXPORT_SIZE = Number(values.export);
+const KEY: KeySchema = [
+  { name: "pk", type: "S" },
+  { name: "sk", type: "N" },
+];
+const ROOT = new URL("..", import.meta.url).pathname;
+
+/** Item `i`, about 1 KB in DynamoDB JSON: a few typed attributes and some text. */
+function item(i: number): AttributeMap {
+  const r = prng(i + 1);
+  const words = Array.from({ length: 80 }, () => Math.floor(r() * 1e6).toString(36)).join(" ");
+  return {
+    pk: { S: `customer-${String(i % 10_000).padStart(5, "0")}` },
+    sk: { N: String(i) },
+    status: { S: ["NEW", "PAID", "SHIPPED"][i % 3] as string },
+    total: { N: (r() * 1e4).toFixed(2) },
+    exact: { N: "12345678901234567890.123456789012345678" },
+    paid: { BOOL: r() < 0.5 },
+    tags: { SS: ["a", "b", `t${i % 17}`] },
+    address: { M: { city: { S: "Zürich" }, zip: { S: String(8000 + (i % 100)) } } },
+    lines: { L: [{ M: { sku: { S: `sku-${i % 97}` }, qty: { N: String(1 + (i % 5)) } } }] },
+    note: { S: words.slice(0, 600) },
+  };
+}
+
+/** Runs `dynacrate <args>` in its own process; its wall time, output and peak RSS. */
+async function runCli(args: string[], env: Record<string, string> = {}) {
+  const started = performance.now();
+  const child = spawn(process.execPath, ["bin/dynacrate.js", ...args], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      ...LOCAL_AWS_ENV,
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+      ...env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (c: Buffer) => {
+    stdout += c;
+  });
+  child.stderr.on("data", (c: Buffer) => {
+    stderr += c;
+  });
+  let peakKb = 0;
+  // VmHWM is the process's peak resident set so far; polled until it exits.
+  const poll = setInterval(() => {
+    try {
+      const status = readFileSync(`/proc/${child.pid}/status`, "utf8");
+      peakKb = Math.max(peakKb, Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0));
+    } catch {
+      // exited
+    }
+  }, 50);
+  const code = await new Promise<number | null>((resolve) => child.once("close", resolve));
+  clearInterval(poll);
+  if (code !== 0) throw new Error(`dynacrate ${args[0]} exited ${code}: ${stderr}`);
+  return { seconds: (performance.now() - started) / 1000, stdout, peakMb: peakKb / 1024 };
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "dynacrate-bench-load-"));
+  const [dynamo, pg] = await Promise.all([startDynamoDbLocal(), startPostgres()]);
+  const client = localDynamoDbClient(dynamo.endpoint);
+  const target = ["--target", pg.url];
+  const results: Array<{ name: string; items: number; rate: number; peakMb: number }> = [];
+  try {
+    for (const size of SIZES) {
+      const table = `bench_scan_${size}`;
+      await createStreamingTable(client, table, KEY, { stream: false });
+      process.stdout.write(`filling ${table} with ${size} items...\n`);
+      for (let i = 0; i < size; i += 25 * 8) {
+        await Promise.all(
+          Array.from({ length: 8 }, async (_, c) => {
+            const from = i + c * 25;
+            let requests = Array.from(
+              { length: Math.max(0, Math.min(25, size - from)) },
+              (_, j) => ({
+                PutRequest: { Item: item(from + j) as Record<string, AttributeValue> },
+              }),
+            );
+            while (requests.length > 0) {
+              const out = await client.send(
+                new BatchWriteItemCommand({ RequestItems: { [table]: requests } }),
+              );
+              requests = (out.UnprocessedItems?.[table] ?? []) as typeof requests;
+            }
+          }),
+        );
+      }
+      const run = await runCli([
+        "load",
+        "--source",
+        `dynamodb://${table}`,
+        "--segments",
+        String(values.segments),
+        "--endpoint",
+        dynamo.endpoint,
+        "--region",
+        LOCAL_REGION,
+        ...target,
+        "--table",
+        table,
+      ]);
+      results.push({
+        name: `(a) scan ${size}`,
+        items: size,
+        rate: rate(run.stdout),
+        peakMb: run.peakMb,
+      });
+    }
+
+    const items = Array.from({ length: EXPORT_SIZE }, (_, i) => item(i));
+    const { folder } = writeExport(join(dir, "export"), items, {
+      tableName: "bench_export",
+      exportTime: new Date(),
+      files: 8,
+    });
+    const exported = await runCli([
+      "load",
+      "--source",
+      folder,
+      "--key",
+      "pk:S,sk:N",
+      ...target,
+      "--table",
+      "bench_export",
+    ]);
+    results.push({
+      name: `(b) export ${EXPORT_SIZE}`,
+      items: EXPORT_SIZE,
+      rate: rate(exported.stdout),
+      peakMb: exported.peakMb,
+    });
+
+    // (c) replay of as many INSERT records of the same items (DynamoDB Streams shape).
+    const replaySize = SIZES.at(-1) as number;
+    const capture = join(dir, "inserts.ndjson");
+    writeFileSync(
+      capture,
+      Array.from({ length: replaySize }, (_, i) => {
+        const image = item(i);
+        return JSON.stringify({
+          eventID: `e${i}`,
+          eventName: "INSERT",
+          eventSource: "aws:dynamodb",
+          dynamodb: {
+            ApproximateCreationDateTime: 1_700_000_000,
+            Keys: { pk: image.pk, sk: image.sk },
+            NewImage: image,
+            SequenceNumber: String(1e20 + i),
+            StreamViewType: "NEW_AND_OLD_IMAGES",
+          },
+        });
+      }).join("\n"),
+    );
+    const replayed = await runCli([
+      "replay",
+      capture,
+      "--key",
+      "pk:S,sk:N",
+      ...target,
+      "--table",
+      "bench_replay",
+    ]);
+    const replayRate = Number(/([\d.]+) records\/s/.exec(replayed.stdout)?.[1] ?? Number.NaN);
+    results.push({
+      name: `(c) replay ${replaySize}`,
+      items: replaySize,
+      rate: replayRate,
+      peakMb: replayed.peakMb,
+    });
+
+    for (const r of results) {
+      process.stdout.write(
+        `${r.name.padEnd(22)} ${Math.round(r.rate).toLocaleString("en-US").padStart(9)} items/s   peak RSS ${r.peakMb.toFixed(0).padStart(5)} MB\n`,
+      );
+    }
+    const scans = results.filter((r) => r.name.startsWith("(a)"));
+    if (scans.length >= 2) {
+      const ratio = (scans.at(-1)?.peakMb as number) / (scans[0]?.peakMb as number);
+      process.stdout.write(
+        `peak RSS ${scans.at(-1)?.name} / ${scans[0]?.name} = ${ratio.toFixed(2)}  (goal < 1.3)\n`,
+      );
+    }
+    const lastScan = scans.at(-1);
+    if (lastScan)
+      process.stdout.write(`scan load / replay = ${(lastScan.rate / replayRate).toFixed(2)}\n`);
+    process.stdout.write(
+      `export load / replay = ${(rate(exported.stdout) / replayRate).toFixed(2)}\n`,
+    );
+  } finally {
+    client.destroy();
+    await Promise.all([dynamo.stop(), pg.stop()]);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The items/s of a load's summary. */
+function rate(stdout: string): number {
+  return Number(/([\d.]+) items\/s/.exec(stdout)?.[1] ?? Number.NaN);
+}
+
+await main();
