@@ -87,6 +87,8 @@ export interface LoadSummary {
   /** The snapshot's cut, epoch ms: the relay of a hand-off starts before it. */
   cutMs: number;
   resumed: boolean;
+  /** The job had finished before this run (a resume after the load, during the hand-off). */
+  wasComplete: boolean;
   /** Items applied by earlier runs of the job (with --resume). */
   earlier: number;
   /** Items this run read (dead-lettered included). */
@@ -136,6 +138,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
     job: options.job,
     cutMs: job.cutMs,
     resumed: saved !== undefined,
+    wasComplete: saved?.finished === true,
     earlier,
     read: 0,
     applied: 0,

@@ -13,9 +13,7 @@ import { ConfigError, DynacrateError, SourceError } from "../../errors.ts";
 import { checkRetention, checkStream, relayFrom, type StreamCheck } from "../../load/hand-off.ts";
 import { runLoad } from "../../load/load.ts";
 import { ApplyPipeline } from "../../pipeline/apply-pipeline.ts";
-import { CheckpointStore } from "../../relay/checkpoint-store.ts";
 import { openSink, redactUrl } from "../../sink/open-sink.ts";
-import type { Sink } from "../../sink/sink.ts";
 import { DynamoDbExportSource } from "../../source/dynamodb-export.ts";
 import { DynamoDbScanSource, describeTable, tableKeySchema } from "../../source/dynamodb-scan.ts";
 import { LocalExportStore, parseS3Url, S3ExportStore } from "../../source/export-store.ts";
@@ -181,7 +179,6 @@ export async function run(argv: string[]): Promise<number> {
   process.once("SIGTERM", onTerm);
   const job = `${source.id} -> ${formatTableName(table)}`;
   try {
-    if (check && values.resume !== true) await refuseOldCheckpoints(sink, check.stream);
     const pipeline = new ApplyPipeline(sink, {
       table,
       keySchema,
@@ -259,6 +256,10 @@ export async function run(argv: string[]): Promise<number> {
         "--endpoint",
         (check.stream.startsWith("kinesis://") ? streamEndpoint : endpoint) as string,
       );
+    // The relay must start from before this load's cut, not from checkpoints
+    // an earlier relay left; only when the load had finished before this run
+    // (a resumed hand-off) are the checkpoints this load's own relay's.
+    if (!summary.wasComplete) passOn.push("--reset-checkpoints");
     const code = await relay.run(["--target", url, ...relayArgs, ...passOn]);
     return code !== 0 ? code : summary.deadLettered > 0 ? 1 : 0;
   } finally {
@@ -329,17 +330,6 @@ async function keySchemaFor(
     );
   }
   return schema;
-}
-
-/** A relay that resumes from older checkpoints could skip changes made during the load. */
-async function refuseOldCheckpoints(sink: Sink, stream: string): Promise<void> {
-  const checkpoints = await new CheckpointStore(sink, stream).load();
-  if (checkpoints.size > 0) {
-    throw new ConfigError(
-      `the target already holds relay checkpoints for ${stream}; the relay would resume from them instead of from before this load, and could skip changes made during it. ` +
-        `Delete them first (DELETE FROM dynacrate_checkpoints WHERE stream = '${stream}'), or load without --then-relay`,
-    );
-  }
 }
 
 function positiveIntOrZero(values: Record<string, unknown>, name: string, fallback: number) {
