@@ -142,7 +142,7 @@ describe("G13: a load hands off to the change stream without losing a write", ()
     let written = 0;
     const writing = runWorkload(dynamodb, pipe.tableName, keySchema, {
       seed: 22,
-      changes: 1500,
+      changes: 1000,
       keys: KEYS,
       writers: 4,
       onChange: (n) => {
@@ -187,7 +187,7 @@ describe("G13: a load hands off to the change stream without losing a write", ()
       "--dlq",
       join(scratch, "export.dlq"),
     ]);
-    expect(written).toBeLessThan(1500);
+    expect(written).toBeLessThan(1000);
     await writing;
     const { code } = await exitOf(load);
     await pipe.bridge.stop();
