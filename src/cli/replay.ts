@@ -12,6 +12,7 @@ import { DeadLetterFile } from "../dead-letter/dead-letter-file.ts";
 import { RecordError } from "../errors.ts";
 import { ApplyPipeline } from "../pipeline/apply-pipeline.ts";
 import { addCounts, type BatchResult, type Counts, zeroCounts } from "../pipeline/batch-result.ts";
+import { HorizonError } from "../pipeline/horizon.ts";
 import type { Sink } from "../sink/sink.ts";
 import { checkTargetAtStart } from "../sink/target-check.ts";
 import type { KeySchema } from "../sql/key-schema.ts";
@@ -42,6 +43,8 @@ export interface ReplayOptions {
 export interface ReplaySummary extends Counts {
   /** The sink can not tell stale rows from written ones (CrateDB): `applied` counts both. */
   staleUnknown: boolean;
+  /** Failed records older than a purged tombstone of the table (see HorizonError). */
+  beyondHorizon: number;
   failed: number;
   roundedNumbers: number;
   routedToAux: number;
@@ -66,6 +69,7 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
     ...zeroCounts(),
     staleUnknown: false,
     failed: 0,
+    beyondHorizon: 0,
     roundedNumbers: 0,
     routedToAux: 0,
     seconds: 0,
@@ -83,6 +87,7 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
     summary.roundedNumbers += result.roundedNumbers;
     summary.routedToAux += result.routedToAux;
     summary.failed += result.failed.length;
+    summary.beyondHorizon += result.failed.filter((f) => f.error instanceof HorizonError).length;
     if (result.failed.length > 0) await deadLetters?.write(result.failed);
     progress?.update(summary.records, input.bytesRead / Math.max(1, total));
   };

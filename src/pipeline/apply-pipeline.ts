@@ -15,6 +15,7 @@ import { type KeySchema, keySchemaOf } from "../sql/key-schema.ts";
 import type { TableName } from "../sql/table-name.ts";
 import type { BatchResult, FailedRecord } from "./batch-result.ts";
 import { coalesce, type KeyChanges } from "./coalesce.ts";
+import { TombstoneHorizon } from "./horizon.ts";
 
 /**
  * Turns one source record into a sink-ready row, calling `check` on the
@@ -86,7 +87,8 @@ export class ApplyPipeline {
   private keySchema: KeySchema | undefined;
   private readonly format: RowFormat;
   private readonly decode: RecordDecoder;
-  private readonly retentionMs: number;
+  private retentionMs: number;
+  private readonly horizon: TombstoneHorizon;
   private readonly purgeIntervalMs: number;
   private lastPurge = 0;
 
@@ -97,6 +99,7 @@ export class ApplyPipeline {
     this.format = sink.dialect.rowFormat(options.numbers);
     this.decode = options.decoder ?? encodeSourceRecord;
     this.retentionMs = options.tombstoneRetentionMs ?? DEFAULT_TOMBSTONE_RETENTION_MS;
+    this.horizon = new TombstoneHorizon(sink, options.table);
     this.purgeIntervalMs = options.purgeIntervalMs ?? 3600 * 1000;
   }
 
@@ -188,6 +191,23 @@ export class ApplyPipeline {
     if (pending.length > 0) {
       try {
         await this.sink.ensureTable(this.table, this.keySchema);
+        // Changes older than the tombstone horizon are refused, newest first like refused rows.
+        const horizon = await this.horizon.current();
+        if (horizon !== "") {
+          pending = pending.flatMap((p) => {
+            let at = p.at;
+            for (; at < p.group.candidates.length; at++) {
+              const change = (p.group.candidates[at] as Entry).row.change;
+              if (change.version >= horizon) break;
+              fail(
+                p.group.candidates[at] as Entry,
+                this.horizon.refusal(change.ref, change.timestampMicros),
+                true,
+              );
+            }
+            return at < p.group.candidates.length ? [{ group: p.group, at }] : [];
+          });
+        }
       } catch (error) {
         // The table could not be created: nothing of the batch is applied.
         const sinkError = asSinkError(error);
@@ -293,10 +313,25 @@ export class ApplyPipeline {
   async purgeTombstones(now = Date.now()): Promise<boolean> {
     if (now - this.lastPurge < this.purgeIntervalMs) return false;
     this.lastPurge = now;
-    await this.sink.query(
-      this.sink.dialect.purgeTombstones(this.table, new Date(now - this.retentionMs)),
-    );
+    const before = new Date(now - this.retentionMs);
+    // The horizon first: from then on, no writer applies a change the purge may leave unguarded.
+    await this.horizon.purging(before);
+    await this.sink.query(this.sink.dialect.purgeTombstones(this.table, before));
     return true;
+  }
+
+  /** The tombstone retention in use (see purgeTombstones). */
+  get tombstoneRetentionMs(): number {
+    return this.retentionMs;
+  }
+
+  /**
+   * Keeps tombstones at least `ms`: the relay raises the retention to the
+   * stream's, so that no change the stream can still deliver meets a purged
+   * tombstone.
+   */
+  atLeast(ms: number): void {
+    if (ms > this.retentionMs) this.retentionMs = ms;
   }
 }
 

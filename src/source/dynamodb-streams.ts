@@ -48,6 +48,11 @@ export class DynamoDbStreamsSource implements StreamSource {
     return this.streamArn;
   }
 
+  /** DynamoDB Streams keeps records 24 hours, a fixed limit. */
+  async retentionHours(): Promise<number> {
+    return 24;
+  }
+
   async listShards(): Promise<ShardInfo[]> {
     const StreamArn = await this.arn();
     const shards: Shard[] = [];

@@ -3,6 +3,7 @@
 // JSON change record.
 
 import {
+  DescribeStreamSummaryCommand,
   ExpiredIteratorException,
   GetRecordsCommand,
   type GetRecordsCommandOutput,
@@ -34,6 +35,12 @@ export class KinesisSource implements StreamSource {
   ) {
     this.stream = stream.startsWith("arn:") ? { StreamARN: stream } : { StreamName: stream };
     this.id = `kinesis://${stream}`;
+  }
+
+  /** Kinesis keeps records 24 hours to 365 days: DescribeStreamSummary says how long. */
+  async retentionHours(): Promise<number> {
+    const out = await this.client.send(new DescribeStreamSummaryCommand({ ...this.stream }));
+    return out.StreamDescriptionSummary?.RetentionPeriodHours ?? 24;
   }
 
   async listShards(): Promise<ShardInfo[]> {

@@ -29,6 +29,12 @@ export interface StreamSource {
   listShards(): Promise<ShardInfo[]>;
   iterator(shardId: string, start: StartPosition): Promise<string | undefined>;
   read(iterator: string, limit: number): Promise<ReadResult>;
+  /**
+   * How long the stream keeps records, in hours: the longest a change can
+   * still arrive late. Tombstones must be kept at least this long. Absent
+   * where the source sets no time limit (a MongoDB oplog is bounded by size).
+   */
+  retentionHours?(): Promise<number>;
 }
 
 /** Thrown by `read` when the iterator expired (after 5 minutes unused); open a new one. */

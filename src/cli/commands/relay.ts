@@ -52,6 +52,9 @@ ${SINK_HELP}
                       from the standard AWS SDK chain (AWS_REGION, AWS_PROFILE, ...)
   --region NAME       AWS region
   --idle-exit SECS    stop once no shard had anything new for SECS seconds
+  --tombstone-retention HOURS
+                      keep deleted keys' tombstones this long (default 168; never less
+                      than the stream's retention plus an hour, read from the stream)
   --reset-checkpoints forget this table's checkpoints of the stream and start over
                       from --from (after the table was dropped or emptied)
 `;
@@ -64,6 +67,7 @@ export async function run(argv: string[]): Promise<number> {
     dlq: { type: "string" },
     "batch-size": { type: "string" },
     "reset-checkpoints": { type: "boolean" },
+    "tombstone-retention": { type: "string" },
     endpoint: { type: "string" },
     region: { type: "string" },
     "idle-exit": { type: "string" },
@@ -104,6 +108,9 @@ export async function run(argv: string[]): Promise<number> {
     table,
     keySchema: keyOption(values),
     numbers: numbersOption(values),
+    ...(values["tombstone-retention"] === undefined
+      ? {}
+      : { tombstoneRetentionMs: positiveInt(values, "tombstone-retention", 168) * 3600 * 1000 }),
   });
 
   const stop = stopOnSignals();

@@ -80,6 +80,11 @@ export async function run(argv: string[]): Promise<number> {
           : `${summary.stale} stale, `) +
         `${summary.duplicates} duplicates)`,
       `  failed   ${summary.failed}${summary.failed && values.dlq ? ` (written to ${values.dlq})` : ""}`,
+      ...(summary.beyondHorizon
+        ? [
+            `  of them ${summary.beyondHorizon} older than a purged tombstone: refused, as they could bring deleted items back`,
+          ]
+        : []),
       ...(summary.routedToAux
         ? [
             `  aux      ${summary.routedToAux} attributes stored in aux (their type differs from data's column)`,
