@@ -143,13 +143,25 @@ function recordsOfLine(line: string, lineNo: number): SourceRecord[] {
     return [
       new TextRecord(
         line,
-        { ref },
+        { ref, order: String(lineNo) },
         // A bare record's position is its SequenceNumber (see sourceRecords).
-        { decode: () => decodeLine(line, ref)[0] as SourceRecord, positionInText: true },
+        {
+          decode: () => inLine(decodeLine(line, ref), lineNo)[0] as SourceRecord,
+          positionInText: true,
+        },
       ),
     ];
   }
-  return decodeLine(line, ref);
+  return inLine(decodeLine(line, ref), lineNo);
+}
+
+/**
+ * The line orders a record that carries no sequence number against a change
+ * of its item in the same tick (see Envelope.order), whatever the batches.
+ */
+function inLine(records: SourceRecord[], lineNo: number): SourceRecord[] {
+  for (const record of records) record.order = String(lineNo);
+  return records;
 }
 
 /** The records of a line, parsed: a bare change record, a Lambda event or a Kinesis record. */

@@ -16,6 +16,13 @@ export interface Envelope {
   position?: string | undefined;
   /** How to name the record in errors when it has no eventID (e.g. "line 12"). */
   ref?: string | undefined;
+  /**
+   * The record's place in its capture (its line number, as decimal digits):
+   * the tie-breaker of a Kinesis record that carries no sequence number, so
+   * that two changes of one item in the same tick order by line, whatever
+   * the batch boundaries.
+   */
+  order?: string | undefined;
 }
 
 /** eventName -> operation (shared with transcode.ts, which must decide alike). */
@@ -112,7 +119,7 @@ export function parseChange(record: unknown, envelope: Envelope = {}): Change {
     keys,
     newImage: operation === "remove" ? undefined : newImage,
     oldImage,
-    version: makeVersion(micros, position),
+    version: makeVersion(micros, position ?? envelope.order),
     timestampMicros: micros,
     position,
     ttlDelete,

@@ -39,7 +39,7 @@ export class TextRecord implements SourceRecord {
     this.text = text;
     this.ref = envelope.ref;
     this.#positionInText = options?.positionInText ?? false;
-    this.envelope = this.#positionInText ? { ref: envelope.ref } : envelope;
+    this.envelope = this.#positionInText ? { ref: envelope.ref, order: envelope.order } : envelope;
     this.#decode = options?.decode;
   }
 

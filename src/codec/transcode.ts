@@ -314,7 +314,7 @@ class Transcoder {
 
     const keyCtx: JsonWriteContext = { numbers: this.format.keyNumbers, rounded: 0 };
     const pk = writeKey(keys, keyCtx);
-    const version = makeVersion(micros, position);
+    const version = makeVersion(micros, position ?? envelope.order);
     const change = new TranscodedChange(s, block, operation, keys, changeRef(eventId, envelope));
     change.source = source;
     change.tableName = tableName;
