@@ -12,6 +12,7 @@ import { compareTable } from "../../src/local/item-compare.ts";
 import { scanItems } from "../../src/local/scan-items.ts";
 import { readLiveRows } from "../../src/local/sink-rows.ts";
 import { LOCAL_REGION } from "../../src/local/stack.ts";
+import { CHECKPOINT_TABLE } from "../../src/sql/checkpoints.ts";
 import type { KeySchema } from "../../src/sql/key-schema.ts";
 import type { TableName } from "../../src/sql/table-name.ts";
 import { type PgTarget, pgTarget } from "../support/pg-target.ts";
@@ -56,7 +57,8 @@ function relayArgs(pipe: Pipe, table: TableName, extra: string[] = []): string[]
 
 async function checkpoints(pipe: Pipe) {
   return target.sink.query<{ shard: string; position: string | null; finished: boolean }>({
-    sql: "SELECT shard, position, finished FROM dynacrate_checkpoints WHERE stream = $1 ORDER BY shard",
+    // One target table per pipe here, so the stream alone selects its checkpoints.
+    sql: `SELECT shard, position, finished FROM ${target.sink.dialect.quoteTable(CHECKPOINT_TABLE)} WHERE stream = $1 ORDER BY shard`,
     params: [`kinesis://${pipe.streamName}`],
   });
 }
