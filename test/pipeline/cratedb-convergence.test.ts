@@ -9,6 +9,7 @@ import { sourceRecords } from "../../src/codec/source-record.ts";
 import { ApplyPipeline } from "../../src/pipeline/apply-pipeline.ts";
 import { type CrateDbHttpSink, createCrateDbHttpSink } from "../../src/sink/cratedb-http.ts";
 import { stateTable, type TableName } from "../../src/sql/table-name.ts";
+import { dropTables } from "../support/drop-tables.ts";
 import { deliver, deliveryArb, emit, operationArb } from "../support/history.ts";
 
 const url = process.env.CRATEDB_URL;
@@ -33,16 +34,7 @@ describe.skipIf(!url)(
       });
     });
     afterAll(async () => {
-      for (const table of tables) {
-        await sink.query({
-          sql: `DROP VIEW IF EXISTS ${sink.dialect.quoteTable(table)}`,
-          params: [],
-        });
-        await sink.query({
-          sql: `DROP TABLE IF EXISTS ${sink.dialect.quoteTable(stateTable(table))}`,
-          params: [],
-        });
-      }
+      if (sink) await dropTables(sink, tables);
       await sink?.close();
     });
 

@@ -14,6 +14,7 @@ import { readLiveRows } from "../../src/local/sink-rows.ts";
 import { ApplyPipeline } from "../../src/pipeline/apply-pipeline.ts";
 import { type CrateDbHttpSink, createCrateDbHttpSink } from "../../src/sink/cratedb-http.ts";
 import { stateTable, type TableName } from "../../src/sql/table-name.ts";
+import { dropTables } from "../support/drop-tables.ts";
 import { deliver, deliveryArb } from "../support/history.ts";
 
 const url = process.env.CRATEDB_URL;
@@ -124,16 +125,7 @@ describe.skipIf(!url)(
       sink = createCrateDbHttpSink({ url: url as string });
     });
     afterAll(async () => {
-      for (const table of tables) {
-        await sink.query({
-          sql: `DROP VIEW IF EXISTS ${sink.dialect.quoteTable(table)}`,
-          params: [],
-        });
-        await sink.query({
-          sql: `DROP TABLE IF EXISTS ${sink.dialect.quoteTable(stateTable(table))}`,
-          params: [],
-        });
-      }
+      if (sink) await dropTables(sink, tables);
       await sink?.close();
     });
 

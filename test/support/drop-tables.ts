@@ -1,0 +1,15 @@
+// Removes what a test created in a live database: each table's view and its
+// state table, in that order (a view can not outlive the table it reads).
+
+import type { Sink } from "../../src/sink/sink.ts";
+import { stateTable, type TableName } from "../../src/sql/table-name.ts";
+
+export async function dropTables(sink: Sink, tables: TableName[]): Promise<void> {
+  for (const table of tables) {
+    await sink.query({ sql: `DROP VIEW IF EXISTS ${sink.dialect.quoteTable(table)}`, params: [] });
+    await sink.query({
+      sql: `DROP TABLE IF EXISTS ${sink.dialect.quoteTable(stateTable(table))}`,
+      params: [],
+    });
+  }
+}
