@@ -4,8 +4,13 @@
 // this view but on compareTable, which compares every value in full.
 
 import type { AttributeMap } from "../codec/types.ts";
-import { type ExactJson, JsonNumber } from "./exact-json.ts";
-import { itemKey, normalDecimal, type SinkRow, type TableComparison } from "./item-compare.ts";
+import { type ExactJson, JsonNumber } from "../verify/exact-json.ts";
+import {
+  itemKey,
+  normalDecimal,
+  type SinkRow,
+  type TableComparison,
+} from "../verify/item-compare.ts";
 
 export interface SideBySideOptions {
   keyNames: string[];

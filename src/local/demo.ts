@@ -12,11 +12,11 @@ import type { Sink } from "../sink/sink.ts";
 import { KinesisSource } from "../source/kinesis.ts";
 import { CHECKPOINT_TABLE, createCheckpointTable } from "../sql/checkpoints.ts";
 import type { KeySchema } from "../sql/key-schema.ts";
+import { compareTable } from "../verify/item-compare.ts";
+import { readLiveRows } from "../verify/live-rows.ts";
 import { renderSideBySide } from "./demo-table.ts";
 import { DEMO_TTL_ATTRIBUTE, writeDemoChanges } from "./demo-writes.ts";
-import { compareTable } from "./item-compare.ts";
 import { scanItems } from "./scan-items.ts";
-import { readLiveRows } from "./sink-rows.ts";
 import { type LocalStack, type StackProgress, startLocalStack } from "./stack.ts";
 
 export interface DemoOptions {

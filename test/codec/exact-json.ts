@@ -1,5 +1,5 @@
 // Test helpers for numbers: the JSON reader that keeps each number's literal
-// text (the local stack's, src/local/exact-json.ts: JSON.parse would round it
+// text (src/verify/exact-json.ts: JSON.parse would round it
 // to a double), and an exact decimal value key computed independently of the
 // codec, to compare numbers without trusting the code under test.
 
@@ -7,7 +7,7 @@ export {
   type ExactJson,
   JsonNumber as JsonNum,
   parseExactJson as parseExact,
-} from "../../src/local/exact-json.ts";
+} from "../../src/verify/exact-json.ts";
 
 /**
  * The exact value of a decimal text as `sign|digits|exponent` with no leading

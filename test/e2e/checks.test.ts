@@ -5,9 +5,9 @@
 import { describe, expect, it } from "vitest";
 import { parseChange } from "../../src/codec/parse-change.ts";
 import { FaultInjector } from "../../src/local/bridge-faults.ts";
-import { JsonNumber, parseExactJson } from "../../src/local/exact-json.ts";
-import { compareTable, normalDecimal, type SinkRow } from "../../src/local/item-compare.ts";
 import { wireStreamsRecord } from "../../src/source/streams-record.ts";
+import { JsonNumber, parseExactJson } from "../../src/verify/exact-json.ts";
+import { compareTable, normalDecimal, type SinkRow } from "../../src/verify/item-compare.ts";
 
 const row = (pk: string, data: string, aux = "{}"): SinkRow => ({
   pk: parseExactJson(pk),

@@ -12,11 +12,11 @@ import {
   ListShardsCommand,
 } from "@aws-sdk/client-kinesis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { compareTable } from "../../src/local/item-compare.ts";
 import { scanItems } from "../../src/local/scan-items.ts";
-import { readLiveRows } from "../../src/local/sink-rows.ts";
 import type { KeySchema } from "../../src/sql/key-schema.ts";
 import type { TableName } from "../../src/sql/table-name.ts";
+import { compareTable } from "../../src/verify/item-compare.ts";
+import { readLiveRows } from "../../src/verify/live-rows.ts";
 import { type PgTarget, pgTarget } from "../support/pg-target.ts";
 import { type Emulators, openPipe, type Pipe, startEmulators } from "./emulators.ts";
 import { relayWhile } from "./relay-run.ts";

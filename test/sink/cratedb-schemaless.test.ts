@@ -9,11 +9,11 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sourceRecords } from "../../src/codec/source-record.ts";
 import type { AttributeMap, AttributeValue } from "../../src/codec/types.ts";
-import { compareTable } from "../../src/local/item-compare.ts";
-import { readLiveRows } from "../../src/local/sink-rows.ts";
 import { ApplyPipeline } from "../../src/pipeline/apply-pipeline.ts";
 import { type CrateDbHttpSink, createCrateDbHttpSink } from "../../src/sink/cratedb-http.ts";
 import { stateTable, type TableName } from "../../src/sql/table-name.ts";
+import { compareTable } from "../../src/verify/item-compare.ts";
+import { readLiveRows } from "../../src/verify/live-rows.ts";
 import { dropTables } from "../support/drop-tables.ts";
 import { deliver, deliveryArb } from "../support/history.ts";
 

@@ -1,7 +1,7 @@
 // Compares a DynamoDB table's items with the rows a sink holds for them, value
 // by value and exactly: numbers by decimal value (never through a double),
-// sets as sets, binary as base64. The demo's verdict and the end-to-end tests
-// rest on it, so it shares nothing with the codec it checks.
+// sets as sets, binary as base64. `dynacrate verify`, the demo's verdict and
+// the end-to-end tests rest on it, so it shares nothing with the codec it checks.
 
 import type { AttributeMap } from "../codec/types.ts";
 import { type ExactJson, JsonNumber } from "./exact-json.ts";

@@ -1,6 +1,6 @@
-// Reads the rows users see in a sink's view (`pk`, `data`, `aux`) with every
-// number kept as the exact text the database holds, for the demo and the
-// end-to-end tests to compare with DynamoDB.
+// Reads every live row of a sink's view (`pk`, `data`, `aux`) at once, with
+// every number kept as the exact text the database holds: for the demo and
+// the tests, on small tables (verify reads by key, page by page).
 
 import type { Sink } from "../sink/sink.ts";
 import { stateTable, type TableName } from "../sql/table-name.ts";
