@@ -56,8 +56,10 @@ function unwrap(record: unknown, ref: string | undefined): SourceRecord {
   const position = typeof sequenceNumber === "string" ? sequenceNumber : undefined;
   const name = ref ?? (position ? `at ${position}` : "(unnamed)");
   if (typeof data !== "string") {
+    // The wrapper itself is the payload: a dead letter keeps what arrived.
     return {
       ...failed(name, "kinesis.data", `must be base64 text, got ${describe(data)}`),
+      payload: record,
       position,
     };
   }
@@ -76,6 +78,7 @@ function unwrap(record: unknown, ref: string | undefined): SourceRecord {
               "kinesis.data",
               `is not base64 of a JSON change record (${(error as Error).message})`,
             ),
+            payload: record,
             position,
           };
         }
