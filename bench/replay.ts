@@ -19,6 +19,7 @@ import { replay } from "../src/cli/replay.ts";
 import { encodeRow } from "../src/codec/row.ts";
 import { decodeSourceRecord, sourceRecords } from "../src/codec/source-record.ts";
 import { startPostgres } from "../src/local/postgres.ts";
+import { singleTable } from "../src/routing/table-routes.ts";
 import { PostgresSink } from "../src/sink/postgres.ts";
 import { postgresql } from "../src/sql/postgresql.ts";
 import { generateCorpus } from "./corpus.ts";
@@ -39,7 +40,7 @@ async function main(): Promise<void> {
     // (a) dynacrate replay
     const sink = new PostgresSink({ url: server.url });
     const table = { schema: undefined, name: "bench_replay" };
-    const summary = await replay({ file, sink, table });
+    const summary = await replay({ file, sink, routes: singleTable(table) });
     await sink.close();
     const a = summary.records / summary.seconds;
     console.log(

@@ -4,6 +4,13 @@
 import { parseArgs } from "node:util";
 import type { NumberFormat } from "../codec/decimal.ts";
 import { ConfigError } from "../errors.ts";
+import {
+  CLI_NAMES,
+  checkTableRoutes,
+  parseRoute,
+  parseTableMap,
+  type TableRoutes,
+} from "../routing/table-routes.ts";
 import { type KeySchema, parseKeySchema } from "../sql/key-schema.ts";
 import { parseTableName, type TableName } from "../sql/table-name.ts";
 
@@ -13,14 +20,14 @@ export type OptionSpec = Record<
 >;
 
 export interface Parsed {
-  values: Record<string, string | boolean | undefined>;
+  values: Record<string, string | boolean | string[] | undefined>;
   positionals: string[];
 }
 
 export function parse(argv: string[], options: OptionSpec): Parsed {
   try {
     const { values, positionals } = parseArgs({
-      args: argv,
+      args: joinNegativeValues(argv, options),
       options: { help: { type: "boolean", short: "h" }, ...options },
       allowPositionals: true,
     });
@@ -28,6 +35,25 @@ export function parse(argv: string[], options: OptionSpec): Parsed {
   } catch (error) {
     throw new ConfigError((error as Error).message);
   }
+}
+
+/**
+ * `--batch-size -1` as `--batch-size=-1`: node's parser takes a value that
+ * starts with "-" for an option and says so in its own words; joined, the
+ * value reaches the option's own check, which names the rule.
+ */
+function joinNegativeValues(argv: string[], options: OptionSpec): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const name = arg.startsWith("--") ? arg.slice(2) : undefined;
+    const next = argv[i + 1];
+    if (name && options[name]?.type === "string" && next !== undefined && /^-[\d.]/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else out.push(arg);
+  }
+  return out;
 }
 
 export function requireOption(values: Record<string, unknown>, name: string, hint: string): string {
@@ -48,10 +74,30 @@ export function targetUrl(values: Record<string, unknown>): string {
   return url;
 }
 
+/** --table alone, as one table (the MongoDB relay: one collection's table). */
 export function tableOption(values: Record<string, unknown>): TableName {
   return parseTableName(
     requireOption(values, "table", "the target table, as table or schema.table"),
   );
+}
+
+/** Where records go: --table (a name or a {table} template), --table-map, --source-table, --route. */
+export function routesOption(values: Record<string, unknown>): TableRoutes {
+  const text = (name: string) => {
+    const value = values[name];
+    if (value === "") throw new ConfigError(`--${name} is empty`);
+    return typeof value === "string" ? value : undefined;
+  };
+  const table = text("table");
+  const map = text("table-map");
+  const routes = (values.route as string[] | undefined) ?? [];
+  return checkTableRoutes({
+    table: table === undefined ? undefined : parseTableName(table),
+    map: map === undefined ? undefined : parseTableMap(map),
+    sourceTable: text("source-table"),
+    routes: routes.flatMap((r) => r.split(",")).map((r) => parseRoute(r.trim())),
+    names: CLI_NAMES,
+  });
 }
 
 export function keyOption(values: Record<string, unknown>): KeySchema | undefined {
@@ -69,28 +115,46 @@ export function numbersOption(values: Record<string, unknown>): NumberFormat | u
   return value as NumberFormat;
 }
 
+/**
+ * The one parser of integer options: decimal digits only, so `1e3`, `0x10`,
+ * `1.0`, ` 5` and `-1` are refused with the rule, and so is a number beyond
+ * `max` (by default the largest integer a double holds exactly).
+ */
 export function positiveInt(
   values: Record<string, unknown>,
   name: string,
   fallback: number,
+  max = Number.MAX_SAFE_INTEGER,
 ): number {
   const value = values[name];
   if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0)
-    throw new ConfigError(`--${name} must be a positive integer, got ${value}`);
+  const text = String(value);
+  const rule = `--${name} must be a whole number from 1 to ${max}, written in decimal digits`;
+  if (!/^\d+$/.test(text)) throw new ConfigError(`${rule}, got ${JSON.stringify(text)}`);
+  const n = Number(text);
+  if (n < 1 || n > max) throw new ConfigError(`${rule}, got ${text}`);
   return n;
 }
 
 export const SINK_OPTIONS = {
   target: { type: "string" },
   table: { type: "string" },
+  "table-map": { type: "string" },
+  "source-table": { type: "string" },
+  route: { type: "string", multiple: true },
   key: { type: "string" },
   numbers: { type: "string" },
 } as const satisfies OptionSpec;
 
 export const SINK_HELP = `  --target URL        sink: postgresql://user:pass@host:5432/db, crate://user:pass@host:4200
                       (?ssl=true for https) or http(s)://host:4200; or set TARGET_URL
-  --table NAME        target table, table or schema.table (a view; rows live in NAME__state)
-  --key id:S[,sk:N]   DynamoDB key schema (default: from the first record's Keys)
+  --table NAME        target table, table or schema.table (a view; rows live in NAME__state);
+                      it takes one source table's records (--source-table, else the first
+                      record's); 'replica.{table}' names a target per source table
+  --table-map MAP     several source tables: orders=analytics.orders,customers=analytics.customers;
+                      a record of a table not in MAP is refused (dead-lettered), never mixed in
+  --source-table T    with --table: the source table to take (DynamoDB table name)
+  --route RULE        single-table design: SK^ORDER#=orders (key or attribute prefix) or
+                      type:order=orders (attribute value); repeat for more routes
+  --key id:S[,sk:N]   DynamoDB key schema (default: from each target's first record's Keys)
   --numbers FORMAT    exact | double | double-strict | string (see README, "Numbers")`;

@@ -1,7 +1,12 @@
 // The `dynacrate` command: dispatches to one module per command; each is a
 // thin shell over the library.
 
+import { readFileSync } from "node:fs";
 import { DynacrateError } from "../errors.ts";
+
+// The AWS SDK prints nine lines at every start on Node 20 about its future
+// Node support; the package states its own Node range (package.json engines).
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
 interface Command {
   usage: string;
@@ -65,6 +70,7 @@ function help(): string {
   return `dynacrate: replicate DynamoDB tables into CrateDB (or PostgreSQL) in real time
 
 usage: dynacrate <command> [options]     (dynacrate <command> --help for its options)
+       dynacrate --version
 
 ${lines.join("\n")}
 `;
@@ -74,6 +80,10 @@ export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === "help" || name === "--help" || name === "-h") {
     process.stdout.write(help());
+    return 0;
+  }
+  if (name === "--version" || name === "-v" || name === "version") {
+    process.stdout.write(`dynacrate ${version()}\n`);
     return 0;
   }
   const command = COMMANDS[name];
@@ -99,6 +109,12 @@ export async function main(argv: string[]): Promise<number> {
     }
     throw error;
   }
+}
+
+/** The package's version; src/cli and dist/cli both sit two folders below package.json. */
+function version(): string {
+  const text = readFileSync(new URL("../../package.json", import.meta.url), "utf8");
+  return (JSON.parse(text) as { version: string }).version;
 }
 
 function resolvable(name: string): boolean {

@@ -2,18 +2,45 @@
 // lag of each shard; otherwise one JSON log line per batch.
 
 import type { BatchEvent } from "../relay/relay.ts";
+import { redactSecrets } from "../sink/redact-url.ts";
+
+/** The rate is over this much recent time, so a quiet hour does not drag it down. */
+const RATE_WINDOW_MS = 10_000;
+
+/** `shardId-000000000003` as `#3`, `shardId-000000000000` as `#0`. */
+export function shortShard(shard: string): string {
+  return shard.replace(/^shardId-0*(?=\d)/, "#");
+}
 
 export class RelayDisplay {
-  private readonly started = performance.now();
   private records = 0;
   private readonly lag = new Map<string, number | undefined>();
   private lastDraw = 0;
+  /** Recent batches: when each ended and how many records it held. */
+  private readonly recent: Array<{ at: number; records: number; ms: number }> = [];
 
   constructor(private readonly out: NodeJS.WriteStream) {}
+
+  /**
+   * Records per second over the last few seconds in which batches arrived:
+   * the time spent applying them, plus the gaps between them, but never
+   * the idle time before the first one.
+   */
+  rate(now = performance.now()): number {
+    while (this.recent.length > 0 && now - (this.recent[0]?.at ?? now) > RATE_WINDOW_MS)
+      this.recent.shift();
+    const first = this.recent[0];
+    if (!first) return 0;
+    const records = this.recent.reduce((sum, b) => sum + b.records, 0);
+    const span = now - (first.at - first.ms);
+    return records / Math.max(0.001, span / 1000);
+  }
 
   batch(event: BatchEvent): void {
     this.records += event.result.records;
     this.lag.set(event.shard, event.behindMs);
+    const now = performance.now();
+    this.recent.push({ at: now, records: event.result.records, ms: event.durationMs });
     if (!this.out.isTTY) {
       this.out.write(
         `${JSON.stringify({
@@ -30,21 +57,24 @@ export class RelayDisplay {
       );
       return;
     }
-    const now = performance.now();
     if (now - this.lastDraw < 200) return;
     this.lastDraw = now;
-    const rate = Math.round(this.records / Math.max(0.001, (now - this.started) / 1000));
+    this.out.write(`\r${this.line(now)}\x1b[K`);
+  }
+
+  /** The terminal line. */
+  line(now = performance.now()): string {
     const shards = [...this.lag]
       .map(
         ([shard, ms]) =>
-          `${shard.replace(/^shardId-0*/, "#")} lag ${ms === undefined ? "?" : `${(ms / 1000).toFixed(1)}s`}`,
+          `${shortShard(shard)} lag ${ms === undefined ? "?" : `${(ms / 1000).toFixed(1)}s`}`,
       )
       .join("  ");
-    this.out.write(`\r${this.records} records, ${rate}/s  ${shards}\x1b[K`);
+    return `${this.records} records, ${Math.round(this.rate(now))}/s  ${shards}`;
   }
 
   retry(shard: string, error: unknown, delayMs: number): void {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = redactSecrets(error instanceof Error ? error.message : String(error));
     process.stderr.write(
       `${this.out.isTTY ? "\n" : ""}${JSON.stringify({ msg: "retry", shard, error: message, delayMs })}\n`,
     );

@@ -1,18 +1,42 @@
-// Sink URLs hold credentials: this is the one way they are shown.
+// Sink URLs hold credentials: this is the one way they are shown. The user
+// info's password and every query parameter that may hold a secret
+// (`password`, `sslpassword`, `token`, any name with `secret` or `key` in it)
+// become `***`, in a URL given alone or inside any text (an error message).
+
+/** Query parameter names whose values are secrets. */
+const SECRET_PARAM = /^(password|sslpassword|passwd|pwd|token|.*secret.*|.*key.*)$/i;
 
 /**
- * The URL with its password replaced, for messages and logs. The URL parser
+ * The URL with its secrets replaced, for messages and logs. The URL parser
  * finds the password even when it holds "@"; text that does not parse loses
- * everything between "//" and the last "@".
+ * everything between "//" and the last "@", and its secret parameters.
  */
 export function redactUrl(text: string): string {
   try {
     const url = new URL(text);
     if (url.password) url.password = "***";
-    return url.toString();
+    for (const name of [...url.searchParams.keys()]) {
+      if (SECRET_PARAM.test(name)) url.searchParams.set(name, "***");
+    }
+    // URLSearchParams writes "*" percent-encoded; keep the mark readable.
+    return url.toString().replaceAll("%2A%2A%2A", "***");
   } catch {
     const start = text.indexOf("//");
     const at = text.lastIndexOf("@");
-    return start >= 0 && at > start ? `${text.slice(0, start + 2)}***${text.slice(at)}` : text;
+    const shown =
+      start >= 0 && at > start ? `${text.slice(0, start + 2)}***${text.slice(at)}` : text;
+    return redactParams(shown);
   }
+}
+
+/** `name=value` pairs with a secret name, in a query string or a libpq keyword string. */
+function redactParams(text: string): string {
+  return text.replace(/([A-Za-z_][\w-]*)=([^&\s"']*)/g, (whole, name: string) =>
+    SECRET_PARAM.test(name) ? `${name}=***` : whole,
+  );
+}
+
+/** Any text (an error message, a log line) with every URL in it redacted. */
+export function redactSecrets(text: string): string {
+  return redactParams(text.replace(/[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+/gi, (url) => redactUrl(url)));
 }

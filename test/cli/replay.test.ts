@@ -91,7 +91,7 @@ describe("dynacrate replay", () => {
     expect(code).toBe(1);
     expect(stdout).toMatch(/records\s+6\n/);
     expect(stdout).toMatch(/applied\s+4\n/);
-    expect(stdout).toMatch(/failed\s+2 \(written to /);
+    expect(stdout).toMatch(/failed\s+2 \(appended to /);
     expect(stdout).not.toContain(new URL(target.url).password);
 
     const failed = readFileSync(dlq, "utf8")

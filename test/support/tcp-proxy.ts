@@ -13,6 +13,10 @@ export interface TcpProxy {
   cutAll(): void;
   /** How many connections were cut so far. */
   readonly cuts: number;
+  /** How many connections were accepted so far. */
+  readonly connections: number;
+  /** How many accepted connections are open now. */
+  readonly open: number;
   close(): Promise<void>;
 }
 
@@ -23,11 +27,13 @@ export async function startTcpProxy(
   const sockets = new Set<net.Socket>();
   let accepting = true;
   let cuts = 0;
+  let connections = 0;
   const server = net.createServer((client) => {
     if (!accepting) {
       client.destroy();
       return;
     }
+    connections++;
     const upstream = net.connect(targetPort, targetHost);
     sockets.add(client);
     sockets.add(upstream);
@@ -63,6 +69,12 @@ export async function startTcpProxy(
     cutAll,
     get cuts() {
       return cuts;
+    },
+    get connections() {
+      return connections;
+    },
+    get open() {
+      return sockets.size / 2;
     },
     close: () =>
       new Promise<void>((resolve) => {

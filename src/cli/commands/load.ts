@@ -94,7 +94,7 @@ export async function run(argv: string[]): Promise<number> {
   if (typeof values.source === "string" && /^mongodb(\+srv)?:\/\//.test(values.source)) {
     // Loaded on demand: the MongoDB driver is not needed for the other sources.
     const { runMongoLoad } = await import("../mongodb-load.ts");
-    return runMongoLoad(values);
+    return runMongoLoad(values as Record<string, string | boolean | undefined>);
   }
   const url = targetUrl(values);
   const table = tableOption(values);

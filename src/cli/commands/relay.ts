@@ -8,8 +8,10 @@ import { KinesisClient } from "@aws-sdk/client-kinesis";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { DeadLetterFile } from "../../dead-letter/dead-letter-file.ts";
 import { ConfigError } from "../../errors.ts";
-import { ApplyPipeline } from "../../pipeline/apply-pipeline.ts";
 import { runRelay } from "../../relay/relay.ts";
+import { Router } from "../../routing/router.ts";
+import { namedTargets } from "../../routing/table-routes.ts";
+import { checkConnection } from "../../sink/connection-check.ts";
 import { openSink, redactUrl } from "../../sink/open-sink.ts";
 import { checkTargetAtStart } from "../../sink/target-check.ts";
 import { DynamoDbStreamsSource } from "../../source/dynamodb-streams.ts";
@@ -22,9 +24,9 @@ import {
   parse,
   positiveInt,
   requireOption,
+  routesOption,
   SINK_HELP,
   SINK_OPTIONS,
-  tableOption,
   targetUrl,
 } from "../args.ts";
 import { RelayDisplay } from "../relay-display.ts";
@@ -79,10 +81,14 @@ export async function run(argv: string[]): Promise<number> {
   if (typeof values.source === "string" && /^mongodb(\+srv)?:\/\//.test(values.source)) {
     // Loaded on demand: the MongoDB driver is not needed for the other streams.
     const { runMongoRelay } = await import("../mongodb-relay.ts");
-    return runMongoRelay(values, startPosition((values.from as string | undefined) ?? "latest"));
+    // --route (a list) is no MongoDB option; the MongoDB relay reads the others.
+    return runMongoRelay(
+      values as Record<string, string | boolean | undefined>,
+      startPosition((values.from as string | undefined) ?? "latest"),
+    );
   }
   const url = targetUrl(values);
-  const table = tableOption(values);
+  const routes = routesOption(values);
   const from = startPosition(values.from as string | undefined);
   const source = openSource(
     requireOption(values, "source", "kinesis://<stream> or dynamodb-streams://<table>"),
@@ -92,39 +98,48 @@ export async function run(argv: string[]): Promise<number> {
     },
   );
   const idleExit =
-    values["idle-exit"] === undefined ? undefined : positiveInt(values, "idle-exit", 1) * 1000;
+    values["idle-exit"] === undefined
+      ? undefined
+      : positiveInt(values, "idle-exit", 1, 365 * 24 * 3600) * 1000;
   const deadLetters = new DeadLetterFile(
     (values.dlq as string | undefined) ?? "dynacrate-dead-letters.ndjson",
   );
+  // GetRecords returns at most 10,000 records (Kinesis) or 1,000 (DynamoDB Streams).
+  const batchSize = positiveInt(values, "batch-size", 1000, 10_000);
+  const keySchema = keyOption(values);
+  const numbers = numbersOption(values);
+  await checkConnection(url);
   const sink = await openSink(url);
-  try {
-    // Before the first record: never write over a relation dynacrate did not create.
-    await checkTargetAtStart(sink, table);
-  } catch (error) {
-    await sink.close();
-    throw error;
-  }
-  const pipeline = new ApplyPipeline(sink, {
-    table,
-    keySchema: keyOption(values),
-    numbers: numbersOption(values),
+  const pipeline = new Router(sink, {
+    routes,
+    keySchema,
+    numbers,
     ...(values["tombstone-retention"] === undefined
       ? {}
       : { tombstoneRetentionMs: positiveInt(values, "tombstone-retention", 168) * 3600 * 1000 }),
   });
+  try {
+    // Checkpoints belong to a named target table: a {table} template alone is refused here.
+    pipeline.table;
+    // Before the first record: never write over a relation dynacrate did not create.
+    for (const table of namedTargets(routes)) await checkTargetAtStart(sink, table);
+  } catch (error) {
+    await sink.close();
+    throw error;
+  }
 
   const stop = stopOnSignals();
 
   const display = new RelayDisplay(process.stdout);
   process.stderr.write(
-    `relaying ${source.id} into ${redactUrl(url)} table ${formatTableName(table)}\n`,
+    `relaying ${source.id} into ${redactUrl(url)} table ${namedTargets(routes).map(formatTableName).join(", ")}\n`,
   );
   try {
     const stats = await runRelay({
       source,
       pipeline,
       from,
-      batchSize: positiveInt(values, "batch-size", 1000),
+      batchSize,
       ...(idleExit === undefined ? {} : { idleExitMs: idleExit }),
       deadLetter: (failures) => deadLetters.write(failures),
       onBatch: (event) => display.batch(event),

@@ -1,8 +1,14 @@
-// The `replay` command line: options in, summary out, exit status 1 when any
-// record failed.
+// The `replay` command line: options in, summary out. Exit status 0 when every
+// record was applied (or skipped as stale), 1 when any record failed (see the
+// dead-letter file), 2 for a mistake found before reading (options, files,
+// the sink's address or credentials), 3 when the sink failed mid-way: the
+// replay stopped and says the line to resume from.
 
-import { existsSync } from "node:fs";
+import { closeSync, openSync, readSync, statSync } from "node:fs";
+import { DeadLetterFile } from "../../dead-letter/dead-letter-file.ts";
 import { ConfigError } from "../../errors.ts";
+import { namedTargets } from "../../routing/table-routes.ts";
+import { checkConnection } from "../../sink/connection-check.ts";
 import { openSink, redactUrl } from "../../sink/open-sink.ts";
 import { formatTableName } from "../../sql/table-name.ts";
 import {
@@ -10,25 +16,39 @@ import {
   numbersOption,
   parse,
   positiveInt,
+  routesOption,
   SINK_HELP,
   SINK_OPTIONS,
-  tableOption,
   targetUrl,
 } from "../args.ts";
-import { DEFAULT_REPLAY_BATCH, replay } from "../replay.ts";
+import {
+  DEFAULT_OUTAGE_WAIT_MS,
+  DEFAULT_REPLAY_BATCH,
+  ReplayStopped,
+  type ReplaySummary,
+  replay,
+} from "../replay.ts";
 
 export const usage = `dynacrate replay <file.ndjson> --target URL --table NAME [options]
 
 Applies a capture of change records to a sink, in file order, in batches. Each
 line is a DynamoDB Streams record, a Kinesis Data Streams for DynamoDB record,
-or a Lambda event holding many.
+a Lambda event holding many, or a line of a dead-letter file (so
+\`dynacrate replay failed.ndjson\` re-applies what failed, once it is fixed).
 
 ${SINK_HELP}
   --format FORMAT     dynamodb (default) or mongodb: one MongoDB change event per line, in
                       canonical Extended JSON as watch() yields it with fullDocument
                       "updateLookup" (the table's key is the document's _id, as oid)
-  --dlq FILE          write records that fail, with the reason, to FILE (NDJSON)
+  --dlq FILE          append records that fail, with the reason, to FILE (NDJSON);
+                      never the input, a folder or a device
   --batch-size N      records per batch (default 5000)
+  --resume LINE       start at line LINE (what a stopped replay prints)
+  --outage-wait SECS  how long to wait for a sink that went away before stopping
+                      (default 300)
+
+Exit status: 0 all applied, 1 some records failed (see --dlq), 2 a mistake found
+before reading, 3 the sink failed mid-way (the message says where to resume).
 `;
 
 export async function run(argv: string[]): Promise<number> {
@@ -36,6 +56,8 @@ export async function run(argv: string[]): Promise<number> {
     ...SINK_OPTIONS,
     dlq: { type: "string" },
     "batch-size": { type: "string" },
+    resume: { type: "string" },
+    "outage-wait": { type: "string" },
     format: { type: "string" },
   });
   if (values.help) {
@@ -48,56 +70,137 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   const url = targetUrl(values);
-  const table = tableOption(values);
+  const routes = routesOption(values);
   const keySchema = keyOption(values);
   const numbers = numbersOption(values);
-  const batchSize = positiveInt(values, "batch-size", DEFAULT_REPLAY_BATCH);
+  const batchSize = positiveInt(values, "batch-size", DEFAULT_REPLAY_BATCH, 1_000_000);
+  const resumeLine = positiveInt(values, "resume", 1);
+  const outageWaitMs =
+    positiveInt(values, "outage-wait", DEFAULT_OUTAGE_WAIT_MS / 1000, 7 * 24 * 3600) * 1000;
   const format = (values.format as string | undefined) ?? "dynamodb";
   if (format !== "dynamodb" && format !== "mongodb")
     throw new ConfigError(`--format must be dynamodb or mongodb, got ${format}`);
-  if (!existsSync(file)) throw new ConfigError(`capture file ${file} does not exist`);
+  checkInput(file);
+  const dlqPath = values.dlq as string | undefined;
+  const deadLetterFile = dlqPath === undefined ? undefined : new DeadLetterFile(dlqPath, [file]);
+  await checkConnection(url);
   const sink = await openSink(url);
+  const targets = namedTargets(routes).map(formatTableName).join(", ") || "(per source table)";
+  const head = `replayed ${file} into ${redactUrl(url)} table ${targets}`;
   try {
     const summary = await replay({
       file,
       format,
       sink,
-      table,
+      routes,
       keySchema,
       numbers,
-      deadLetterFile: values.dlq as string | undefined,
+      deadLetterFile,
       batchSize,
+      resumeLine,
+      outageWaitMs,
+      onWait: (reason, delayMs, line) =>
+        process.stderr.write(
+          `sink failed at line ${line}: ${reason}; trying again in ${(delayMs / 1000).toFixed(1)} s (nothing is skipped)\n`,
+        ),
       progress: process.stderr,
     });
-    const rate = Math.round(summary.records / Math.max(summary.seconds, 0.001));
-    const out = [
-      `replayed ${file} into ${redactUrl(url)} table ${formatTableName(table)}`,
-      `  records  ${summary.records}`,
-      `  applied  ${summary.applied}`,
-      `  skipped  ${summary.skipped} (${summary.superseded} superseded in their batch, ` +
-        (summary.staleUnknown
-          ? "stale ones counted as applied: CrateDB can not tell them apart, "
-          : `${summary.stale} stale, `) +
-        `${summary.duplicates} duplicates)`,
-      `  failed   ${summary.failed}${summary.failed && values.dlq ? ` (written to ${values.dlq})` : ""}`,
-      ...(summary.beyondHorizon
-        ? [
-            `  of them ${summary.beyondHorizon} older than a purged tombstone: refused, as they could bring deleted items back`,
-          ]
-        : []),
-      ...(summary.routedToAux
-        ? [
-            `  aux      ${summary.routedToAux} attributes stored in aux (their type differs from data's column)`,
-          ]
-        : []),
-      ...(summary.roundedNumbers
-        ? [`  rounded  ${summary.roundedNumbers} numbers to doubles (--numbers)`]
-        : []),
-      `  ${summary.seconds.toFixed(1)} s, ${rate} records/s`,
-    ];
-    process.stdout.write(`${out.join("\n")}\n`);
+    process.stdout.write(report(head, summary, dlqPath));
     return summary.failed > 0 ? 1 : 0;
+  } catch (error) {
+    if (!(error instanceof ReplayStopped)) throw error;
+    process.stdout.write(report(head, error.summary, dlqPath));
+    const again = [
+      "dynacrate",
+      "replay",
+      ...argv.filter((_, i) => !isResume(argv, i)),
+      "--resume",
+      String(error.resumeLine),
+    ];
+    process.stderr.write(
+      `dynacrate replay: the sink failed: ${error.reason}\n` +
+        `stopped at line ${error.resumeLine}: every line before it is applied (or in the dead-letter file); nothing from it on is.\n` +
+        `fix the sink, then resume with:\n  ${again.join(" ")}\n` +
+        "(running the whole file again is safe too: what is applied is skipped as a duplicate)\n",
+    );
+    return 3;
   } finally {
     await sink.close();
   }
+}
+
+/** `--resume N` and `--resume=N` of an earlier run, left out of the command to resume with. */
+function isResume(argv: string[], i: number): boolean {
+  const arg = argv[i] as string;
+  return arg.startsWith("--resume=") || arg === "--resume" || argv[i - 1] === "--resume";
+}
+
+function report(head: string, summary: ReplaySummary, dlq: string | undefined): string {
+  const rate = Math.round(summary.records / Math.max(summary.seconds, 0.001));
+  const out = [
+    head,
+    `  records  ${summary.records}`,
+    `  applied  ${summary.applied}`,
+    `  skipped  ${summary.skipped} (${summary.superseded} superseded in their batch, ` +
+      (summary.staleUnknown
+        ? "stale ones counted as applied: CrateDB can not tell them apart, "
+        : `${summary.stale} stale, `) +
+      `${summary.duplicates} duplicates)`,
+    `  failed   ${summary.failed}${summary.failed && dlq ? ` (appended to ${dlq})` : ""}`,
+    ...(summary.beyondHorizon
+      ? [
+          `  of them ${summary.beyondHorizon} older than a purged tombstone: refused, as they could bring deleted items back`,
+        ]
+      : []),
+    ...(summary.roundedNumbers
+      ? [`  rounded  ${summary.roundedNumbers} numbers to doubles (--numbers)`]
+      : []),
+    ...(summary.routedToAux
+      ? [
+          `  aux      ${summary.routedToAux} attributes stored in aux (their type differs from data's column)`,
+        ]
+      : []),
+    `  ${summary.seconds.toFixed(1)} s, ${rate} records/s`,
+  ];
+  return `${out.join("\n")}\n`;
+}
+
+/** The capture must be a readable file of text: say what it is otherwise, before anything is read. */
+function checkInput(file: string): void {
+  let stat: ReturnType<typeof statSync>;
+  try {
+    stat = statSync(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ConfigError(
+      code === "ENOENT"
+        ? `capture file ${file} does not exist`
+        : `capture file ${file} can not be read (${(error as Error).message})`,
+    );
+  }
+  if (stat.isDirectory())
+    throw new ConfigError(`capture file ${file} is a folder; give the NDJSON file inside it`);
+  const head = Buffer.alloc(4);
+  let read = 0;
+  try {
+    const fd = openSync(file, "r");
+    try {
+      if (stat.isFile()) read = readSync(fd, head, 0, 4, 0);
+    } finally {
+      closeSync(fd);
+    }
+  } catch (error) {
+    throw new ConfigError(`capture file ${file} can not be read (${(error as Error).message})`);
+  }
+  if (read >= 2 && head[0] === 0x1f && head[1] === 0x8b)
+    throw new ConfigError(
+      `capture file ${file} is gzip-compressed; decompress it first: gunzip -k ${file}, then replay the .ndjson`,
+    );
+  if (
+    read >= 2 &&
+    ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff))
+  )
+    throw new ConfigError(
+      `capture file ${file} is UTF-16 text (it starts with a UTF-16 byte-order mark); save it as UTF-8`,
+    );
 }
