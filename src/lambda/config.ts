@@ -9,6 +9,13 @@
 
 import type { NumberFormat } from "../codec/decimal.ts";
 import { ConfigError } from "../errors.ts";
+import {
+  checkTableRoutes,
+  parseRoute,
+  parseTableMapJson,
+  type RouteNames,
+  type TableRoutes,
+} from "../routing/table-routes.ts";
 import { redactUrl } from "../sink/redact-url.ts";
 import { DEFAULT_RETRY } from "../sink/retry.ts";
 import { type KeySchema, parseKeySchema } from "../sql/key-schema.ts";
@@ -31,7 +38,10 @@ export type DeadLetterConfig =
 
 export interface LambdaConfig {
   target: TargetSource;
-  table: TableName;
+  /** TARGET_TABLE, when set (a name or a {table} template). */
+  table: TableName | undefined;
+  /** Where each record goes: TARGET_TABLE, TARGET_TABLES, SOURCE_TABLE, TARGET_ROUTES. */
+  routes: TableRoutes;
   keySchema: KeySchema | undefined;
   numbers: NumberFormat | undefined;
   /** Limit for connecting and for each statement. */
@@ -67,7 +77,10 @@ export function readConfig(env: Environment): LambdaConfig {
   };
 
   const target = readTarget(get, problems);
-  const table = readTable(get, problems);
+  const mapText = get("TARGET_TABLES");
+  const routeText = get("TARGET_ROUTES");
+  const table = readTable(get, problems, mapText === undefined && routeText === undefined);
+  const routes = readRoutes(get, table, mapText, routeText, problems);
 
   let keySchema: KeySchema | undefined;
   const keyText = get("KEY_SCHEMA");
@@ -136,7 +149,7 @@ export function readConfig(env: Environment): LambdaConfig {
       "KEY_SCHEMA: a MongoDB target's key is always the document's _id (oid); remove KEY_SCHEMA",
     );
 
-  if (problems.length > 0 || !target || !table) {
+  if (problems.length > 0 || !target || !routes) {
     throw new ConfigError(
       `the dynacrate Lambda function is not configured correctly (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
         problems.map((p) => `  - ${p}`).join("\n"),
@@ -145,6 +158,7 @@ export function readConfig(env: Environment): LambdaConfig {
   return {
     target,
     table,
+    routes,
     keySchema,
     numbers,
     timeoutMs,
@@ -210,7 +224,41 @@ export function sinkUrlProblem(url: string, quote = true): string | undefined {
   return undefined;
 }
 
-function readTable(get: Getter, problems: string[]): TableName | undefined {
+/** Where records go: one table, a map of source tables (JSON), routes of a single-table design. */
+function readRoutes(
+  get: Getter,
+  table: TableName | undefined,
+  mapText: string | undefined,
+  routeText: string | undefined,
+  problems: string[],
+): TableRoutes | undefined {
+  try {
+    return checkTableRoutes({
+      table,
+      map: mapText === undefined ? undefined : parseTableMapJson(mapText, LAMBDA_NAMES.map),
+      sourceTable: get("SOURCE_TABLE"),
+      routes: (routeText ?? "")
+        .split(",")
+        .filter((r) => r.trim() !== "")
+        .map((r) => parseRoute(r.trim(), LAMBDA_NAMES.route)),
+      names: LAMBDA_NAMES,
+    });
+  } catch (error) {
+    if (table || mapText !== undefined || routeText !== undefined)
+      problems.push((error as Error).message);
+    return undefined;
+  }
+}
+
+/** How the Lambda function's settings are named in messages and dead letters. */
+export const LAMBDA_NAMES: RouteNames = {
+  table: "TARGET_TABLE",
+  map: "TARGET_TABLES",
+  sourceTable: "SOURCE_TABLE",
+  route: "TARGET_ROUTES",
+};
+
+function readTable(get: Getter, problems: string[], required: boolean): TableName | undefined {
   const text = get("TARGET_TABLE");
   const reference = get("CRATEDB_TABLE");
   if (text !== undefined && reference !== undefined && text !== reference) {
@@ -219,6 +267,7 @@ function readTable(get: Getter, problems: string[]): TableName | undefined {
   }
   const chosen = text ?? reference;
   if (chosen === undefined) {
+    if (!required) return undefined;
     problems.push(
       "no table: set TARGET_TABLE to the table to replicate into, e.g. orders or analytics.orders",
     );

@@ -5,7 +5,8 @@
 // again (a database that was down at cold start is not fatal for the container).
 
 import { decodeMongoRecord, MONGODB_KEY_SCHEMA } from "../codec/mongodb-event.ts";
-import { ApplyPipeline } from "../pipeline/apply-pipeline.ts";
+import { Router } from "../routing/router.ts";
+import { namedTargets } from "../routing/table-routes.ts";
 import { openSink } from "../sink/open-sink.ts";
 import { redactUrl } from "../sink/redact-url.ts";
 import { DEFAULT_RETRY } from "../sink/retry.ts";
@@ -30,7 +31,8 @@ export interface ContainerOptions {
 export interface Container {
   config: LambdaConfig;
   sink: Sink;
-  pipeline: ApplyPipeline;
+  /** One pipeline per target table, records routed by their source table. */
+  pipeline: Router;
   deadLetters: DeadLetterDestination | undefined;
   /** The target table as the metrics and logs name it. */
   tableName: string;
@@ -92,14 +94,14 @@ export class ContainerState {
     try {
       // Before the first record: a table of the target's name that dynacrate did
       // not create fails the invocation with one message, not every record.
-      await checkTargetAtStart(sink, config.table);
+      for (const table of namedTargets(config.routes)) await checkTargetAtStart(sink, table);
     } catch (error) {
       await sink.close().catch(() => undefined);
       throw error;
     }
     const mongodb = config.format === "mongodb";
-    const pipeline = new ApplyPipeline(sink, {
-      table: config.table,
+    const pipeline = new Router(sink, {
+      routes: config.routes,
       keySchema: mongodb ? MONGODB_KEY_SCHEMA : config.keySchema,
       ...(mongodb ? { decoder: decodeMongoRecord } : {}),
       numbers: config.numbers,
@@ -113,12 +115,16 @@ export class ContainerState {
     if (config.deadLetter?.kind === "table")
       deadLetters = new TableDeadLetters(sink, config.deadLetter.table);
 
+    // The metrics' Table dimension: the targets named up front, or the template.
+    const tableName =
+      namedTargets(config.routes).map(formatTableName).join(",") ||
+      formatTableName(config.table ?? { schema: undefined, name: "{table}" });
     log.debug("container ready", {
       target: redactUrl(url),
-      table: formatTableName(config.table),
+      table: tableName,
       deadLetters: deadLetters?.name ?? "none",
     });
-    return { config, sink, pipeline, deadLetters, tableName: formatTableName(config.table) };
+    return { config, sink, pipeline, deadLetters, tableName };
   }
 
   async close(): Promise<void> {

@@ -4,7 +4,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConfigError } from "../../src/errors.ts";
-import { readConfig } from "../../src/lambda/config.ts";
+import { LAMBDA_NAMES, readConfig } from "../../src/lambda/config.ts";
 import { resolveSecret, sinkUrlFromSecret } from "../../src/lambda/secret.ts";
 import { DEFAULT_RETRY } from "../../src/sink/retry.ts";
 import { BASE_MILLIS, kinesisDynamoRecord, lambdaKinesisEvent } from "../support/fixtures.ts";
@@ -41,6 +41,13 @@ describe("readConfig", () => {
     expect(config).toEqual({
       target: { kind: "url", url: "postgresql://u:pw@db.example:5432/app" },
       table: { schema: "analytics", name: "orders" },
+      routes: {
+        table: { schema: "analytics", name: "orders" },
+        map: undefined,
+        sourceTable: undefined,
+        routes: [],
+        names: LAMBDA_NAMES,
+      },
       keySchema: [
         { name: "id", type: "S" },
         { name: "ts", type: "N" },
