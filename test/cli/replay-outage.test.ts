@@ -262,7 +262,9 @@ describe("a sink that goes away during a replay", () => {
           await new Promise((resolve) => setTimeout(resolve, upFor));
           if (done) break;
           proxy.down();
-          await new Promise((resolve) => setTimeout(resolve, 50 + random() * 500));
+          // The first outage outlasts the sink's own retries (attempts 2, 50 ms).
+          const downFor = round === 0 ? 500 + random() * 500 : 50 + random() * 500;
+          await new Promise((resolve) => setTimeout(resolve, downFor));
           proxy.up();
         }
       })();
