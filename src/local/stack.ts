@@ -30,6 +30,8 @@ export const LOCAL_REGION = "us-east-1";
  */
 export const LOCAL_AWS_ENV: Readonly<Record<string, string>> = {
   AWS_REGION: LOCAL_REGION,
+  // AWS CLI v1 reads only this one.
+  AWS_DEFAULT_REGION: LOCAL_REGION,
   AWS_ACCESS_KEY_ID: "dynacratelocal",
   AWS_SECRET_ACCESS_KEY: "dynacratelocal",
 };

@@ -390,7 +390,8 @@ describe("encodeSourceRecord: the codec's entry point", () => {
 
   it("unwraps Lambda Kinesis events into TextRecords, parsed only when needed", () => {
     const change = kinesisDynamoRecord({ keys: { id: { S: "k" } }, eventID: "lambda" });
-    const [good, bad] = sourceRecords(lambdaKinesisEvent([change, "{ not json"]));
+    const event = lambdaKinesisEvent([change, "{ not json"]);
+    const [good, bad] = sourceRecords(event);
     expect(good).toBeInstanceOf(TextRecord);
     const row = encodeSourceRecord(good as SourceRecord, EXACT);
     expect(row.change.eventId).toBe("lambda");
@@ -406,6 +407,7 @@ describe("encodeSourceRecord: the codec's entry point", () => {
     })();
     expect(error).toBeInstanceOf(RecordError);
     expect(error?.field).toBe("kinesis.data");
-    expect((bad as SourceRecord).payload).toBeUndefined();
+    // A dead letter keeps what arrived: the Kinesis record itself.
+    expect((bad as SourceRecord).payload).toEqual(event.Records[1]);
   });
 });

@@ -3,6 +3,8 @@
 // it started and exits 0.
 
 import { spawn } from "node:child_process";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PutItemCommand } from "@aws-sdk/client-dynamodb";
 import pg from "pg";
@@ -61,22 +63,23 @@ describe("dynacrate local up", () => {
       );
       client.destroy();
 
-      // The printed line, run as printed (npx dynacrate is bin/dynacrate.js), stopping when idle.
+      // The printed line, run as printed from another folder, stopping when idle.
       const lines = out.split("\n");
       const printed = lines[
         lines.findIndex((l) => l.startsWith("and relay the changes")) + 1
       ] as string;
       const parts = words(printed);
-      const at = parts.indexOf("npx");
-      expect(parts[at + 1]).toBe("dynacrate");
+      const at = parts.indexOf("node");
+      expect(parts[at + 1]).toBe(join(ROOT, "bin", "dynacrate.js"));
+      expect(parts.slice(0, at)).toContain("AWS_DEFAULT_REGION=us-east-1");
       const relayEnv = Object.fromEntries(
         parts.slice(0, at).map((p) => p.split("=", 2) as [string, string]),
       );
       const relay = spawn(
         process.execPath,
-        ["bin/dynacrate.js", ...parts.slice(at + 2), "--idle-exit", "2"],
+        [parts[at + 1] as string, ...parts.slice(at + 2), "--idle-exit", "2"],
         {
-          cwd: ROOT,
+          cwd: tmpdir(),
           env: { ...env, ...relayEnv, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
           stdio: ["ignore", "ignore", "pipe"],
         },

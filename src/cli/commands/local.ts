@@ -4,6 +4,7 @@
 // run against it, and stops everything on Ctrl-C. A thin shell over
 // startLocalStack (src/local/stack.ts).
 
+import { fileURLToPath } from "node:url";
 import { ConfigError } from "../../errors.ts";
 import type { BridgeFaults } from "../../local/bridge-faults.ts";
 import { isStartError, LOCAL_AWS_ENV, startLocalStack } from "../../local/stack.ts";
@@ -92,7 +93,9 @@ export async function run(argv: string[]): Promise<number> {
     `  ${env.join(" ")} aws dynamodb put-item --endpoint-url ${stack.dynamodbEndpoint} --table-name ${stack.tableName} --item '{"${keySchema[0]?.name}": {"${keySchema[0]?.type}": "${keySchema[0]?.type === "N" ? "1" : "a"}"}${keySchema[1] ? `, "${keySchema[1].name}": {"${keySchema[1].type}": "1"}` : ""}}'`,
   );
   out("and relay the changes into the database:");
-  out(`  ${env.join(" ")} npx dynacrate ${stack.relayArgs().map(shellQuote).join(" ")}`);
+  // The command by its full path: `npx dynacrate` works only inside the project folder.
+  const bin = fileURLToPath(new URL("../../../bin/dynacrate.js", import.meta.url));
+  out(`  ${env.join(" ")} node ${shellQuote(bin)} ${stack.relayArgs().map(shellQuote).join(" ")}`);
   out("");
   out("ready; Ctrl-C stops everything");
 
