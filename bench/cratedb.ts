@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { DEFAULT_REPLAY_BATCH, replay } from "../src/cli/replay.ts";
 import { encodeRow } from "../src/codec/row.ts";
 import { decodeSourceRecord, sourceRecords } from "../src/codec/source-record.ts";
+import { singleTable } from "../src/routing/table-routes.ts";
 import { bulkSqlBody, sqlBody } from "../src/sink/cratedb-body.ts";
 import { createCrateDbHttpSink } from "../src/sink/cratedb-http.ts";
 import { cratedb } from "../src/sql/cratedb.ts";
@@ -59,7 +60,12 @@ async function main(): Promise<void> {
   try {
     // (a) dynacrate replay, as users run it.
     const sink = createCrateDbHttpSink({ url: url as string });
-    const summary = await replay({ file, sink, table, keySchema: CORPUS_KEY_SCHEMA });
+    const summary = await replay({
+      file,
+      sink,
+      routes: singleTable(table),
+      keySchema: CORPUS_KEY_SCHEMA,
+    });
     await sink.close();
     const a = summary.records / summary.seconds;
     console.log(

@@ -25,7 +25,10 @@ import { type Checkpoint, CheckpointStore } from "./checkpoint-store.ts";
 export interface RelayOptions {
   source: StreamSource;
   /** Applies batches: a pipeline, or a router over one pipeline per target table. */
-  pipeline: Pick<ApplyPipeline, "sink" | "table" | "apply" | "purgeTombstones">;
+  pipeline: Pick<
+    ApplyPipeline,
+    "sink" | "table" | "apply" | "purgeTombstones" | "tombstoneRetentionMs" | "atLeast"
+  >;
   /** Where a shard without a checkpoint starts. */
   from: StartPosition;
   /** Records per GetRecords call and per applied batch. */

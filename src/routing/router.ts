@@ -12,6 +12,7 @@ import { sourceTableOf } from "../codec/source-table.ts";
 import { ConfigError, RecordError } from "../errors.ts";
 import {
   ApplyPipeline,
+  DEFAULT_TOMBSTONE_RETENTION_MS,
   type PipelineOptions,
   type PreparedBatch,
 } from "../pipeline/apply-pipeline.ts";
@@ -52,10 +53,13 @@ export class Router {
   private readonly pipelines = new Map<string, ApplyPipeline>();
   /** The one source table a plain --table takes: given, or the first record's. */
   private sourceTable: string | undefined;
+  /** Shared by every target's pipeline, made now or later (see atLeast). */
+  private retentionMs: number;
 
   constructor(sink: Sink, options: RouterOptions) {
     this.sink = sink;
     this.options = options;
+    this.retentionMs = options.tombstoneRetentionMs ?? DEFAULT_TOMBSTONE_RETENTION_MS;
     this.routes = options.routes;
     this.sourceTable = options.routes.sourceTable;
   }
@@ -79,7 +83,11 @@ export class Router {
     let pipeline = this.pipelines.get(key);
     if (!pipeline) {
       const { routes: _, ...rest } = this.options;
-      pipeline = new ApplyPipeline(this.sink, { ...rest, table: target });
+      pipeline = new ApplyPipeline(this.sink, {
+        ...rest,
+        table: target,
+        tombstoneRetentionMs: this.retentionMs,
+      });
       this.pipelines.set(key, pipeline);
     }
     return pipeline;
@@ -160,6 +168,17 @@ export class Router {
     total.records = batch.records;
     total.failed.sort((a, b) => a.index - b.index);
     return total;
+  }
+
+  /** The tombstone retention of every target (see ApplyPipeline.tombstoneRetentionMs). */
+  get tombstoneRetentionMs(): number {
+    return this.retentionMs;
+  }
+
+  /** Keeps every target's tombstones at least `ms` (see ApplyPipeline.atLeast). */
+  atLeast(ms: number): void {
+    if (ms > this.retentionMs) this.retentionMs = ms;
+    for (const pipeline of this.pipelines.values()) pipeline.atLeast(ms);
   }
 
   /** Purges old tombstones of every target (at most once per interval each). */
