@@ -24,7 +24,8 @@
 import { Pool } from "undici";
 import type { EncodedRow } from "../codec/row.ts";
 import { ConfigError } from "../errors.ts";
-import { cratedb } from "../sql/cratedb.ts";
+import { addColumns, cratedb } from "../sql/cratedb.ts";
+import type { NewColumn } from "../sql/cratedb-types.ts";
 import type { Dialect } from "../sql/dialect.ts";
 import type { KeySchema } from "../sql/key-schema.ts";
 import type { Statement } from "../sql/statement.ts";
@@ -250,6 +251,18 @@ export class CrateDbHttpSink implements Sink {
     for (let round = 0; pending.length > 0; round++) {
       const last = round === RESHAPE_ROUNDS;
       const shaped = this.#shape(state, rows, pending, keys, result);
+      // Sub-columns exist before any row that needs them is sent.
+      const columns = state.takeNewColumns();
+      if (columns.length > 0) {
+        try {
+          await this.#addColumns(table, columns);
+        } catch (error) {
+          if (last || !(error instanceof SinkError) || error.kind !== "rejected") throw error;
+          // Another writer added one first: shape again against the table as it is now.
+          state.reload(await this.query<ColumnInfo>(cratedb.lookupColumns(stateTable(table))));
+          continue;
+        }
+      }
       let sent: WriteResult;
       try {
         sent = await this.#send(
@@ -286,6 +299,20 @@ export class CrateDbHttpSink implements Sink {
       }
     }
     return result;
+  }
+
+  /**
+   * Declares new sub-columns of `data`. Another writer may have added one
+   * meanwhile ("already has a column", 4000): the whole statement is then
+   * refused, and the caller reads the table's columns again and shapes anew.
+   */
+  async #addColumns(table: TableName, columns: NewColumn[]): Promise<void> {
+    const statement = addColumns(table, columns);
+    const label = {
+      what: `adding ${columns.length} sub-column${columns.length === 1 ? "" : "s"} to ${formatTableName(stateTable(table))}`,
+    };
+    const body = sqlBody(statement.sql, statement.params);
+    await withRetry(() => this.#post(body, label), this.#retry, this.#onRetry);
   }
 
   /** Shapes rows[i] for i in `indexes`; a row whose key can not be held fails here, alone. */

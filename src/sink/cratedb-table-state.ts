@@ -8,7 +8,9 @@
 //   depth) moves to `aux` (OBJECT(IGNORED): stored, not indexed) for that row,
 //   so that pk + data + aux always equal the item (sql/cratedb-types.ts).
 // The known types start from information_schema.columns, grow with every
-// value the sink sends, and are read again after CrateDB refused a row.
+// value the sink sends, and are read again after CrateDB refused a row. The
+// sub-columns a row needs that the table does not have are collected
+// (`takeNewColumns`) and declared before the row is sent (cratedb-types.ts says why).
 
 import { skipValue, stringEnd } from "../codec/json-scan.ts";
 import type { EncodedRow } from "../codec/row.ts";
@@ -18,7 +20,14 @@ import {
   keyColumnTypes,
   keyJson,
 } from "../sql/cratedb-keys.ts";
-import { fits, inferType, learn, type TypeNode, typeTreeOf } from "../sql/cratedb-types.ts";
+import {
+  fits,
+  inferType,
+  learn,
+  type NewColumn,
+  type TypeNode,
+  typeTreeOf,
+} from "../sql/cratedb-types.ts";
 import type { KeySchema } from "../sql/key-schema.ts";
 import type { ColumnInfo } from "./target-check.ts";
 
@@ -30,6 +39,7 @@ const ILLEGAL_NAME = /[.[\]]/;
 export class CrateTableState {
   #data: TypeNode;
   #keys: KeyColumnTypes;
+  #newColumns: NewColumn[] = [];
   readonly #name: string;
 
   constructor(name: string, columns: ColumnInfo[]) {
@@ -42,6 +52,14 @@ export class CrateTableState {
   reload(columns: ColumnInfo[]): void {
     this.#data = typeTreeOf(columns, "data");
     this.#keys = keyColumnTypes(columns);
+    this.#newColumns = [];
+  }
+
+  /** The sub-columns the rows shaped since the last call need, to declare before sending them. */
+  takeNewColumns(): NewColumn[] {
+    const taken = this.#newColumns;
+    this.#newColumns = [];
+    return taken;
   }
 
   /** Throws ConfigError when the table's key columns can not hold the keys exactly. */
@@ -69,7 +87,7 @@ export class CrateTableState {
       if (inferred && fits(this.#data.child(name), inferred)) {
         // The columns this value creates bind the rows after it, in this
         // batch too: CrateDB would take whichever shard's row came first.
-        learn(this.#data.ensureChild(name), inferred);
+        this.#newColumns.push(...learn(this.#data.ensureChild(name), inferred, ["data", name]));
       } else {
         routed.push(name);
       }

@@ -12,6 +12,17 @@
 // This module is the type model the CrateDB sink routes by: the type tree a
 // JSON value would create, and whether it fits the sub-columns a table has,
 // exactly (no cast), so that a value stored in `data` reads back as written.
+//
+// A value never makes CrateDB add a sub-column while it writes: the sink
+// declares new sub-columns first (ALTER TABLE ... ADD COLUMN, see
+// `newColumns`). CrateDB 6.4.3 mangles an ON CONFLICT update whose row adds a
+// sub-column on the way: when the version guard keeps the stored row, the
+// stored `data` becomes NULL, and updates after it in the same bulk request
+// get a wrong object (test/sink/cratedb-schemaless.test.ts, "G11: ... newer
+// change removes"). So a value fits only where every sub-column it needs
+// exists or can be declared: a value of no type yet (null, an empty list) where
+// no column is, or a typed value where a column of no type is (`undefined`,
+// which a column gets from a null written by another writer), does not fit.
 
 /** A node of a type tree: a sub-column's type and its own sub-columns (objects, arrays of objects). */
 export class TypeNode {
@@ -138,16 +149,26 @@ export function inferType(value: unknown): InferredType | undefined {
 // Column types a whole double fits into without a cast that changes it.
 const INTEGER_TYPES = new Set(["bigint", "integer", "smallint"]);
 
-/** True when a value of type `value` is stored as written in a column of type `column`. */
+/** True when a value of type `value` is stored as written in a column of type `column`, adding no type. */
 function typeFits(column: string, value: string, integral: boolean): boolean {
-  if (column === value || column === "undefined") return true;
+  if (column === value) return true;
   const [columnBase, columnDepth] = splitArray(column);
   const [valueBase, valueDepth] = splitArray(value);
-  if (valueBase === "undefined") return valueDepth <= columnDepth && valueDepth > 0;
-  if (columnBase === "undefined") return columnDepth > 0 && valueDepth >= columnDepth;
+  // An empty list into a list column at least as deep (a null has no type and fits anywhere).
+  if (valueBase === "undefined") return valueDepth > 0 && valueDepth <= columnDepth;
+  if (columnBase === "undefined") return false;
   if (columnDepth !== valueDepth) return false;
   if (valueBase === "double precision" && INTEGER_TYPES.has(columnBase)) return integral;
   return valueBase === "text" && columnBase === "character varying";
+}
+
+/** True when a column can be declared for every place of `value` (each has a type). */
+function declarable(value: TypeNode): boolean {
+  if (value.type === undefined || value.type.startsWith("undefined")) return false;
+  if (value.children) {
+    for (const child of value.children.values()) if (!declarable(child)) return false;
+  }
+  return true;
 }
 
 /** True when `inferred` fits the known columns under `known` (undefined: none yet). */
@@ -160,7 +181,7 @@ function fitsNode(
   value: TypeNode,
   fractional: Set<TypeNode>,
 ): boolean {
-  if (!known) return true;
+  if (!known) return declarable(value);
   if (value.type !== undefined && known.type !== undefined) {
     if (!typeFits(known.type, value.type, !fractional.has(value))) return false;
   }
@@ -172,23 +193,40 @@ function fitsNode(
   return true;
 }
 
-/** Adds an accepted value's types to the known tree (the columns its write creates). */
-export function learn(known: TypeNode, inferred: InferredType): void {
-  learnNode(known, inferred.tree);
+/** A sub-column to declare before a value that needs it is written. */
+export interface NewColumn {
+  /** Names from the top column down: ["data", "m", "x"] is data['m']['x']. */
+  path: string[];
+  /** CrateDB's name of its type, as information_schema shows it (`text_array`). */
+  type: string;
 }
 
-function learnNode(known: TypeNode, value: TypeNode): void {
-  if (value.type !== undefined) {
-    if (
-      known.type === undefined ||
-      known.type === "undefined" ||
-      (known.type.startsWith("undefined") && !value.type.startsWith("undefined"))
-    )
-      known.type = value.type;
+/**
+ * Adds a fitting value's types to the known tree and returns the sub-columns
+ * it needs that the tree did not have, parents first, to be declared before
+ * the value is written.
+ */
+export function learn(known: TypeNode, inferred: InferredType, path: string[]): NewColumn[] {
+  const added: NewColumn[] = [];
+  learnNode(known, inferred.tree, path, added);
+  return added;
+}
+
+function learnNode(known: TypeNode, value: TypeNode, path: string[], added: NewColumn[]): void {
+  if (value.type !== undefined && known.type === undefined) {
+    known.type = value.type;
+    added.push({ path, type: value.type });
   }
   if (value.children) {
-    for (const [name, child] of value.children) learnNode(known.ensureChild(name), child);
+    for (const [name, child] of value.children)
+      learnNode(known.ensureChild(name), child, [...path, name], added);
   }
+}
+
+/** The column definition of a type as information_schema names it: `text_array` -> `ARRAY(TEXT)`. */
+export function columnDefinition(type: string): string {
+  if (type.endsWith("_array")) return `ARRAY(${columnDefinition(type.slice(0, -6))})`;
+  return type === "object" ? "OBJECT(DYNAMIC)" : type.toUpperCase();
 }
 
 /**

@@ -6,6 +6,7 @@ import type { NumberFormat } from "../codec/decimal.ts";
 import type { EncodedRow, RowFormat } from "../codec/row.ts";
 import { ConfigError } from "../errors.ts";
 import { KEY_COLUMN_TYPES } from "./cratedb-keys.ts";
+import { columnDefinition, type NewColumn } from "./cratedb-types.ts";
 import type { Dialect } from "./dialect.ts";
 import type { KeySchema } from "./key-schema.ts";
 import { type BatchWrite, RawJson, type Statement } from "./statement.ts";
@@ -53,6 +54,19 @@ function requireKeys(keySchema: KeySchema | undefined, table: TableName): KeySch
     );
   }
   return keySchema;
+}
+
+/**
+ * Declares sub-columns of a state table (`data['m']['x']`), parents first,
+ * before rows that need them are written (cratedb-types.ts says why).
+ */
+export function addColumns(table: TableName, columns: NewColumn[]): Statement {
+  const adds = columns.map(({ path, type }) => {
+    const [top, ...names] = path;
+    const column = `${q(top as string)}${names.map((n) => `[${subscript(n)}]`).join("")}`;
+    return `ADD COLUMN ${column} ${columnDefinition(type)}`;
+  });
+  return { sql: `ALTER TABLE ${quoteTable(stateTable(table))} ${adds.join(", ")}`, params: [] };
 }
 
 const COLUMNS = ["pk", "data", "aux", "deleted", "updated_at", "version"].map(q);

@@ -150,49 +150,58 @@ describe.skipIf(!url)(
       expect(comparison).toMatchObject({ missing: [], extra: [], different: [] });
     });
 
-    it(
-      `G11: attributes that change type between items converge, pk + data + aux = the item (seed ${seed}, ${numRuns} runs)`,
-      async () => {
-        let routed = 0;
-        await fc.assert(
-          fc.asyncProperty(
-            fc
-              .array(opArb, { minLength: 2, maxLength: 12 })
-              .chain((history) =>
-                fc.tuple(fc.constant(history), deliveryArb(emit(history).records.length)),
-              ),
-            async ([history, plan]) => {
-              const { records, final } = emit(history);
-              if (records.length === 0) return;
-              const table = fresh("schemaless");
-              const pipeline = new ApplyPipeline(sink, {
-                table,
-                keySchema: [{ name: "id", type: "S" }],
-              });
-              for (const batch of deliver(records, plan)) {
-                const result = await pipeline.apply(
-                  batch.flatMap((record) => sourceRecords(record)),
-                );
-                expect(result.failed.map((f) => f.error.message)).toEqual([]);
-                routed += result.routedToAux;
-              }
-              const comparison = compareTable(
-                [...final.values()],
-                await readLiveRows(sink, table),
-                {
-                  keyNames: ["id"],
-                },
-              );
-              expect(comparison).toMatchObject({ missing: [], extra: [], different: [] });
-            },
-          ),
-          { seed, numRuns },
-        );
-        // The histories did make values collide with their columns.
-        expect(routed).toBeGreaterThan(0);
-      },
-      600_000,
-    );
+    it("G11: a stale change that brings new attributes leaves the stored item whole", async () => {
+      // Found by the property below (seed 20261130): the newer change arrives first, then an older
+      // one with an attribute no item had, in its own batch; the guard must keep the newer item.
+      const history: Op[] = [
+        { key: "c", item: { w: { SS: [" "] }, m: { M: { x: { NULL: true } } }, id: { S: "c" } } },
+        { key: "c", item: { v: { S: "" }, id: { S: "c" } } },
+      ];
+      const { records, final } = emit(history);
+      const table = fresh("stale");
+      const pipeline = new ApplyPipeline(sink, { table, keySchema: [{ name: "id", type: "S" }] });
+      for (const record of [...records].reverse()) {
+        const result = await pipeline.apply(sourceRecords(record));
+        expect(result.failed.map((f) => f.error.message)).toEqual([]);
+      }
+      const rows = await readLiveRows(sink, table);
+      const comparison = compareTable([...final.values()], rows, { keyNames: ["id"] });
+      expect(comparison).toMatchObject({ missing: [], extra: [], different: [] });
+    });
+
+    it(`G11: attributes that change type between items converge, pk + data + aux = the item (seed ${seed}, ${numRuns} runs)`, async () => {
+      let routed = 0;
+      await fc.assert(
+        fc.asyncProperty(
+          fc
+            .array(opArb, { minLength: 2, maxLength: 12 })
+            .chain((history) =>
+              fc.tuple(fc.constant(history), deliveryArb(emit(history).records.length)),
+            ),
+          async ([history, plan]) => {
+            const { records, final } = emit(history);
+            if (records.length === 0) return;
+            const table = fresh("schemaless");
+            const pipeline = new ApplyPipeline(sink, {
+              table,
+              keySchema: [{ name: "id", type: "S" }],
+            });
+            for (const batch of deliver(records, plan)) {
+              const result = await pipeline.apply(batch.flatMap((record) => sourceRecords(record)));
+              expect(result.failed.map((f) => f.error.message)).toEqual([]);
+              routed += result.routedToAux;
+            }
+            const comparison = compareTable([...final.values()], await readLiveRows(sink, table), {
+              keyNames: ["id"],
+            });
+            expect(comparison).toMatchObject({ missing: [], extra: [], different: [] });
+          },
+        ),
+        { seed, numRuns },
+      );
+      // The histories did make values collide with their columns.
+      expect(routed).toBeGreaterThan(0);
+    }, 600_000);
 
     it("G12: 38-digit numeric keys stay exact and distinct; a fractional key fails alone with its reason", async () => {
       const table = fresh("keys");
