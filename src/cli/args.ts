@@ -11,6 +11,7 @@ import {
   parseTableMap,
   type TableRoutes,
 } from "../routing/table-routes.ts";
+import type { SinkOptions } from "../sink/open-sink.ts";
 import { type KeySchema, parseKeySchema } from "../sql/key-schema.ts";
 import { parseTableName, type TableName } from "../sql/table-name.ts";
 
@@ -144,7 +145,15 @@ export const SINK_OPTIONS = {
   route: { type: "string", multiple: true },
   key: { type: "string" },
   numbers: { type: "string" },
+  "in-flight": { type: "string" },
 } as const satisfies OptionSpec;
+
+/** How the sink is opened: --in-flight (CrateDB's bulk requests at once). */
+export function sinkOptions(values: Record<string, unknown>): SinkOptions {
+  return values["in-flight"] === undefined
+    ? {}
+    : { inFlight: positiveInt(values, "in-flight", 1, 64) };
+}
 
 export const SINK_HELP = `  --target URL        sink: postgresql://user:pass@host:5432/db, crate://user:pass@host:4200
                       (?ssl=true for https) or http(s)://host:4200; or set TARGET_URL
@@ -157,4 +166,6 @@ export const SINK_HELP = `  --target URL        sink: postgresql://user:pass@hos
   --route RULE        single-table design: SK^ORDER#=orders (key or attribute prefix) or
                       type:order=orders (attribute value); repeat for more routes
   --key id:S[,sk:N]   DynamoDB key schema (default: from each target's first record's Keys)
-  --numbers FORMAT    exact | double | double-strict | string (see README, "Numbers")`;
+  --numbers FORMAT    exact | double | double-strict | string (see README, "Numbers")
+  --in-flight N       CrateDB: bulk requests of a batch sent at once, on distinct keys
+                      (default 1; see README, "Sinks")`;

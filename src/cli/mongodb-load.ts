@@ -12,7 +12,7 @@ import {
   redactMongoUrl,
 } from "../source/mongodb-change-stream.ts";
 import { formatTableName } from "../sql/table-name.ts";
-import { numbersOption, positiveInt, targetUrl } from "./args.ts";
+import { numbersOption, positiveInt, sinkOptions, targetUrl } from "./args.ts";
 import { targets } from "./mongodb-relay.ts";
 import { Progress } from "./progress.ts";
 
@@ -26,7 +26,7 @@ export async function runMongoLoad(
   try {
     const collections = all ? await listCollections(client, source.database) : [source.collection];
     const tables = targets(values, collections, all);
-    const sink = await openSink(url);
+    const sink = await openSink(url, sinkOptions(values));
     const deadLetters = new DeadLetterFile(
       (values.dlq as string | undefined) ?? "dynacrate-dead-letters.ndjson",
     );

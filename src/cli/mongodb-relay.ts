@@ -17,7 +17,7 @@ import {
 } from "../source/mongodb-change-stream.ts";
 import type { StartPosition } from "../source/stream-source.ts";
 import { formatTableName, parseTableName, type TableName } from "../sql/table-name.ts";
-import { numbersOption, positiveInt, tableOption, targetUrl } from "./args.ts";
+import { numbersOption, positiveInt, sinkOptions, tableOption, targetUrl } from "./args.ts";
 import { RelayDisplay } from "./relay-display.ts";
 import { stopOnSignals } from "./stop-signal.ts";
 
@@ -58,7 +58,7 @@ export async function runMongoRelay(
         `database ${source.database} on ${source.name} has no collections to relay`,
       );
     const tables = targets(values, collections, all);
-    const sink = await openSink(url);
+    const sink = await openSink(url, sinkOptions(values));
     const deadLetters = new DeadLetterFile(
       (values.dlq as string | undefined) ?? "dynacrate-dead-letters.ndjson",
     );

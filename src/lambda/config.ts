@@ -48,6 +48,8 @@ export interface LambdaConfig {
   timeoutMs: number;
   /** Attempts per write, the first included, before records are reported failed. */
   retryAttempts: number;
+  /** CrateDB: bulk requests of one batch sent at once (SINK_IN_FLIGHT, default 1). */
+  inFlight: number;
   deadLetter: DeadLetterConfig | undefined;
   tombstoneRetentionMs: number | undefined;
   logLevel: LogLevel;
@@ -110,6 +112,7 @@ export function readConfig(env: Environment): LambdaConfig {
     DEFAULT_RETRY.attempts,
     problems,
   );
+  const inFlight = positiveInteger(get, "SINK_IN_FLIGHT", 1, problems);
   const deadLetter = readDeadLetter(get, table, problems);
 
   let tombstoneRetentionMs: number | undefined;
@@ -163,6 +166,7 @@ export function readConfig(env: Environment): LambdaConfig {
     numbers,
     timeoutMs,
     retryAttempts,
+    inFlight,
     deadLetter,
     tombstoneRetentionMs,
     logLevel,

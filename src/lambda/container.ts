@@ -90,6 +90,7 @@ export class ContainerState {
     const sink = await openSink(url, {
       timeoutMs: config.timeoutMs,
       retry: { ...DEFAULT_RETRY, attempts: config.retryAttempts },
+      ...(config.inFlight > 1 ? { inFlight: config.inFlight } : {}),
     });
     try {
       // Before the first record: a table of the target's name that dynacrate did

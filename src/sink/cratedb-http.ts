@@ -70,8 +70,16 @@ export interface CrateDbHttpSinkOptions {
   tlsRejectUnauthorized?: boolean;
   /** Schema of unqualified table names (CrateDB's `Default-Schema` header); CrateDB's default is `doc`. */
   schema?: string;
-  /** Keep-alive connections to CrateDB. Default 4. */
+  /** Keep-alive connections to CrateDB. Default 4 (at least `inFlight`). */
   connections?: number;
+  /**
+   * Bulk requests of one batch sent at once. A batch's rows have distinct
+   * keys, and the next batch is sent only once every request of this one is
+   * answered, so each key's changes still reach CrateDB in order; several
+   * requests let a cluster's nodes work on them together. A batch is then cut
+   * into at least this many requests (each at most `maxRowsPerRequest`). Default 1.
+   */
+  inFlight?: number;
   /** Called before each retry, e.g. to log or count; the error's message holds no credentials. */
   onRetry?: (error: SinkError, attempt: number, delayMs: number) => void;
 }
@@ -108,6 +116,7 @@ export class CrateDbHttpSink implements Sink {
   readonly #timeoutMs: number;
   readonly #maxRows: number;
   readonly #maxBytes: number;
+  readonly #inFlight: number;
   readonly #onRetry: CrateDbHttpSinkOptions["onRetry"];
   /** Secrets to blank out of any text that goes into a message. */
   readonly #secrets: string[] = [];
@@ -154,7 +163,11 @@ export class CrateDbHttpSink implements Sink {
       DEFAULT_MAX_BYTES,
       "maxBytesPerRequest",
     );
-    const connections = positiveInteger(options.connections, DEFAULT_CONNECTIONS, "connections");
+    this.#inFlight = positiveInteger(options.inFlight, 1, "inFlight");
+    const connections = Math.max(
+      positiveInteger(options.connections, DEFAULT_CONNECTIONS, "connections"),
+      this.#inFlight,
+    );
     this.#retry = options.retry ?? DEFAULT_RETRY;
     this.#onRetry = options.onRetry;
 
@@ -371,27 +384,44 @@ export class CrateDbHttpSink implements Sink {
       );
     }
     const target = formatTableName(stateTable(table));
+    // With several requests in flight, a batch is cut into at least that many.
+    const perRequest = Math.min(this.#maxRows, Math.ceil(rows.length / this.#inFlight));
+    const chunks: [number, number][] = [];
     let start = 0;
     while (start < rows.length) {
       let end = start;
       let bytes = 0;
-      while (end < rows.length && end - start < this.#maxRows) {
+      while (end < rows.length && end - start < perRequest) {
         const size = rowSize(rows[end] as EncodedRow);
         if (end > start && bytes + size > this.#maxBytes) break;
         bytes += size;
         end++;
       }
-      await this.#writeChunk(batch.sql, batch.bulkArgs, rows, start, end, target, result).catch(
-        (error: unknown) => {
-          // The table was dropped after ensureTable: the next batch creates it again.
-          if (error instanceof SinkError && error.missingRelation)
-            this.#ensured.delete(cratedb.quoteTable(table));
-          throw error;
-        },
-      );
+      chunks.push([start, end]);
       start = end;
     }
-    // If a later chunk throws, earlier chunks stay written: the pipeline writes
+    // Up to inFlight requests at once; a failure is thrown once all have
+    // settled, so that no request is still writing when the pipeline goes on.
+    let next = 0;
+    let failure: { error: unknown } | undefined;
+    const worker = async () => {
+      while (next < chunks.length && !failure) {
+        const [from, to] = chunks[next++] as [number, number];
+        try {
+          await this.#writeChunk(batch.sql, batch.bulkArgs, rows, from, to, target, result);
+        } catch (error) {
+          failure ??= { error };
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.#inFlight, chunks.length) }, worker));
+    if (failure) {
+      // The table was dropped after ensureTable: the next batch creates it again.
+      if (failure.error instanceof SinkError && failure.error.missingRelation)
+        this.#ensured.delete(cratedb.quoteTable(table));
+      throw failure.error;
+    }
+    // If a chunk throws, the chunks before it stay written: the pipeline writes
     // the rows again, which the version guard makes harmless.
     return result;
   }

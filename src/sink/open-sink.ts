@@ -11,6 +11,8 @@ export { redactUrl };
 export interface SinkOptions {
   retry?: RetryPolicy;
   timeoutMs?: number;
+  /** CrateDB: bulk requests of one batch sent at once (see CrateDbHttpSinkOptions.inFlight). */
+  inFlight?: number;
 }
 
 /**
@@ -30,8 +32,13 @@ export async function openSink(url: string, options: SinkOptions = {}): Promise<
   switch (parsed.protocol) {
     case "postgresql:":
     case "postgres:": {
+      const { inFlight, ...rest } = options;
+      if (inFlight !== undefined && inFlight > 1)
+        throw new ConfigError(
+          "--in-flight is for CrateDB: PostgreSQL writes each batch in one transaction",
+        );
       const { PostgresSink } = await import("./postgres.ts");
-      return new PostgresSink({ url, ...options });
+      return new PostgresSink({ url, ...rest });
     }
     case "crate:":
     case "http:":

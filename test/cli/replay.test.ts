@@ -156,5 +156,12 @@ describe("dynacrate replay", () => {
     const noFile = await replay([join(dir, "none.ndjson"), "--table", "x"]);
     expect(noFile.stderr).toMatch(/capture file .*none.ndjson does not exist/);
     expect(existsSync(join(dir, "none.ndjson"))).toBe(false);
+    const file = join(dir, "one.ndjson");
+    writeFileSync(file, "{}\n");
+    const pgInFlight = await replay([file, "--table", "x", "--in-flight", "2"]);
+    expect(pgInFlight.code).toBe(2);
+    expect(pgInFlight.stderr).toMatch(/--in-flight is for CrateDB/);
+    const zero = await replay([file, "--table", "x", "--in-flight", "0"]);
+    expect(zero.stderr).toMatch(/--in-flight must be a whole number from 1 to 64/);
   });
 });

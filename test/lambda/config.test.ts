@@ -34,6 +34,7 @@ describe("readConfig", () => {
       NUMBER_FORMAT: "double-strict",
       SINK_TIMEOUT_MS: "5000",
       SINK_RETRY_ATTEMPTS: "3",
+      SINK_IN_FLIGHT: "4",
       DEAD_LETTER_TABLE: "analytics.orders_dead",
       TOMBSTONE_RETENTION_HOURS: "48",
       LOG_LEVEL: "warn",
@@ -55,6 +56,7 @@ describe("readConfig", () => {
       numbers: "double-strict",
       timeoutMs: 5000,
       retryAttempts: 3,
+      inFlight: 4,
       deadLetter: { kind: "table", table: { schema: "analytics", name: "orders_dead" } },
       tombstoneRetentionMs: 48 * 3600 * 1000,
       logLevel: "warn",
@@ -74,6 +76,7 @@ describe("readConfig", () => {
       numbers: undefined,
       timeoutMs: 10_000,
       retryAttempts: DEFAULT_RETRY.attempts,
+      inFlight: 1,
       deadLetter: undefined,
       tombstoneRetentionMs: undefined,
       logLevel: "info",
@@ -96,12 +99,13 @@ describe("readConfig", () => {
       NUMBER_FORMAT: "float",
       SINK_TIMEOUT_MS: "-1",
       SINK_RETRY_ATTEMPTS: "two",
+      SINK_IN_FLIGHT: "0",
       DEAD_LETTER_URL: "arn:aws:sqs:us-east-1:123456789012:dlq",
       TOMBSTONE_RETENTION_HOURS: "0",
       LOG_LEVEL: "verbose",
       MESSAGE_FORMAT: "dms",
     });
-    expect(problems).toHaveLength(10);
+    expect(problems).toHaveLength(11);
     for (const name of [
       "TARGET_URL",
       "TARGET_TABLE",
@@ -109,6 +113,7 @@ describe("readConfig", () => {
       "NUMBER_FORMAT",
       "SINK_TIMEOUT_MS",
       "SINK_RETRY_ATTEMPTS",
+      "SINK_IN_FLIGHT",
       "DEAD_LETTER_URL",
       "TOMBSTONE_RETENTION_HOURS",
       "LOG_LEVEL",

@@ -281,6 +281,44 @@ describe("CrateDbHttpSink", () => {
       expect(server.tables.get(stateName(table))?.rows.size).toBe(23);
     });
 
+    it("with inFlight N cuts a batch into at least N requests and sends them at once", async () => {
+      const server = await fake();
+      const s = sink({ url: server.url, maxRowsPerRequest: 10, inFlight: 3 });
+      const table = freshTable();
+      await s.ensureTable(table, KEYS);
+      // Slow answers, so that the requests of the batch overlap.
+      server.fail(...Array.from({ length: 3 }, () => ({ kind: "delay" as const, ms: 150 })));
+      const rows = Array.from({ length: 25 }, (_, i) =>
+        put(`k${i}`, i === 4 || i === 23 ? { m: "__fail_row__" } : {}),
+      );
+      const result = await s.write(table, rows, KEYS);
+      const inserts = server
+        .statements("INSERT")
+        .map((r) => (JSON.parse(r.body) as { bulk_args: unknown[] }).bulk_args.length);
+      expect(inserts).toEqual([9, 9, 7]);
+      expect(server.mostAtOnce).toBe(3);
+      expect(result.applied).toBe(23);
+      expect([...result.failedRows.keys()]).toEqual([4, 23]);
+      expect(server.tables.get(stateName(table))?.rows.size).toBe(23);
+    });
+
+    it("with inFlight N throws a failed request only after the others of the batch are answered", async () => {
+      const server = await fake();
+      const s = sink({
+        url: server.url,
+        maxRowsPerRequest: 10,
+        inFlight: 2,
+        retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 },
+      });
+      const table = freshTable();
+      await s.ensureTable(table, KEYS);
+      server.fail({ kind: "http-503" }, { kind: "delay", ms: 150 });
+      const rows = Array.from({ length: 20 }, (_, i) => put(`k${i}`, {}));
+      await expect(s.write(table, rows, KEYS)).rejects.toBeInstanceOf(SinkError);
+      // The slow request was written before the error reached the pipeline.
+      expect(server.tables.get(stateName(table))?.rows.size).toBe(10);
+    });
+
     it("also cuts chunks by size (maxBytesPerRequest); a row larger than the limit goes alone", async () => {
       const server = await fake();
       const s = sink({ url: server.url, maxBytesPerRequest: 2000 });

@@ -105,6 +105,8 @@ export interface FakeCrateDb {
   /** State tables by `schema.name`. */
   readonly tables: Map<string, FakeTable>;
   readonly views: Map<string, FakeView>;
+  /** The most requests it was answering at one time. */
+  readonly mostAtOnce: number;
   /** Queues faults; each request to `/_sql` takes the next one. */
   fail(...faults: Fault[]): void;
   /** Requests whose statement starts with `prefix` (case-insensitive). */
@@ -539,7 +541,12 @@ export async function startFakeCrateDb(options: FakeCrateDbOptions = {}): Promis
     }
   }
 
+  let atOnce = 0;
+  let mostAtOnce = 0;
   const server: Server = createServer((request, response) => {
+    atOnce++;
+    mostAtOnce = Math.max(mostAtOnce, atOnce);
+    response.once("close", () => atOnce--);
     handle(request, response).catch((error: unknown) => {
       // A bug in the fake: answer like CrateDB's unhandled server error, so a test sees it.
       if (!response.headersSent) {
@@ -557,6 +564,9 @@ export async function startFakeCrateDb(options: FakeCrateDbOptions = {}): Promis
     requests,
     tables,
     views,
+    get mostAtOnce() {
+      return mostAtOnce;
+    },
     fail(...more) {
       faults.push(...more);
     },

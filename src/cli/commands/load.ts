@@ -28,6 +28,7 @@ import {
   requireOption,
   SINK_HELP,
   SINK_OPTIONS,
+  sinkOptions,
   tableOption,
   targetUrl,
 } from "../args.ts";
@@ -43,7 +44,7 @@ writes as the stream path, and optionally hands off to the change stream.
                       a DynamoDB export in DYNAMODB_JSON format;
                       mongodb://host/<db>.<collection> (or <db>.*): a MongoDB copy, after
                       which the relay's checkpoint is set where the change stream resumes
-${SINK_HELP.replace("(default: from the first record's Keys)", "(default: DescribeTable; an export needs it\n                      unless its table can be described)")}
+${SINK_HELP.replace("(default: from each target's first record's Keys)", "(default: DescribeTable; an export needs it\n                      unless its table can be described)")}
   --segments N        Scan segments read at once (default 4)
   --consistent-read   strongly consistent Scan reads (twice the read capacity)
   --page-size N       items per Scan call (default: pages of up to 1 MB) or per
@@ -163,7 +164,7 @@ export async function run(argv: string[]): Promise<number> {
     if (info.snapshotTimeMs !== undefined) checkRetention(check, info.snapshotTimeMs - marginMs);
   }
 
-  const sink = await openSink(url);
+  const sink = await openSink(url, sinkOptions(values));
   const deadLetters = new DeadLetterFile(
     (values.dlq as string | undefined) ?? "dynacrate-dead-letters.ndjson",
   );

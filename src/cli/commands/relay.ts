@@ -27,6 +27,7 @@ import {
   routesOption,
   SINK_HELP,
   SINK_OPTIONS,
+  sinkOptions,
   targetUrl,
 } from "../args.ts";
 import { RelayDisplay } from "../relay-display.ts";
@@ -109,7 +110,7 @@ export async function run(argv: string[]): Promise<number> {
   const keySchema = keyOption(values);
   const numbers = numbersOption(values);
   await checkConnection(url);
-  const sink = await openSink(url);
+  const sink = await openSink(url, sinkOptions(values));
   const pipeline = new Router(sink, {
     routes,
     keySchema,

@@ -19,6 +19,7 @@ import {
   routesOption,
   SINK_HELP,
   SINK_OPTIONS,
+  sinkOptions,
   targetUrl,
 } from "../args.ts";
 import {
@@ -84,7 +85,7 @@ export async function run(argv: string[]): Promise<number> {
   const dlqPath = values.dlq as string | undefined;
   const deadLetterFile = dlqPath === undefined ? undefined : new DeadLetterFile(dlqPath, [file]);
   await checkConnection(url);
-  const sink = await openSink(url);
+  const sink = await openSink(url, sinkOptions(values));
   const targets = namedTargets(routes).map(formatTableName).join(", ") || "(per source table)";
   const head = `replayed ${file} into ${redactUrl(url)} table ${targets}`;
   try {
