@@ -39,7 +39,22 @@ export function renderSideBySide(
     ...comparison.missing,
     ...comparison.extra,
   ]);
-  const keyWidth = Math.max(3, ...keys.map((k) => k.length));
+  // Keys as a reader writes them: 12345678901234567890, not the compared form 1234567890123456789E1.
+  const shown = new Map(
+    keys.map((key) => {
+      const item = byItem.get(key);
+      const row = keyed.get(key);
+      const parts = keyNames.map((name) => {
+        const value = item ? item[name] : (row?.pk as Record<string, ExactJson> | null)?.[name];
+        if (value instanceof JsonNumber) return numberText(value.text);
+        if (value && typeof value === "object" && "N" in value) return numberText(String(value.N));
+        if (value && typeof value === "object" && "S" in value) return String(value.S);
+        return String(value);
+      });
+      return [key, parts.join(" / ")];
+    }),
+  );
+  const keyWidth = Math.max(3, ...[...shown.values()].map((k) => k.length));
   const side = Math.max(20, Math.floor((options.width - keyWidth - 8) / 2));
   const line = (key: string, left: string, right: string, mark: string) =>
     `${mark} ${key.padEnd(keyWidth)}  ${cut(left, side).padEnd(side)}  ${cut(right, side)}`;
@@ -49,7 +64,7 @@ export function renderSideBySide(
     const row = keyed.get(key);
     out.push(
       line(
-        key,
+        shown.get(key) as string,
         item ? itemText(item, keyNames, options.leading ?? []) : "(no item)",
         row ? rowText(row, options.leading ?? []) : "(no row)",
         differing.has(key) ? "≠" : "=",
