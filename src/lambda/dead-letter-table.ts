@@ -24,33 +24,7 @@ const ROWS_PER_INSERT = 1000;
 
 /** The table's DDL for a dialect. */
 export function createDeadLetterTable(dialect: Dialect, table: TableName): Statement[] {
-  const q = (name: string) => dialect.quoteIdentifier(name);
-  const name = dialect.quoteTable(table);
-  if (dialect.name === "postgresql") {
-    return [
-      ...(table.schema
-        ? [{ sql: `CREATE SCHEMA IF NOT EXISTS ${q(table.schema)}`, params: [] }]
-        : []),
-      {
-        sql:
-          `CREATE TABLE IF NOT EXISTS ${name} (${q("position")} text, ${q("ref")} text, ${q("reason")} text NOT NULL, ` +
-          `${q("field")} text, ${q("event_source_arn")} text, ${q("record")} text, ` +
-          `${q("failed_at")} timestamptz NOT NULL DEFAULT now())`,
-        params: [],
-      },
-    ];
-  }
-  // CrateDB: the record is stored, not indexed (Lucene refuses terms over 32 KB).
-  return [
-    {
-      sql:
-        `CREATE TABLE IF NOT EXISTS ${name} (${q("position")} TEXT, ${q("ref")} TEXT, ${q("reason")} TEXT NOT NULL, ` +
-        `${q("field")} TEXT, ${q("event_source_arn")} TEXT, ` +
-        `${q("record")} TEXT INDEX OFF STORAGE WITH (columnstore = false), ` +
-        `${q("failed_at")} TIMESTAMP WITH TIME ZONE NOT NULL)`,
-      params: [],
-    },
-  ];
+  return dialect.createDeadLetterTable(table);
 }
 
 /** One INSERT of many letters, `failed_at` set by the database's clock. */
@@ -61,9 +35,7 @@ export function insertDeadLetters(
 ): Statement {
   const q = (name: string) => dialect.quoteIdentifier(name);
   const params: unknown[] = [];
-  const placeholder = () => {
-    return dialect.name === "postgresql" ? `$${params.length}` : "?";
-  };
+  const placeholder = () => dialect.placeholder(params.length);
   const rows = letters.map((letter) => {
     const values = [
       letter.position,

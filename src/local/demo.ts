@@ -183,7 +183,7 @@ async function forgetCheckpoints(sink: Sink, stream: string): Promise<void> {
   const { dialect } = sink;
   await sink.query(createCheckpointTable(dialect));
   await sink.query({
-    sql: `DELETE FROM ${dialect.quoteTable(CHECKPOINT_TABLE)} WHERE ${dialect.quoteIdentifier("stream")} = ${dialect.name === "postgresql" ? "$1" : "?"}`,
+    sql: `DELETE FROM ${dialect.quoteTable(CHECKPOINT_TABLE)} WHERE ${dialect.quoteIdentifier("stream")} = ${dialect.placeholder(1)}`,
     params: [stream],
   });
 }

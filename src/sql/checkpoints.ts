@@ -22,10 +22,6 @@ export const LEGACY_CHECKPOINT_TABLE: TableName = {
   name: "dynacrate_checkpoints",
 };
 
-function placeholder(dialect: Dialect, n: number): string {
-  return dialect.name === "postgresql" ? `$${n}` : "?";
-}
-
 export function createCheckpointTable(dialect: Dialect): Statement {
   const q = dialect.quoteIdentifier;
   const text = dialect.name === "postgresql" ? "text" : "TEXT";
@@ -48,7 +44,7 @@ export function saveCheckpoint(
   finished: boolean,
 ): Statement {
   const q = dialect.quoteIdentifier;
-  const p = (n: number) => placeholder(dialect, n);
+  const p = (n: number) => dialect.placeholder(n);
   const now = dialect.name === "postgresql" ? `${p(6)}::timestamptz` : p(6);
   const key = `${q("stream")}, ${q("target")}, ${q("shard")}`;
   return {
@@ -70,7 +66,7 @@ export function saveCheckpoint(
 
 export function loadCheckpoints(dialect: Dialect, stream: string, target: string): Statement {
   const q = dialect.quoteIdentifier;
-  const p = (n: number) => placeholder(dialect, n);
+  const p = (n: number) => dialect.placeholder(n);
   return {
     sql: `SELECT ${q("shard")}, ${q("position")}, ${q("finished")} FROM ${dialect.quoteTable(CHECKPOINT_TABLE)} WHERE ${q("stream")} = ${p(1)} AND ${q("target")} = ${p(2)}`,
     params: [stream, target],
@@ -80,7 +76,7 @@ export function loadCheckpoints(dialect: Dialect, stream: string, target: string
 /** Forgets a target's checkpoints of a stream: the relay starts over from `--from`. */
 export function deleteCheckpoints(dialect: Dialect, stream: string, target: string): Statement {
   const q = dialect.quoteIdentifier;
-  const p = (n: number) => placeholder(dialect, n);
+  const p = (n: number) => dialect.placeholder(n);
   return {
     sql: `DELETE FROM ${dialect.quoteTable(CHECKPOINT_TABLE)} WHERE ${q("stream")} = ${p(1)} AND ${q("target")} = ${p(2)}`,
     params: [stream, target],
@@ -91,7 +87,7 @@ export function deleteCheckpoints(dialect: Dialect, stream: string, target: stri
 export function loadLegacyCheckpoints(dialect: Dialect, stream: string): Statement {
   const q = dialect.quoteIdentifier;
   return {
-    sql: `SELECT ${q("shard")}, ${q("position")}, ${q("finished")} FROM ${dialect.quoteTable(LEGACY_CHECKPOINT_TABLE)} WHERE ${q("stream")} = ${placeholder(dialect, 1)}`,
+    sql: `SELECT ${q("shard")}, ${q("position")}, ${q("finished")} FROM ${dialect.quoteTable(LEGACY_CHECKPOINT_TABLE)} WHERE ${q("stream")} = ${dialect.placeholder(1)}`,
     params: [stream],
   };
 }
@@ -100,7 +96,7 @@ export function loadLegacyCheckpoints(dialect: Dialect, stream: string): Stateme
 export function deleteLegacyCheckpoints(dialect: Dialect, stream: string): Statement {
   const q = dialect.quoteIdentifier;
   return {
-    sql: `DELETE FROM ${dialect.quoteTable(LEGACY_CHECKPOINT_TABLE)} WHERE ${q("stream")} = ${placeholder(dialect, 1)}`,
+    sql: `DELETE FROM ${dialect.quoteTable(LEGACY_CHECKPOINT_TABLE)} WHERE ${q("stream")} = ${dialect.placeholder(1)}`,
     params: [stream],
   };
 }
@@ -115,7 +111,5 @@ export function anyStateRow(dialect: Dialect, target: TableName): Statement {
 
 /** CrateDB shows writes to searches after a refresh; a restart must see the last checkpoints. */
 export function refreshTable(dialect: Dialect, table: TableName): Statement | undefined {
-  return dialect.name === "cratedb"
-    ? { sql: `REFRESH TABLE ${dialect.quoteTable(table)}`, params: [] }
-    : undefined;
+  return dialect.refresh(table);
 }

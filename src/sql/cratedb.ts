@@ -180,4 +180,32 @@ export const cratedb: Dialect = {
       params: [],
     };
   },
+
+  selectLiveText(table: TableName): Statement {
+    // The HTTP answer is parsed JSON, which would round 20-digit keys.
+    return {
+      sql: `SELECT CAST(${q("pk")} AS TEXT) AS pk, CAST(${q("data")} AS TEXT) AS data, CAST(${q("aux")} AS TEXT) AS aux FROM ${quoteTable(table)}`,
+      params: [],
+    };
+  },
+
+  placeholder: () => "?",
+
+  refresh(table: TableName): Statement {
+    return { sql: `REFRESH TABLE ${quoteTable(table)}`, params: [] };
+  },
+
+  createDeadLetterTable(table: TableName): Statement[] {
+    // The record is stored, not indexed (Lucene refuses terms over 32 KB).
+    return [
+      {
+        sql:
+          `CREATE TABLE IF NOT EXISTS ${quoteTable(table)} (${q("position")} TEXT, ${q("ref")} TEXT, ${q("reason")} TEXT NOT NULL, ` +
+          `${q("field")} TEXT, ${q("event_source_arn")} TEXT, ` +
+          `${q("record")} TEXT INDEX OFF STORAGE WITH (columnstore = false), ` +
+          `${q("failed_at")} TIMESTAMP WITH TIME ZONE NOT NULL)`,
+        params: [],
+      },
+    ];
+  },
 };

@@ -47,4 +47,21 @@ export interface Dialect {
   purgeTombstones(table: TableName, before: Date): Statement;
   /** The live rows, as users see them. */
   selectLive(table: TableName): Statement;
+  /**
+   * The live rows with `pk`, `data` and `aux` as JSON text, so that no number
+   * is rounded by a driver's JSON parser (the demo, verify, tests).
+   */
+  selectLiveText(table: TableName): Statement;
+  /** The n-th bound parameter's mark (1-based): `$1` or `?`. */
+  placeholder(n: number): string;
+  /**
+   * The statement that makes the table's last writes visible to searches
+   * (CrateDB's REFRESH TABLE), or undefined where they always are.
+   */
+  refresh(table: TableName): Statement | undefined;
+  /**
+   * A dead-letter table's DDL: position, ref, reason, field,
+   * event_source_arn, record (JSON text, stored unindexed) and failed_at.
+   */
+  createDeadLetterTable(table: TableName): Statement[];
 }

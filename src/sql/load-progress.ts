@@ -12,10 +12,6 @@ export const LOAD_PROGRESS_TABLE: TableName = {
   name: "dynacrate_load_progress",
 };
 
-function placeholder(dialect: Dialect, n: number): string {
-  return dialect.name === "postgresql" ? `$${n}` : "?";
-}
-
 export function createLoadProgressTable(dialect: Dialect, table = LOAD_PROGRESS_TABLE): Statement {
   const q = dialect.quoteIdentifier;
   const pg = dialect.name === "postgresql";
@@ -39,7 +35,7 @@ export function saveLoadProgress(
   table = LOAD_PROGRESS_TABLE,
 ): Statement {
   const q = dialect.quoteIdentifier;
-  const p = (n: number) => placeholder(dialect, n);
+  const p = (n: number) => dialect.placeholder(n);
   const pg = dialect.name === "postgresql";
   const now = pg ? `${p(6)}::timestamptz` : p(6);
   return {
@@ -66,7 +62,7 @@ export function loadLoadProgress(
 ): Statement {
   const q = dialect.quoteIdentifier;
   return {
-    sql: `SELECT ${q("part")}, ${q("position")}, ${q("items")}, ${q("finished")} FROM ${dialect.quoteTable(table)} WHERE ${q("job")} = ${placeholder(dialect, 1)}`,
+    sql: `SELECT ${q("part")}, ${q("position")}, ${q("items")}, ${q("finished")} FROM ${dialect.quoteTable(table)} WHERE ${q("job")} = ${dialect.placeholder(1)}`,
     params: [job],
   };
 }
@@ -78,7 +74,7 @@ export function clearLoadProgress(
   table = LOAD_PROGRESS_TABLE,
 ): Statement {
   return {
-    sql: `DELETE FROM ${dialect.quoteTable(table)} WHERE ${dialect.quoteIdentifier("job")} = ${placeholder(dialect, 1)}`,
+    sql: `DELETE FROM ${dialect.quoteTable(table)} WHERE ${dialect.quoteIdentifier("job")} = ${dialect.placeholder(1)}`,
     params: [job],
   };
 }
@@ -88,7 +84,5 @@ export function refreshLoadProgress(
   dialect: Dialect,
   table = LOAD_PROGRESS_TABLE,
 ): Statement | undefined {
-  return dialect.name === "cratedb"
-    ? { sql: `REFRESH TABLE ${dialect.quoteTable(table)}`, params: [] }
-    : undefined;
+  return dialect.refresh(table);
 }

@@ -150,6 +150,32 @@ export const postgresql: Dialect = {
   selectLive(table: TableName): Statement {
     return { sql: `SELECT pk, data, aux FROM ${quoteTable(table)}`, params: [] };
   },
+
+  selectLiveText(table: TableName): Statement {
+    return {
+      sql: `SELECT pk::text AS pk, data::text AS data, aux::text AS aux FROM ${quoteTable(table)}`,
+      params: [],
+    };
+  },
+
+  placeholder: (n: number) => `$${n}`,
+
+  refresh: () => undefined,
+
+  createDeadLetterTable(table: TableName): Statement[] {
+    return [
+      ...(table.schema
+        ? [{ sql: `CREATE SCHEMA IF NOT EXISTS ${q(table.schema)}`, params: [] }]
+        : []),
+      {
+        sql:
+          `CREATE TABLE IF NOT EXISTS ${quoteTable(table)} (${q("position")} text, ${q("ref")} text, ${q("reason")} text NOT NULL, ` +
+          `${q("field")} text, ${q("event_source_arn")} text, ${q("record")} text, ` +
+          `${q("failed_at")} timestamptz NOT NULL DEFAULT now())`,
+        params: [],
+      },
+    ];
+  },
 };
 
 /** The primary key of the state table: SHA-256 of the canonical key text, in hex for the JSON parameter. */

@@ -9,10 +9,6 @@ import { stateTable, type TableName } from "./table-name.ts";
 
 export const PURGE_TABLE: TableName = { schema: undefined, name: "dynacrate_purges" };
 
-function placeholder(dialect: Dialect, n: number): string {
-  return dialect.name === "postgresql" ? `$${n}` : "?";
-}
-
 export function createPurgeTable(dialect: Dialect): Statement {
   const q = dialect.quoteIdentifier;
   const text = dialect.name === "postgresql" ? "text" : "TEXT";
@@ -27,7 +23,7 @@ export function createPurgeTable(dialect: Dialect): Statement {
 /** Raises a target's horizon to `version` (never lowers it: another writer may have purged further). */
 export function raiseHorizon(dialect: Dialect, target: string, version: string): Statement {
   const q = dialect.quoteIdentifier;
-  const p = (n: number) => placeholder(dialect, n);
+  const p = (n: number) => dialect.placeholder(n);
   const column = q("horizon");
   return {
     sql:
@@ -42,7 +38,7 @@ export function raiseHorizon(dialect: Dialect, target: string, version: string):
 export function loadHorizon(dialect: Dialect, target: string): Statement {
   const q = dialect.quoteIdentifier;
   return {
-    sql: `SELECT ${q("horizon")} FROM ${dialect.quoteTable(PURGE_TABLE)} WHERE ${q("target")} = ${placeholder(dialect, 1)}`,
+    sql: `SELECT ${q("horizon")} FROM ${dialect.quoteTable(PURGE_TABLE)} WHERE ${q("target")} = ${dialect.placeholder(1)}`,
     params: [target],
   };
 }

@@ -2,6 +2,9 @@
 // key schema and table name, checked for shape, parameters and quoting; each
 // CrateDB statement must pass CrateDB's own grammar (@cratedb/cratedb-sqlparse).
 
+import { readdirSync, readFileSync } from "node:fs";
+import { join, sep } from "node:path";
+import { fileURLToPath } from "node:url";
 import { sqlparse } from "@cratedb/cratedb-sqlparse";
 import { describe, expect, it } from "vitest";
 import { encodeRow, parseChange } from "../../src/codec/index.ts";
@@ -294,5 +297,19 @@ describe("configuration errors", () => {
       /longer than PostgreSQL's 63 bytes/,
     );
     expect(() => postgresql.selectLive(parseTableName("é".repeat(32)))).toThrow(ConfigError);
+  });
+});
+
+describe("the dialect decides what differs per database", () => {
+  it("no module outside src/sql branches on a dialect's name", () => {
+    const root = fileURLToPath(new URL("../../src/", import.meta.url));
+    const offenders = (readdirSync(root, { recursive: true }) as string[])
+      .filter((file) => file.endsWith(".ts") && !file.startsWith(`sql${sep}`))
+      .filter((file) =>
+        /dialect\.name\b|\.name === "(cratedb|postgresql)"/.test(
+          readFileSync(join(root, file), "utf8"),
+        ),
+      );
+    expect(offenders).toEqual([]);
   });
 });
