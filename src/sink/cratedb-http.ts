@@ -1,7 +1,8 @@
 // The CrateDB sink over CrateDB's HTTP endpoint (`POST /_sql`): runs the
-// `cratedb` dialect's statements, sends each batch as one bulk request per
-// chunk, maps CrateDB's per-row results back to the rows, and translates every
-// HTTP, network and CrateDB error into a SinkError the pipeline can act on.
+// `cratedb` dialect's statements, shapes each batch's rows to the table's
+// columns (cratedb-table-state.ts), sends them as bulk requests in chunks, and
+// maps CrateDB's per-row results back to the rows. The HTTP client and its
+// translation of errors into SinkErrors are in cratedb-client.ts.
 //
 // CrateDB's HTTP semantics this file relies on (FACTS.md section 5, and the
 // "HTTP endpoint" page of the CrateDB reference, docs/interfaces/http.rst):
@@ -21,7 +22,6 @@
 //   from the Authorization header); `Default-Schema` sets the schema of
 //   unqualified table names.
 
-import { Pool } from "undici";
 import type { EncodedRow } from "../codec/row.ts";
 import { ConfigError } from "../errors.ts";
 import { addColumns, cratedb } from "../sql/cratedb.ts";
@@ -31,31 +31,20 @@ import type { KeySchema } from "../sql/key-schema.ts";
 import type { Statement } from "../sql/statement.ts";
 import { formatTableName, stateTable, type TableName } from "../sql/table-name.ts";
 import { bulkSqlBody, sqlBody } from "./cratedb-body.ts";
-import {
-  crateDbErrorClass,
-  httpStatusClass,
-  TLS_CODES,
-  TRANSIENT_NETWORK_CODES,
-} from "./cratedb-errors.ts";
+import { type BulkOutcome, CrateDbClient, type CrateDbClientOptions } from "./cratedb-client.ts";
 import { DEFAULT_RETRY, type RetryPolicy, withRetry } from "./retry.ts";
 import type { Sink, WriteResult } from "./sink.ts";
-import { kindOf, SinkError } from "./sink-error.ts";
+import { SinkError } from "./sink-error.ts";
 
 export { crateDbErrorKind } from "./cratedb-errors.ts";
 
 import { CrateTableState } from "./cratedb-table-state.ts";
 import { type ColumnInfo, checkTarget } from "./target-check.ts";
 
-export interface CrateDbHttpSinkOptions {
-  /** Base URL, `http(s)://host:port` (a path prefix is kept, for a proxy in front). */
-  url: string;
-  username?: string;
-  /** Sent only in the Authorization header; never in a message or a log. */
-  password?: string;
+/** The client's options (URL, credentials, timeout, TLS, schema, connections) and the sink's own. */
+export interface CrateDbHttpSinkOptions extends CrateDbClientOptions {
   /** Retries of transient errors; DEFAULT_RETRY when not given. */
   retry?: RetryPolicy;
-  /** Limit for one request, from sending it to the last byte of the answer. Default 30000. */
-  timeoutMs?: number;
   /** Rows per bulk request; a larger batch goes out in several requests. Default 1000. */
   maxRowsPerRequest?: number;
   /**
@@ -66,10 +55,6 @@ export interface CrateDbHttpSinkOptions {
    * answering 413.
    */
   maxBytesPerRequest?: number;
-  /** Verify the server's TLS certificate. Default true. */
-  tlsRejectUnauthorized?: boolean;
-  /** Schema of unqualified table names (CrateDB's `Default-Schema` header); CrateDB's default is `doc`. */
-  schema?: string;
   /** Keep-alive connections to CrateDB. Default 4 (at least `inFlight`). */
   connections?: number;
   /**
@@ -84,7 +69,6 @@ export interface CrateDbHttpSinkOptions {
   onRetry?: (error: SinkError, attempt: number, delayMs: number) => void;
 }
 
-const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_MAX_ROWS = 1000;
 const DEFAULT_MAX_BYTES = 32 * 1024 * 1024;
 /** What a row adds to a bulk request besides its JSON columns: brackets, version, timestamps. */
@@ -92,67 +76,21 @@ const ROW_OVERHEAD = 96;
 const DEFAULT_CONNECTIONS = 4;
 
 /** Thrown into the request through its AbortSignal when `timeoutMs` passes. */
-class RequestTimeout extends Error {}
-
-interface CrateError {
-  code: number;
-  message: string;
-}
-
-/** One request's outcome, for messages: what was sent, where. */
-interface RequestLabel {
-  what: string;
-}
-
 export class CrateDbHttpSink implements Sink {
   readonly dialect: Dialect = cratedb;
 
-  readonly #pool: Pool;
-  readonly #path: string;
-  readonly #headers: Record<string, string>;
-  /** `scheme://host:port/path` without credentials: what messages name. */
-  readonly #where: string;
+  readonly #client: CrateDbClient;
   readonly #retry: RetryPolicy;
-  readonly #timeoutMs: number;
   readonly #maxRows: number;
   readonly #maxBytes: number;
   readonly #inFlight: number;
   readonly #onRetry: CrateDbHttpSinkOptions["onRetry"];
-  /** Secrets to blank out of any text that goes into a message. */
-  readonly #secrets: string[] = [];
   /** ensureTable's work per table, so it runs once per sink (and once at a time). */
   readonly #ensured = new Map<string, Promise<void>>();
   /** Each table's known column types, by quoted name. */
   readonly #tables = new Map<string, CrateTableState>();
-  #closed = false;
 
   constructor(options: CrateDbHttpSinkOptions) {
-    let url: URL;
-    try {
-      url = new URL(options.url);
-    } catch {
-      // The URL may hold a password (`http://user:secret@host`): never echo it.
-      throw new ConfigError(
-        `CrateDB URL ${redactUserInfo(options.url)} is not a URL; write http(s)://host:port`,
-      );
-    }
-    if (url.protocol !== "http:" && url.protocol !== "https:") {
-      throw new ConfigError(
-        `CrateDB URL ${redactUserInfo(options.url)}: the scheme must be http or https (CrateDB's HTTP port, 4200 by default)`,
-      );
-    }
-    // Credentials in the URL are accepted but moved into the header; options win.
-    const username =
-      options.username ?? (url.username ? decodeURIComponent(url.username) : undefined);
-    const password =
-      options.password ?? (url.password ? decodeURIComponent(url.password) : undefined);
-    url.username = "";
-    url.password = "";
-    const base = url.pathname.replace(/\/+$/, "");
-    this.#path = `${base}/_sql`;
-    this.#where = `${url.origin}${base}`;
-
-    this.#timeoutMs = positiveInteger(options.timeoutMs, DEFAULT_TIMEOUT_MS, "timeoutMs");
     this.#maxRows = positiveInteger(
       options.maxRowsPerRequest,
       DEFAULT_MAX_ROWS,
@@ -164,42 +102,14 @@ export class CrateDbHttpSink implements Sink {
       "maxBytesPerRequest",
     );
     this.#inFlight = positiveInteger(options.inFlight, 1, "inFlight");
-    const connections = Math.max(
-      positiveInteger(options.connections, DEFAULT_CONNECTIONS, "connections"),
-      this.#inFlight,
-    );
     this.#retry = options.retry ?? DEFAULT_RETRY;
     this.#onRetry = options.onRetry;
-
-    this.#headers = {
-      "content-type": "application/json",
-      accept: "application/json",
-      "user-agent": "dynacrate",
-    };
-    if (username !== undefined && username !== "") {
-      if (username.includes(":")) {
-        // RFC 7617: the user-id of Basic authentication can not hold a colon.
-        throw new ConfigError(
-          "CrateDB username: HTTP Basic authentication does not allow a ':' in it",
-        );
-      }
-      const token = Buffer.from(`${username}:${password ?? ""}`, "utf8").toString("base64");
-      this.#headers.authorization = `Basic ${token}`;
-      if (password) this.#secrets.push(password, token);
-    } else if (password) {
-      throw new ConfigError("CrateDB password given without a username; give the username too");
-    }
-    if (options.schema !== undefined) this.#headers["default-schema"] = options.schema;
-
-    this.#pool = new Pool(url.origin, {
-      connections,
-      // Backstops for the per-request deadline below, which covers both.
-      headersTimeout: this.#timeoutMs,
-      bodyTimeout: this.#timeoutMs,
-      connect: {
-        timeout: this.#timeoutMs,
-        rejectUnauthorized: options.tlsRejectUnauthorized ?? true,
-      },
+    this.#client = new CrateDbClient({
+      ...options,
+      connections: Math.max(
+        positiveInteger(options.connections, DEFAULT_CONNECTIONS, "connections"),
+        this.#inFlight,
+      ),
     });
   }
 
@@ -225,7 +135,7 @@ export class CrateDbHttpSink implements Sink {
     for (const statement of cratedb.createTable(table, keySchema)) {
       const label = { what: `creating ${formatTableName(table)}` };
       const body = sqlBody(statement.sql, statement.params);
-      await withRetry(() => this.#post(body, label), this.#retry, this.#onRetry);
+      await withRetry(() => this.#client.post(body, label), this.#retry, this.#onRetry);
     }
     const state = new CrateTableState(
       formatTableName(stateTable(table)),
@@ -325,7 +235,7 @@ export class CrateDbHttpSink implements Sink {
       what: `adding ${columns.length} sub-column${columns.length === 1 ? "" : "s"} to ${formatTableName(stateTable(table))}`,
     };
     const body = sqlBody(statement.sql, statement.params);
-    await withRetry(() => this.#post(body, label), this.#retry, this.#onRetry);
+    await withRetry(() => this.#client.post(body, label), this.#retry, this.#onRetry);
   }
 
   /** Shapes rows[i] for i in `indexes`; a row whose key can not be held fails here, alone. */
@@ -455,8 +365,8 @@ export class CrateDbHttpSink implements Sink {
           sql,
           pending.map((i) => bulkArgs[i] as unknown[]),
         );
-        const answer = await this.#post(body, label);
-        const results = this.#bulkResults(answer, pending.length, label);
+        const answer = await this.#client.post(body, label);
+        const results = this.#client.bulkResults(answer, pending.length, label);
         const again: number[] = [];
         let retryError: SinkError | undefined;
         for (let j = 0; j < results.length; j++) {
@@ -466,7 +376,7 @@ export class CrateDbHttpSink implements Sink {
             result.applied++;
             continue;
           }
-          const error = this.#rowError(outcome, index, rows[index], target);
+          const error = this.#client.rowError(outcome, index, rows[index], target);
           if (error.retryable) {
             again.push(index);
             retryError ??= error;
@@ -488,72 +398,24 @@ export class CrateDbHttpSink implements Sink {
     );
   }
 
-  #rowError(
-    outcome: BulkOutcome & { ok: false },
-    index: number,
-    row: EncodedRow | undefined,
-    target: string,
-  ): SinkError {
-    const which = `row ${index}${row ? ` (record ${row.change.ref})` : ""} of the upsert into ${target}`;
-    if (outcome.error) {
-      const { code, message } = outcome.error;
-      const entry = crateDbErrorClass(code);
-      return new SinkError(
-        kindOf(entry),
-        this.#redact(`CrateDB refused ${which}: error ${code}: ${message}`),
-        String(code),
-        { missingRelation: entry.missingRelation ?? false },
-      );
-    }
-    return new SinkError(
-      "rejected",
-      `CrateDB refused ${which}: rowcount -2, no reason given (CrateDB 5.10+ names the reason for the first ` +
-        "failures of each shard; a value whose type differs from the column's is the usual cause)",
-      "-2",
-    );
-  }
-
-  /** Checks the bulk answer's shape and reads each result; a malformed answer is transient. */
-  #bulkResults(answer: Record<string, unknown>, sent: number, label: RequestLabel): BulkOutcome[] {
-    const results = answer.results;
-    if (!Array.isArray(results)) {
-      throw this.#malformed(label, "a bulk answer without a results array");
-    }
-    if (results.length !== sent) {
-      throw this.#malformed(label, `${results.length} results for ${sent} rows sent`);
-    }
-    return results.map((entry, i): BulkOutcome => {
-      if (typeof entry !== "object" || entry === null) {
-        throw this.#malformed(label, `result ${i} is not an object`);
-      }
-      const { rowcount, error } = entry as { rowcount?: unknown; error?: unknown };
-      const crateError = readCrateError(error);
-      // An error object means failure whatever the rowcount (crate/crate#18088
-      // shows one with rowcount 0).
-      if (crateError) return { ok: false, error: crateError };
-      if (typeof rowcount !== "number")
-        throw this.#malformed(label, `result ${i} has no numeric rowcount`);
-      if (rowcount === -2) return { ok: false, error: undefined };
-      // -1 is "row count not ascertainable" in CrateDB's docs: not a failure.
-      if (rowcount >= -1) return { ok: true };
-      throw this.#malformed(label, `result ${i} has rowcount ${rowcount}`);
-    });
-  }
-
   async query<T = Record<string, unknown>>(statement: Statement): Promise<T[]> {
     // Retried like writes: the statements given here (checkpoints, checks,
     // purges) are safe to repeat.
     const label = { what: "a query" };
     const body = sqlBody(statement.sql, statement.params);
-    const answer = await withRetry(() => this.#post(body, label), this.#retry, this.#onRetry);
+    const answer = await withRetry(
+      () => this.#client.post(body, label),
+      this.#retry,
+      this.#onRetry,
+    );
     const { cols, rows } = answer;
     if (!Array.isArray(cols) || !cols.every((c) => typeof c === "string")) {
-      throw this.#malformed(label, "an answer without a cols array of names");
+      throw this.#client.malformed(label, "an answer without a cols array of names");
     }
-    if (!Array.isArray(rows)) throw this.#malformed(label, "an answer without a rows array");
+    if (!Array.isArray(rows)) throw this.#client.malformed(label, "an answer without a rows array");
     return rows.map((row, i) => {
       if (!Array.isArray(row) || row.length !== cols.length) {
-        throw this.#malformed(label, `row ${i} does not have ${cols.length} values`);
+        throw this.#client.malformed(label, `row ${i} does not have ${cols.length} values`);
       }
       const object: Record<string, unknown> = {};
       for (let c = 0; c < cols.length; c++) object[cols[c] as string] = row[c];
@@ -562,141 +424,8 @@ export class CrateDbHttpSink implements Sink {
     });
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    await this.#pool.close();
-  }
-
-  /** One POST to `/_sql`, bounded by timeoutMs; returns the parsed answer or throws a SinkError. */
-  async #post(body: string, label: RequestLabel): Promise<Record<string, unknown>> {
-    if (this.#closed) throw new SinkError("fatal", `CrateDB sink for ${this.#where} is closed`);
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new RequestTimeout()), this.#timeoutMs);
-    let status: number;
-    let text: string;
-    try {
-      const response = await this.#pool.request({
-        path: this.#path,
-        method: "POST",
-        headers: this.#headers,
-        body,
-        signal: controller.signal,
-      });
-      status = response.statusCode;
-      text = await response.body.text();
-    } catch (error) {
-      throw this.#networkError(error, label);
-    } finally {
-      clearTimeout(timer);
-    }
-    return this.#answer(status, text, label);
-  }
-
-  #answer(status: number, text: string, label: RequestLabel): Record<string, unknown> {
-    let json: unknown;
-    try {
-      json = text === "" ? undefined : JSON.parse(text);
-    } catch {
-      json = undefined;
-    }
-    const isObject = typeof json === "object" && json !== null && !Array.isArray(json);
-    const crateError = isObject
-      ? readCrateError((json as Record<string, unknown>).error)
-      : undefined;
-    if (crateError) {
-      const { code, message } = crateError;
-      const entry = crateDbErrorClass(code);
-      const kind = kindOf(entry);
-      const hint = kind === "fatal" ? entry.hint : undefined;
-      throw new SinkError(
-        kind,
-        this.#redact(
-          `CrateDB at ${this.#where} refused ${label.what}: error ${code}: ${message} (HTTP ${status})${hint ? `; ${hint}` : ""}`,
-        ),
-        String(code),
-        { missingRelation: entry.missingRelation ?? false },
-      );
-    }
-    if (status >= 200 && status < 300) {
-      if (!isObject)
-        throw this.#malformed(label, `HTTP ${status} with a body that is not a JSON object`);
-      return json as Record<string, unknown>;
-    }
-    throw this.#httpError(status, text, label);
-  }
-
-  /** A non-2xx status without CrateDB's error object: a proxy, or CrateDB's own authentication. */
-  #httpError(status: number, text: string, label: RequestLabel): SinkError {
-    const detail = text.trim() === "" ? "" : `: ${truncate(text.trim(), 300)}`;
-    const head = `CrateDB at ${this.#where} answered ${label.what} with HTTP ${status}${detail}`;
-    const entry = httpStatusClass(status, this.#headers.authorization !== undefined);
-    const kind = kindOf(entry);
-    const hint = entry.hint ?? "";
-    return new SinkError(kind, this.#redact(`${head}; ${hint}`), String(status));
-  }
-
-  #networkError(error: unknown, label: RequestLabel): SinkError {
-    if (error instanceof SinkError) return error;
-    if (error instanceof RequestTimeout) {
-      return new SinkError(
-        "transient",
-        `CrateDB at ${this.#where} did not answer ${label.what} within ${this.#timeoutMs} ms (timeoutMs); ` +
-          "it may have been applied, which a retry repeats harmlessly",
-        "TIMEOUT",
-        { cause: error },
-      );
-    }
-    const code = errorCode(error);
-    const message = this.#redact(error instanceof Error ? error.message : String(error));
-    if (this.#closed || code === "UND_ERR_CLOSED" || code === "UND_ERR_DESTROYED") {
-      return new SinkError("fatal", `CrateDB sink for ${this.#where} is closed`, code, {
-        cause: error,
-      });
-    }
-    if (code !== undefined && TLS_CODES.has(code)) {
-      return new SinkError(
-        "fatal",
-        `TLS with CrateDB at ${this.#where} failed during ${label.what}: ${message}; ` +
-          "trust the server's CA (NODE_EXTRA_CA_CERTS), check the URL's scheme, or set tlsRejectUnauthorized: false for a test server",
-        code,
-        { cause: error },
-      );
-    }
-    if (code === "UND_ERR_INVALID_ARG" || code === "UND_ERR_NOT_SUPPORTED") {
-      return new SinkError(
-        "fatal",
-        `request to CrateDB at ${this.#where} is invalid: ${message}`,
-        code,
-        {
-          cause: error,
-        },
-      );
-    }
-    // Anything else from the network (the TRANSIENT_NETWORK_CODES and codes not
-    // foreseen) may pass on another try; the retry policy bounds the cost.
-    const known = code !== undefined && TRANSIENT_NETWORK_CODES.has(code);
-    return new SinkError(
-      "transient",
-      `CrateDB at ${this.#where} could not be reached for ${label.what}: ${message}${known ? "" : ` (${code ?? "no error code"})`}`,
-      code,
-      { cause: error },
-    );
-  }
-
-  #malformed(label: RequestLabel, what: string): SinkError {
-    return new SinkError(
-      "transient",
-      `CrateDB at ${this.#where} gave a malformed answer to ${label.what}: ${what}; is the URL a CrateDB node?`,
-      "MALFORMED",
-    );
-  }
-
-  /** Blanks the password and the Authorization token out of text for messages. */
-  #redact(text: string): string {
-    let out = text;
-    for (const secret of this.#secrets) out = out.replaceAll(secret, "***");
-    return out;
+  close(): Promise<void> {
+    return this.#client.close();
   }
 }
 
@@ -736,26 +465,8 @@ function requireKeys(keySchema: KeySchema | undefined, table: TableName): KeySch
   );
 }
 
-type BulkOutcome = { ok: true } | { ok: false; error: CrateError | undefined };
-
 export function createCrateDbHttpSink(options: CrateDbHttpSinkOptions): CrateDbHttpSink {
   return new CrateDbHttpSink(options);
-}
-
-/** CrateDB's `{"code": 4003, "message": "..."}`, if `value` is one. */
-function readCrateError(value: unknown): CrateError | undefined {
-  if (typeof value !== "object" || value === null) return undefined;
-  const { code, message } = value as { code?: unknown; message?: unknown };
-  if (typeof code !== "number" || !Number.isInteger(code)) return undefined;
-  return { code, message: typeof message === "string" ? message : "(no message)" };
-}
-
-function errorCode(error: unknown): string | undefined {
-  if (typeof error !== "object" || error === null) return undefined;
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === "string") return code;
-  const cause = (error as { cause?: unknown }).cause;
-  return cause === undefined || cause === error ? undefined : errorCode(cause);
 }
 
 /** A row's share of a request body; string lengths stand in for bytes (exact for ASCII). */
@@ -775,12 +486,4 @@ function positiveInteger(value: number | undefined, fallback: number, name: stri
     throw new ConfigError(`CrateDB sink option ${name} must be a positive integer, got ${value}`);
   }
   return value;
-}
-
-function redactUserInfo(url: string): string {
-  return url.replace(/\/\/[^/@]*@/, "//***@");
-}
-
-function truncate(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max)}...`;
 }

@@ -1,0 +1,348 @@
+// The HTTP client of CrateDB's `POST /_sql` endpoint: one connection pool,
+// Basic authentication, a deadline per request, and the translation of every
+// answer into parsed JSON or a SinkError the pipeline can act on (a CrateDB
+// error code, an HTTP status without one, a network or TLS failure, a
+// malformed answer), with the password and its token blanked out of every
+// message. The sink (cratedb-http.ts) decides what to send; the classes of
+// errors live in cratedb-errors.ts.
+//
+// CrateDB's HTTP semantics relied on here: see cratedb-http.ts's header.
+
+import { Pool } from "undici";
+import type { EncodedRow } from "../codec/row.ts";
+import { ConfigError } from "../errors.ts";
+import {
+  crateDbErrorClass,
+  httpStatusClass,
+  TLS_CODES,
+  TRANSIENT_NETWORK_CODES,
+} from "./cratedb-errors.ts";
+import { kindOf, SinkError } from "./sink-error.ts";
+
+export interface CrateDbClientOptions {
+  /** Base URL, `http(s)://host:port` (a path prefix is kept, for a proxy in front). */
+  url: string;
+  username?: string | undefined;
+  /** Sent only in the Authorization header; never in a message or a log. */
+  password?: string | undefined;
+  /** Limit for one request, from sending it to the last byte of the answer. Default 30000. */
+  timeoutMs?: number | undefined;
+  /** Verify the server's TLS certificate. Default true. */
+  tlsRejectUnauthorized?: boolean | undefined;
+  /** Schema of unqualified table names (CrateDB's `Default-Schema` header). */
+  schema?: string | undefined;
+  /** Keep-alive connections. Default 4. */
+  connections?: number | undefined;
+}
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+const DEFAULT_CONNECTIONS = 4;
+
+class RequestTimeout extends Error {}
+
+export interface CrateError {
+  code: number;
+  message: string;
+}
+
+/** One request, for messages: what was sent. */
+export interface RequestLabel {
+  what: string;
+}
+
+/** One row's result in a bulk answer. */
+export type BulkOutcome = { ok: true } | { ok: false; error: CrateError | undefined };
+
+export class CrateDbClient {
+  /** `scheme://host:port/path` without credentials: what messages name. */
+  readonly where: string;
+  readonly #pool: Pool;
+  readonly #path: string;
+  readonly #headers: Record<string, string>;
+  readonly #timeoutMs: number;
+  /** Secrets to blank out of any text that goes into a message. */
+  readonly #secrets: string[] = [];
+  #closed = false;
+
+  constructor(options: CrateDbClientOptions) {
+    let url: URL;
+    try {
+      url = new URL(options.url);
+    } catch {
+      // The URL may hold a password (`http://user:secret@host`): never echo it.
+      throw new ConfigError(
+        `CrateDB URL ${redactUserInfo(options.url)} is not a URL; write http(s)://host:port`,
+      );
+    }
+    if (url.protocol !== "http:" && url.protocol !== "https:") {
+      throw new ConfigError(
+        `CrateDB URL ${redactUserInfo(options.url)}: the scheme must be http or https (CrateDB's HTTP port, 4200 by default)`,
+      );
+    }
+    // Credentials in the URL are accepted but moved into the header; options win.
+    const username =
+      options.username ?? (url.username ? decodeURIComponent(url.username) : undefined);
+    const password =
+      options.password ?? (url.password ? decodeURIComponent(url.password) : undefined);
+    url.username = "";
+    url.password = "";
+    const base = url.pathname.replace(/\/+$/, "");
+    this.#path = `${base}/_sql`;
+    this.where = `${url.origin}${base}`;
+
+    this.#timeoutMs = positiveInteger(options.timeoutMs, DEFAULT_TIMEOUT_MS, "timeoutMs");
+    this.#timeoutMs = positiveInteger(options.timeoutMs, DEFAULT_TIMEOUT_MS, "timeoutMs");
+    const connections = positiveInteger(options.connections, DEFAULT_CONNECTIONS, "connections");
+
+    this.#headers = {
+      "content-type": "application/json",
+      accept: "application/json",
+      "user-agent": "dynacrate",
+    };
+    if (username !== undefined && username !== "") {
+      if (username.includes(":")) {
+        // RFC 7617: the user-id of Basic authentication can not hold a colon.
+        throw new ConfigError(
+          "CrateDB username: HTTP Basic authentication does not allow a ':' in it",
+        );
+      }
+      const token = Buffer.from(`${username}:${password ?? ""}`, "utf8").toString("base64");
+      this.#headers.authorization = `Basic ${token}`;
+      if (password) this.#secrets.push(password, token);
+    } else if (password) {
+      throw new ConfigError("CrateDB password given without a username; give the username too");
+    }
+    if (options.schema !== undefined) this.#headers["default-schema"] = options.schema;
+
+    this.#pool = new Pool(url.origin, {
+      connections,
+      // Backstops for the per-request deadline below, which covers both.
+      headersTimeout: this.#timeoutMs,
+      bodyTimeout: this.#timeoutMs,
+      connect: {
+        timeout: this.#timeoutMs,
+        rejectUnauthorized: options.tlsRejectUnauthorized ?? true,
+      },
+    });
+  }
+
+  /** One POST to `/_sql`, bounded by timeoutMs; returns the parsed answer or throws a SinkError. */
+  async post(body: string, label: RequestLabel): Promise<Record<string, unknown>> {
+    if (this.#closed) throw new SinkError("fatal", `CrateDB sink for ${this.where} is closed`);
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new RequestTimeout()), this.#timeoutMs);
+    let status: number;
+    let text: string;
+    try {
+      const response = await this.#pool.request({
+        path: this.#path,
+        method: "POST",
+        headers: this.#headers,
+        body,
+        signal: controller.signal,
+      });
+      status = response.statusCode;
+      text = await response.body.text();
+    } catch (error) {
+      throw this.#networkError(error, label);
+    } finally {
+      clearTimeout(timer);
+    }
+    return this.#answer(status, text, label);
+  }
+
+  #answer(status: number, text: string, label: RequestLabel): Record<string, unknown> {
+    let json: unknown;
+    try {
+      json = text === "" ? undefined : JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    const isObject = typeof json === "object" && json !== null && !Array.isArray(json);
+    const crateError = isObject
+      ? readCrateError((json as Record<string, unknown>).error)
+      : undefined;
+    if (crateError) {
+      const { code, message } = crateError;
+      const entry = crateDbErrorClass(code);
+      const kind = kindOf(entry);
+      const hint = kind === "fatal" ? entry.hint : undefined;
+      throw new SinkError(
+        kind,
+        this.redact(
+          `CrateDB at ${this.where} refused ${label.what}: error ${code}: ${message} (HTTP ${status})${hint ? `; ${hint}` : ""}`,
+        ),
+        String(code),
+        { missingRelation: entry.missingRelation ?? false },
+      );
+    }
+    if (status >= 200 && status < 300) {
+      if (!isObject)
+        throw this.malformed(label, `HTTP ${status} with a body that is not a JSON object`);
+      return json as Record<string, unknown>;
+    }
+    throw this.#httpError(status, text, label);
+  }
+
+  /** A non-2xx status without CrateDB's error object: a proxy, or CrateDB's own authentication. */
+  #httpError(status: number, text: string, label: RequestLabel): SinkError {
+    const detail = text.trim() === "" ? "" : `: ${truncate(text.trim(), 300)}`;
+    const head = `CrateDB at ${this.where} answered ${label.what} with HTTP ${status}${detail}`;
+    const entry = httpStatusClass(status, this.#headers.authorization !== undefined);
+    const kind = kindOf(entry);
+    const hint = entry.hint ?? "";
+    return new SinkError(kind, this.redact(`${head}; ${hint}`), String(status));
+  }
+
+  #networkError(error: unknown, label: RequestLabel): SinkError {
+    if (error instanceof SinkError) return error;
+    if (error instanceof RequestTimeout) {
+      return new SinkError(
+        "transient",
+        `CrateDB at ${this.where} did not answer ${label.what} within ${this.#timeoutMs} ms (timeoutMs); ` +
+          "it may have been applied, which a retry repeats harmlessly",
+        "TIMEOUT",
+        { cause: error },
+      );
+    }
+    const code = errorCode(error);
+    const message = this.redact(error instanceof Error ? error.message : String(error));
+    if (this.#closed || code === "UND_ERR_CLOSED" || code === "UND_ERR_DESTROYED") {
+      return new SinkError("fatal", `CrateDB sink for ${this.where} is closed`, code, {
+        cause: error,
+      });
+    }
+    if (code !== undefined && TLS_CODES.has(code)) {
+      return new SinkError(
+        "fatal",
+        `TLS with CrateDB at ${this.where} failed during ${label.what}: ${message}; ` +
+          "trust the server's CA (NODE_EXTRA_CA_CERTS), check the URL's scheme, or set tlsRejectUnauthorized: false for a test server",
+        code,
+        { cause: error },
+      );
+    }
+    if (code === "UND_ERR_INVALID_ARG" || code === "UND_ERR_NOT_SUPPORTED") {
+      return new SinkError(
+        "fatal",
+        `request to CrateDB at ${this.where} is invalid: ${message}`,
+        code,
+        {
+          cause: error,
+        },
+      );
+    }
+    // Anything else from the network (the TRANSIENT_NETWORK_CODES and codes not
+    // foreseen) may pass on another try; the retry policy bounds the cost.
+    const known = code !== undefined && TRANSIENT_NETWORK_CODES.has(code);
+    return new SinkError(
+      "transient",
+      `CrateDB at ${this.where} could not be reached for ${label.what}: ${message}${known ? "" : ` (${code ?? "no error code"})`}`,
+      code,
+      { cause: error },
+    );
+  }
+
+  malformed(label: RequestLabel, what: string): SinkError {
+    return new SinkError(
+      "transient",
+      `CrateDB at ${this.where} gave a malformed answer to ${label.what}: ${what}; is the URL a CrateDB node?`,
+      "MALFORMED",
+    );
+  }
+
+  /** Blanks the password and the Authorization token out of text for messages. */
+  redact(text: string): string {
+    let out = text;
+    for (const secret of this.#secrets) out = out.replaceAll(secret, "***");
+    return out;
+  }
+  rowError(
+    outcome: BulkOutcome & { ok: false },
+    index: number,
+    row: EncodedRow | undefined,
+    target: string,
+  ): SinkError {
+    const which = `row ${index}${row ? ` (record ${row.change.ref})` : ""} of the upsert into ${target}`;
+    if (outcome.error) {
+      const { code, message } = outcome.error;
+      const entry = crateDbErrorClass(code);
+      return new SinkError(
+        kindOf(entry),
+        this.redact(`CrateDB refused ${which}: error ${code}: ${message}`),
+        String(code),
+        { missingRelation: entry.missingRelation ?? false },
+      );
+    }
+    return new SinkError(
+      "rejected",
+      `CrateDB refused ${which}: rowcount -2, no reason given (CrateDB 5.10+ names the reason for the first ` +
+        "failures of each shard; a value whose type differs from the column's is the usual cause)",
+      "-2",
+    );
+  }
+
+  /** Checks the bulk answer's shape and reads each result; a malformed answer is transient. */
+  bulkResults(answer: Record<string, unknown>, sent: number, label: RequestLabel): BulkOutcome[] {
+    const results = answer.results;
+    if (!Array.isArray(results)) {
+      throw this.malformed(label, "a bulk answer without a results array");
+    }
+    if (results.length !== sent) {
+      throw this.malformed(label, `${results.length} results for ${sent} rows sent`);
+    }
+    return results.map((entry, i): BulkOutcome => {
+      if (typeof entry !== "object" || entry === null) {
+        throw this.malformed(label, `result ${i} is not an object`);
+      }
+      const { rowcount, error } = entry as { rowcount?: unknown; error?: unknown };
+      const crateError = readCrateError(error);
+      // An error object means failure whatever the rowcount (crate/crate#18088
+      // shows one with rowcount 0).
+      if (crateError) return { ok: false, error: crateError };
+      if (typeof rowcount !== "number")
+        throw this.malformed(label, `result ${i} has no numeric rowcount`);
+      if (rowcount === -2) return { ok: false, error: undefined };
+      // -1 is "row count not ascertainable" in CrateDB's docs: not a failure.
+      if (rowcount >= -1) return { ok: true };
+      throw this.malformed(label, `result ${i} has rowcount ${rowcount}`);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#pool.close();
+  }
+}
+
+/** CrateDB's `{"code": 4003, "message": "..."}`, if `value` is one. */
+function readCrateError(value: unknown): CrateError | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  const { code, message } = value as { code?: unknown; message?: unknown };
+  if (typeof code !== "number" || !Number.isInteger(code)) return undefined;
+  return { code, message: typeof message === "string" ? message : "(no message)" };
+}
+
+function errorCode(error: unknown): string | undefined {
+  if (typeof error !== "object" || error === null) return undefined;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === "string") return code;
+  const cause = (error as { cause?: unknown }).cause;
+  return cause === undefined || cause === error ? undefined : errorCode(cause);
+}
+
+function redactUserInfo(url: string): string {
+  return url.replace(/\/\/[^/@]*@/, "//***@");
+}
+
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max)}...`;
+}
+
+function positiveInteger(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value <= 0) {
+    throw new ConfigError(`CrateDB sink option ${name} must be a positive integer, got ${value}`);
+  }
+  return value;
+}
