@@ -1,5 +1,7 @@
 // What the relay shows: on a terminal, one live line with records/s and the
-// lag of each shard; otherwise one JSON log line per batch.
+// lag of each shard; otherwise one JSON log line per batch. A shard's lag is
+// the age of its newest applied change (lagMs); behindMs is how far its read
+// was behind the shard's newest record, where the stream says (Kinesis).
 
 import type { BatchEvent } from "../relay/relay.ts";
 import { redactSecrets } from "../sink/redact-url.ts";
@@ -14,7 +16,7 @@ export function shortShard(shard: string): string {
 
 export class RelayDisplay {
   private records = 0;
-  private readonly lag = new Map<string, number | undefined>();
+  private readonly lag = new Map<string, { lagMs?: number; behindMs?: number }>();
   private lastDraw = 0;
   /** Recent batches: when each ended and how many records it held. */
   private readonly recent: Array<{ at: number; records: number; ms: number }> = [];
@@ -38,7 +40,10 @@ export class RelayDisplay {
 
   batch(event: BatchEvent): void {
     this.records += event.result.records;
-    this.lag.set(event.shard, event.behindMs);
+    this.lag.set(event.shard, {
+      ...(event.lagMs === undefined ? {} : { lagMs: event.lagMs }),
+      ...(event.behindMs === undefined ? {} : { behindMs: event.behindMs }),
+    });
     const now = performance.now();
     this.recent.push({ at: now, records: event.result.records, ms: event.durationMs });
     if (!this.out.isTTY) {
@@ -51,6 +56,7 @@ export class RelayDisplay {
           skipped: event.result.skipped,
           deadLettered: event.deadLettered,
           roundedNumbers: event.result.roundedNumbers,
+          lagMs: event.lagMs === undefined ? undefined : Math.round(event.lagMs),
           behindMs: event.behindMs,
           durationMs: Math.round(event.durationMs),
         })}\n`,
@@ -66,8 +72,9 @@ export class RelayDisplay {
   line(now = performance.now()): string {
     const shards = [...this.lag]
       .map(
-        ([shard, ms]) =>
-          `${shortShard(shard)} lag ${ms === undefined ? "?" : `${(ms / 1000).toFixed(1)}s`}`,
+        ([shard, { lagMs, behindMs }]) =>
+          `${shortShard(shard)} lag ${seconds(lagMs)}` +
+          (behindMs === undefined ? "" : ` behind ${seconds(behindMs)}`),
       )
       .join("  ");
     return `${this.records} records, ${Math.round(this.rate(now))}/s  ${shards}`;
@@ -83,4 +90,8 @@ export class RelayDisplay {
   done(): void {
     if (this.out.isTTY && this.records > 0) this.out.write("\n");
   }
+}
+
+function seconds(ms: number | undefined): string {
+  return ms === undefined ? "?" : `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)}s`;
 }

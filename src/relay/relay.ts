@@ -55,7 +55,18 @@ export interface BatchEvent {
   shard: string;
   result: BatchResult;
   deadLettered: number;
+  /**
+   * How far the read was behind the newest record of the shard, as the
+   * stream says: Kinesis MillisBehindLatest. DynamoDB Streams has no such
+   * field; its source gives the age of the newest record read instead.
+   */
   behindMs: number | undefined;
+  /**
+   * The shard's lag: the age of the newest change of the batch (now minus
+   * its ApproximateCreationDateTime) once the batch is applied. Undefined
+   * when no record of the batch could be decoded.
+   */
+  lagMs: number | undefined;
   durationMs: number;
 }
 
@@ -152,6 +163,10 @@ export async function runRelay(options: RelayOptions): Promise<RelayStats> {
           result,
           deadLettered,
           behindMs,
+          lagMs:
+            result.newestMicros > 0
+              ? Math.max(0, Date.now() - result.newestMicros / 1000)
+              : undefined,
           durationMs: performance.now() - started,
         });
         // Old tombstones go at most once per purge interval; a failed purge

@@ -12,7 +12,8 @@ function event(shard: string, records: number, durationMs: number): BatchEvent {
     shard,
     result: { records } as BatchEvent["result"],
     deadLettered: 0,
-    behindMs: 1500,
+    lagMs: 1500,
+    behindMs: 0,
     durationMs,
   };
 }
@@ -33,6 +34,6 @@ describe("the relay's terminal line", () => {
     // 1,000 records in the 0.5 s the batch took (plus the moments since): about 2,000/s.
     expect(rate).toBeGreaterThan(1500);
     expect(rate).toBeLessThanOrEqual(2000);
-    expect(line).toMatch(/^1000 records, \d+\/s {2}#0 lag 1\.5s$/);
+    expect(line).toMatch(/^1000 records, \d+\/s {2}#0 lag 1\.50s behind 0\.00s$/);
   });
 });
