@@ -10,6 +10,7 @@ import { defineConfig } from "vitest/config";
 const UNIT = [
   "test/codec/**/*.test.ts",
   "test/sql/**/*.test.ts",
+  "test/structure/**/*.test.ts",
   "test/sink/cratedb-http.test.ts",
   "test/lambda/dead-letter.test.ts",
   "test/lambda/reference-config.test.ts",

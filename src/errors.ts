@@ -31,6 +31,20 @@ export class ConfigError extends DynacrateError {
 }
 
 /**
+ * A broken promise inside dynacrate, or between it and code that calls its
+ * library: a bug. Never a record's fault and never an outage, so it is neither
+ * dead-lettered nor retried; the command stops and says to report it.
+ */
+export class InternalError extends DynacrateError {
+  override name = "InternalError";
+}
+
+/** The local stack (DynamoDB Local, the emulators, embedded PostgreSQL) could not start or answer. */
+export class LocalStackError extends DynacrateError {
+  override name = "LocalStackError";
+}
+
+/**
  * The change stream can not be read and waiting will not help: the stream is
  * missing, access is denied, or a checkpoint names a position it no longer has.
  */

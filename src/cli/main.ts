@@ -2,7 +2,7 @@
 // thin shell over the library.
 
 import { readFileSync } from "node:fs";
-import { DynacrateError } from "../errors.ts";
+import { DynacrateError, InternalError } from "../errors.ts";
 
 // The AWS SDK prints nine lines at every start on Node 20 about its future
 // Node support; the package states its own Node range (package.json engines).
@@ -103,6 +103,13 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await (await command.load()).run(rest);
   } catch (error) {
+    if (error instanceof InternalError) {
+      // A bug: the stack helps whoever fixes it; exit 70 is sysexits' EX_SOFTWARE.
+      process.stderr.write(
+        `dynacrate ${name}: internal error: ${error.message}\nthis is a bug in dynacrate; please report it with the command you ran\n${error.stack ?? ""}\n`,
+      );
+      return 70;
+    }
     if (error instanceof DynacrateError) {
       process.stderr.write(`dynacrate ${name}: ${error.message}\n`);
       return 2;

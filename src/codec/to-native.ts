@@ -1,6 +1,7 @@
 // Attribute values as plain JavaScript values, for callers that want to look
 // at an item rather than store it. Numbers stay exact as DynamoNumber.
 
+import { InternalError } from "../errors.ts";
 import { describe, typeOf, writeMap } from "./attribute-json.ts";
 import { canonicalNumber } from "./decimal.ts";
 import type { AttributeMap } from "./types.ts";
@@ -85,6 +86,6 @@ export function valueToNative(av: unknown): NativeValue {
       return out;
     }
     default:
-      throw new TypeError(`not an attribute value: ${describe(av)}`);
+      throw new InternalError(`not an attribute value: ${describe(av)}`);
   }
 }

@@ -73,15 +73,15 @@ export function sinkUrlFromSecret(text: string, secretId: string): ResolvedSecre
   const trimmed = text.trim();
   if (!trimmed.startsWith("{")) return checked(trimmed, [text], where);
 
-  let json: Record<string, unknown>;
+  let parsed: unknown;
   try {
-    const parsed: unknown = JSON.parse(trimmed);
-    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
-      throw new Error("not an object");
-    json = parsed as Record<string, unknown>;
+    parsed = JSON.parse(trimmed);
   } catch {
-    throw new ConfigError(`${where}: the secret starts with "{" but is not a JSON object`);
+    parsed = undefined;
   }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+    throw new ConfigError(`${where}: the secret starts with "{" but is not a JSON object`);
+  const json = parsed as Record<string, unknown>;
   const sensitive = [text, ...(typeof json.password === "string" ? [json.password] : [])];
   if (typeof json.url === "string") return checked(json.url, sensitive, where);
 

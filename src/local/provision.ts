@@ -13,6 +13,7 @@ import {
   DescribeStreamSummaryCommand,
   type KinesisClient,
 } from "@aws-sdk/client-kinesis";
+import { LocalStackError } from "../errors.ts";
 import type { KeySchema } from "../sql/key-schema.ts";
 
 /**
@@ -66,7 +67,7 @@ async function waitFor(what: string, ready: () => Promise<boolean>, timeoutMs = 
   const deadline = Date.now() + timeoutMs;
   while (!(await ready())) {
     if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+      throw new LocalStackError(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }

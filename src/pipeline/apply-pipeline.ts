@@ -8,7 +8,7 @@ import type { NumberFormat } from "../codec/decimal.ts";
 import type { EncodedRow, RowFormat } from "../codec/row.ts";
 import { encodeSourceRecord, type SourceRecord } from "../codec/source-record.ts";
 import type { Change } from "../codec/types.ts";
-import { ConfigError, type DynacrateError, RecordError } from "../errors.ts";
+import { ConfigError, type DynacrateError, InternalError, RecordError } from "../errors.ts";
 import type { Sink } from "../sink/sink.ts";
 import { SinkError } from "../sink/sink-error.ts";
 import { type KeySchema, keySchemaOf } from "../sql/key-schema.ts";
@@ -364,6 +364,16 @@ function asSinkError(error: unknown): SinkError {
   if (error instanceof SinkError) return error;
   if (error instanceof ConfigError)
     return new SinkError("fatal", error.message, undefined, { cause: error });
+  // A bug is neither an outage to wait out nor a record's fault: it stops the run.
+  if (
+    error instanceof InternalError ||
+    error instanceof TypeError ||
+    error instanceof RangeError ||
+    error instanceof ReferenceError
+  )
+    return new SinkError("fatal", `internal error: ${error.message}`, "INTERNAL", {
+      cause: error,
+    });
   return new SinkError(
     "transient",
     `unexpected: ${(error as Error)?.message ?? String(error)}`,

@@ -4,6 +4,7 @@
 // merged shard start only once their parents are read to the end.
 
 import type { SourceError } from "../errors.ts";
+import { ConfigError } from "../errors.ts";
 import type { ApplyPipeline } from "../pipeline/apply-pipeline.ts";
 import {
   addCounts,
@@ -148,7 +149,7 @@ export async function runRelay(options: RelayOptions): Promise<RelayStats> {
       if (transient.length === 0 && permanent.length > 0) {
         try {
           if (!options.deadLetter)
-            throw new Error("records failed and no dead-letter destination is set");
+            throw new ConfigError("records failed and no dead-letter destination is set");
           await options.deadLetter(permanent);
           deadLettered = permanent.length;
         } catch (error) {

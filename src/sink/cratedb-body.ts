@@ -5,6 +5,7 @@
 // round `12345678901234567890.5`. So RawJson is spliced in byte for byte and
 // only ordinary values go through JSON.stringify.
 
+import { InternalError } from "../errors.ts";
 import { RawJson } from "../sql/statement.ts";
 
 /** `{"stmt": ..., "args": [...]}`: one statement with positional parameters. */
@@ -37,7 +38,7 @@ export function toJson(value: unknown): string {
     // trusted (the codec wrote it), as re-parsing each row costs what the raw
     // splice saves. Invalid text makes CrateDB refuse the request (4000), which
     // the pipeline then narrows down to the row.
-    if (value.json.length === 0) throw new TypeError("a RawJson parameter holds no JSON text");
+    if (value.json.length === 0) throw new InternalError("a RawJson parameter holds no JSON text");
     return value.json;
   }
   switch (typeof value) {
@@ -46,7 +47,7 @@ export function toJson(value: unknown): string {
       return JSON.stringify(value);
     case "number":
       if (!Number.isFinite(value)) {
-        throw new RangeError(`${value} can not be sent to CrateDB as a JSON number`);
+        throw new InternalError(`${value} can not be sent to CrateDB as a JSON number`);
       }
       return JSON.stringify(value);
     case "bigint":
@@ -55,7 +56,7 @@ export function toJson(value: unknown): string {
     case "object":
       break;
     default:
-      throw new TypeError(`a ${typeof value} can not be sent to CrateDB as a parameter`);
+      throw new InternalError(`a ${typeof value} can not be sent to CrateDB as a parameter`);
   }
   if (Array.isArray(value)) {
     let out = "[";
@@ -67,13 +68,13 @@ export function toJson(value: unknown): string {
   }
   if (value instanceof Date) {
     const ms = value.getTime();
-    if (Number.isNaN(ms)) throw new RangeError("an invalid Date can not be sent to CrateDB");
+    if (Number.isNaN(ms)) throw new InternalError("an invalid Date can not be sent to CrateDB");
     // Epoch milliseconds: CrateDB's TIMESTAMP precision, and no time zone to misread.
     return String(ms);
   }
   const proto = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) {
-    throw new TypeError(
+    throw new InternalError(
       `a ${proto?.constructor?.name ?? "object"} can not be sent to CrateDB as a parameter; pass a plain object, an array or RawJson`,
     );
   }

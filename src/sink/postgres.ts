@@ -3,6 +3,7 @@
 
 import pg from "pg";
 import type { EncodedRow } from "../codec/row.ts";
+import { InternalError } from "../errors.ts";
 import type { TableLayout } from "../sql/dialect.ts";
 import type { KeySchema } from "../sql/key-schema.ts";
 import { postgresql, stateLayoutQuery } from "../sql/postgresql.ts";
@@ -102,7 +103,7 @@ export class PostgresSink implements Sink {
       const chunk = rows.slice(start, start + this.maxRows);
       const write = postgresql.upsert(table, chunk, keySchema, new Date(), layout);
       if (write.kind !== "single")
-        throw new Error("the PostgreSQL dialect writes one statement per chunk");
+        throw new InternalError("the PostgreSQL dialect writes one statement per chunk");
       const result = await this.run((client) =>
         client.query<{ applied: number; duplicates: number }>(write.sql, write.params),
       ).catch((error: unknown) => {

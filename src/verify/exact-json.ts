@@ -2,6 +2,8 @@
 // checking a sink's rows: JSON.parse would turn a 38-digit DynamoDB number into
 // a double and hide exactly the rounding a check must catch.
 
+import { InternalError } from "../errors.ts";
+
 /** A JSON number as written, e.g. `12345678901234567890.5` or `1E-130`. */
 export class JsonNumber {
   constructor(readonly text: string) {}
@@ -24,11 +26,11 @@ export type ExactJson =
 
 const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 
-/** Parses JSON text like JSON.parse, but numbers become JsonNumber. Throws SyntaxError. */
+/** Parses JSON text like JSON.parse, but numbers become JsonNumber. Throws InternalError (the text came from a database). */
 export function parseExactJson(text: string): ExactJson {
   let i = 0;
   const fail = (what: string): never => {
-    throw new SyntaxError(`${what} at offset ${i} of ${text.slice(Math.max(0, i - 20), i + 20)}`);
+    throw new InternalError(`${what} at offset ${i} of ${text.slice(Math.max(0, i - 20), i + 20)}`);
   };
   const space = () => {
     while (
@@ -122,5 +124,5 @@ export function fromParsed(value: unknown): ExactJson {
     for (const [name, member] of Object.entries(value)) object[name] = fromParsed(member);
     return object;
   }
-  throw new TypeError(`not a JSON value: ${typeof value}`);
+  throw new InternalError(`not a JSON value: ${typeof value}`);
 }

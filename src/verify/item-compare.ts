@@ -4,6 +4,7 @@
 // the end-to-end tests rest on it, so it shares nothing with the codec it checks.
 
 import type { AttributeMap } from "../codec/types.ts";
+import { InternalError } from "../errors.ts";
 import { type ExactJson, JsonNumber } from "./exact-json.ts";
 
 /** One row of the sink's view: the `pk`, `data` and `aux` columns. */
@@ -217,7 +218,7 @@ function sameMembers(a: string[], b: string[]): boolean {
  */
 export function normalDecimal(text: string): string {
   const m = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(text.trim());
-  if (!m || `${m[2]}${m[3] ?? ""}` === "") throw new Error(`not a decimal number: ${text}`);
+  if (!m || `${m[2]}${m[3] ?? ""}` === "") throw new InternalError(`not a decimal number: ${text}`);
   const fraction = m[3] ?? "";
   let digits = `${m[2]}${fraction}`.replace(/^0+/, "");
   if (digits === "") return "0";

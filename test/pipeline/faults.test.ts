@@ -4,8 +4,10 @@
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sourceRecords } from "../../src/codec/source-record.ts";
+import { InternalError } from "../../src/errors.ts";
 import { ApplyPipeline } from "../../src/pipeline/apply-pipeline.ts";
 import { PostgresSink } from "../../src/sink/postgres.ts";
+import { SinkError } from "../../src/sink/sink-error.ts";
 import { emit, type Operation } from "../support/history.ts";
 import { type PgTarget, pgTarget } from "../support/pg-target.ts";
 import { startTcpProxy, type TcpProxy } from "../support/tcp-proxy.ts";
@@ -40,6 +42,31 @@ const history: Operation[] = Array.from({ length: 300 }, (_, i) =>
 );
 
 describe("faults", () => {
+  it("a bug in the sink (InternalError, TypeError) stops the batch as fatal: not waited out as an outage, not dead-lettered", async () => {
+    const table = target.table("bug");
+    const { records } = emit(history.slice(0, 5));
+    for (const bug of [
+      new InternalError("a broken promise"),
+      new TypeError("x is not a function"),
+    ]) {
+      const broken = Object.assign(Object.create(sink) as PostgresSink, {
+        write: async () => {
+          throw bug;
+        },
+      });
+      const result = await new ApplyPipeline(broken, { table }).apply(
+        records.flatMap((e) => sourceRecords(e.record)),
+      );
+      expect(result.failed.length).toBe(records.length);
+      for (const failure of result.failed) {
+        expect(failure.permanent).toBe(false);
+        expect(failure.error).toBeInstanceOf(SinkError);
+        expect((failure.error as SinkError).kind).toBe("fatal");
+        expect(failure.error.message).toContain(`internal error: ${bug.message}`);
+      }
+    }
+  });
+
   it("the sink is down for a while and comes back: the batch waits in retries and nothing is lost", async () => {
     const table = target.table("down");
     const pipeline = new ApplyPipeline(sink, { table });
