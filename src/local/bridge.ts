@@ -43,6 +43,12 @@ export interface BridgeOptions {
   pollMs?: number;
   /** Told about errors the bridge survives by retrying. */
   onError?: (error: unknown) => void;
+  /**
+   * Told, with the DynamoDB stream records read, once their changes are on
+   * Kinesis (bench:latency times the bridge's share with it). With faults,
+   * some of them may still be held back.
+   */
+  onPut?: (records: unknown[]) => void;
 }
 
 export interface BridgeStats extends FaultStats {
@@ -235,6 +241,7 @@ export function startBridge(options: BridgeOptions): Bridge {
         const entries = read.records.map((r) => toEntry(r.payload));
         await put(faults ? faults.apply(entries) : entries);
         syncFaultStats();
+        options.onPut?.(read.records.map((r) => r.payload));
         position = read.records.at(-1)?.position ?? position;
       } else {
         // Nothing new: what the faults held back goes out now.
