@@ -19,6 +19,7 @@ import { HorizonError } from "../pipeline/horizon.ts";
 import { type RoutedBatch, Router } from "../routing/router.ts";
 import { namedTargets, type TableRoutes } from "../routing/table-routes.ts";
 import { redactSecrets } from "../sink/redact-url.ts";
+import { backoffMs } from "../sink/retry.ts";
 import type { Sink } from "../sink/sink.ts";
 import { SinkError } from "../sink/sink-error.ts";
 import { checkTargetAtStart } from "../sink/target-check.ts";
@@ -134,7 +135,7 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
       if (!outage) return result;
       const reason = redactSecrets(outage.error.message);
       const heals = !(outage.error instanceof SinkError) || outage.error.kind === "transient";
-      const delay = Math.min(30_000, 250 * 2 ** Math.min(attempt - 1, 7));
+      const delay = backoffMs(attempt, 250, 30_000);
       if (!heals || Date.now() - waitingSince + delay > outageWaitMs) {
         summary.seconds = (performance.now() - started) / 1000;
         throw new ReplayStopped(firstLine, reason, summary, { cause: outage.error });

@@ -4,7 +4,7 @@
 // stack's 3-second timeout did exactly that).
 
 import { DEFAULT_LAMBDA_TIMEOUT_MS } from "../lambda/config.ts";
-import { DEFAULT_RETRY } from "../sink/retry.ts";
+import { backoffMs, DEFAULT_RETRY } from "../sink/retry.ts";
 
 export const DEFAULTS = {
   memoryMb: 1024,
@@ -32,11 +32,11 @@ export function sinkWorstCaseSeconds(
   attempts: number = DEFAULT_RETRY.attempts,
   timeoutMs: number = DEFAULT_LAMBDA_TIMEOUT_MS,
 ): number {
-  let backoffMs = 0;
+  let waitMs = 0;
   for (let attempt = 1; attempt < attempts; attempt++) {
-    backoffMs += Math.min(DEFAULT_RETRY.maxDelayMs, DEFAULT_RETRY.baseDelayMs * 2 ** (attempt - 1));
+    waitMs += backoffMs(attempt, DEFAULT_RETRY.baseDelayMs, DEFAULT_RETRY.maxDelayMs);
   }
-  return Math.ceil((attempts * timeoutMs + backoffMs) / 1000);
+  return Math.ceil((attempts * timeoutMs + waitMs) / 1000);
 }
 
 /**

@@ -18,7 +18,7 @@ import type { SourceRecord } from "../codec/source-record.ts";
 import { ConfigError, RecordError, SourceError } from "../errors.ts";
 import type { ApplyPipeline } from "../pipeline/apply-pipeline.ts";
 import type { FailedRecord } from "../pipeline/batch-result.ts";
-import { type RetryPolicy, withRetry } from "../sink/retry.ts";
+import { backoffMs, type RetryPolicy, withRetry } from "../sink/retry.ts";
 import { SinkError } from "../sink/sink-error.ts";
 import {
   type SnapshotInfo,
@@ -256,8 +256,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
         );
       }
       const delayMs = Math.round(
-        Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1)) *
-          (0.5 + Math.random() / 2),
+        backoffMs(attempt, policy.baseDelayMs, policy.maxDelayMs) * (0.5 + Math.random() / 2),
       );
       options.onRetry?.("write", error, delayMs);
       await new Promise((resolve) => setTimeout(resolve, delayMs));

@@ -14,6 +14,7 @@ import { SourceError } from "../errors.ts";
 import { ApplyPipeline } from "../pipeline/apply-pipeline.ts";
 import type { FailedRecord } from "../pipeline/batch-result.ts";
 import { CheckpointStore } from "../relay/checkpoint-store.ts";
+import { backoffMs } from "../sink/retry.ts";
 import type { Sink } from "../sink/sink.ts";
 import {
   clusterTimePosition,
@@ -117,7 +118,7 @@ export async function copyCollection(options: MongoCopyOptions): Promise<MongoCo
         break;
       }
       if (attempt >= attempts) throw transient[0]?.error;
-      await new Promise((resolve) => setTimeout(resolve, Math.min(30_000, 200 * 2 ** attempt)));
+      await new Promise((resolve) => setTimeout(resolve, backoffMs(attempt + 1, 200, 30_000)));
     }
     result.documents += batch.length;
     options.onProgress?.(result.documents, total);

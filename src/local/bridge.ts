@@ -13,6 +13,7 @@ import {
   PutRecordsCommand,
   type PutRecordsRequestEntry,
 } from "@aws-sdk/client-kinesis";
+import { backoffMs } from "../sink/retry.ts";
 import { DynamoDbStreamsSource } from "../source/dynamodb-streams.ts";
 import { ExpiredIteratorError, type StartPosition } from "../source/stream-source.ts";
 import { type BridgeFaults, FaultInjector, type FaultStats } from "./bridge-faults.ts";
@@ -205,7 +206,7 @@ export function startBridge(options: BridgeOptions): Bridge {
         options.onError?.(error);
         if (stopping && attempt > 3) throw error;
       }
-      if (pending.length > 0) await sleep(Math.min(2000, 50 * 2 ** attempt));
+      if (pending.length > 0) await sleep(backoffMs(attempt + 1, 50, 2000));
     }
   }
 

@@ -13,6 +13,7 @@ import {
   type FailedRecord,
   zeroCounts,
 } from "../pipeline/batch-result.ts";
+import { backoffMs } from "../sink/retry.ts";
 import { permanentSourceError } from "../source/source-fault.ts";
 import {
   ExpiredIteratorError,
@@ -176,7 +177,7 @@ export async function runRelay(options: RelayOptions): Promise<RelayStats> {
         return true;
       }
       if (stopped()) return false;
-      const delay = Math.min(30_000, 200 * 2 ** Math.min(attempt, 8));
+      const delay = backoffMs(attempt + 1, 200, 30_000);
       options.onRetry?.(shard, deadLetterError ?? transient[0]?.error, delay);
       await sleep(delay);
       if (stopped()) return false;

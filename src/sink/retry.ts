@@ -22,6 +22,15 @@ export const isTransientSinkError = (error: unknown): error is SinkError =>
  * Runs `operation`, retrying while it throws an error `retryable` accepts
  * (by default a transient SinkError; readers of a source pass their own test).
  */
+/**
+ * The one backoff rule: the wait before retry number `attempt` (1-based)
+ * doubles from `baseMs` up to `maxMs`. Callers add jitter where many clients
+ * retry at once (withRetry draws the wait below this ceiling).
+ */
+export function backoffMs(attempt: number, baseMs: number, maxMs: number): number {
+  return Math.min(maxMs, baseMs * 2 ** Math.min(Math.max(attempt - 1, 0), 30));
+}
+
 export async function withRetry<T, E = SinkError>(
   operation: (attempt: number) => Promise<T>,
   policy: RetryPolicy = DEFAULT_RETRY,
@@ -33,7 +42,7 @@ export async function withRetry<T, E = SinkError>(
       return await operation(attempt);
     } catch (error) {
       if (!retryable(error) || attempt >= policy.attempts) throw error;
-      const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+      const ceiling = backoffMs(attempt, policy.baseDelayMs, policy.maxDelayMs);
       const delayMs = Math.round(Math.random() * ceiling);
       onRetry?.(error, attempt, delayMs);
       await new Promise((resolve) => setTimeout(resolve, delayMs));
