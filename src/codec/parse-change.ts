@@ -8,7 +8,7 @@ import { binary, describe, typeOf } from "./attribute-json.ts";
 import { canonicalNumber, NumberProblem } from "./decimal.ts";
 import { appendSegment, FieldProblem } from "./field-problem.ts";
 import type { AttributeMap, Change, ChangeSource, Operation } from "./types.ts";
-import { makeVersion } from "./version.ts";
+import { makeVersion, type Tick } from "./version.ts";
 
 /** What the transport knows about a record: its position in the stream, a name for errors. */
 export interface Envelope {
@@ -89,6 +89,7 @@ export function parseChange(record: unknown, envelope: Envelope = {}): Change {
   const streamSequence = dynamodb.SequenceNumber;
   let source: ChangeSource;
   let micros: number;
+  let tick: Tick = "microsecond";
   let position: string | undefined;
   if (streamSequence !== undefined) {
     // DynamoDB Streams: the timestamp is in whole seconds, useless for order;
@@ -106,6 +107,10 @@ export function parseChange(record: unknown, envelope: Envelope = {}): Change {
       dynamodb.ApproximateCreationDateTimePrecision,
       fail,
     );
+    tick = kinesisTick(
+      dynamodb.ApproximateCreationDateTime,
+      dynamodb.ApproximateCreationDateTimePrecision,
+    );
     position = envelope.position;
   }
 
@@ -119,7 +124,7 @@ export function parseChange(record: unknown, envelope: Envelope = {}): Change {
     keys,
     newImage: operation === "remove" ? undefined : newImage,
     oldImage,
-    version: makeVersion(micros, position ?? envelope.order),
+    version: makeVersion(micros, position ?? envelope.order, tick),
     timestampMicros: micros,
     position,
     ttlDelete,
@@ -198,15 +203,27 @@ export function kinesisMicros(value: unknown, precision: unknown, fail: Fail): n
   if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
     return fail(field, `must be a number, got ${describe(value)}`);
   }
-  if (precision === "MICROSECOND") return Math.trunc(value);
-  if (precision === "MILLISECOND") return Math.trunc(value * 1000);
-  if (precision !== undefined && precision !== null) {
+  if (
+    precision !== undefined &&
+    precision !== null &&
+    precision !== "MICROSECOND" &&
+    precision !== "MILLISECOND"
+  ) {
     fail(
       "dynamodb.ApproximateCreationDateTimePrecision",
       `must be MILLISECOND or MICROSECOND, got ${describe(precision)}`,
     );
   }
-  return value >= 1e15 ? Math.trunc(value) : Math.trunc(value * 1000);
+  return kinesisTick(value, precision) === "microsecond"
+    ? Math.trunc(value)
+    : Math.trunc(value * 1000);
+}
+
+/** How finely a Kinesis record was stamped: its precision field, or without it its digits. */
+export function kinesisTick(value: unknown, precision: unknown): Tick {
+  if (precision === "MICROSECOND") return "microsecond";
+  if (precision === "MILLISECOND") return "millisecond";
+  return typeof value === "number" && value >= 1e15 ? "microsecond" : "millisecond";
 }
 
 /** DynamoDB Streams: epoch seconds in the Lambda shape, a Date or ISO text from GetRecords. */

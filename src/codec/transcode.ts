@@ -52,13 +52,14 @@ import {
   type Envelope,
   isTtlIdentity,
   kinesisMicros,
+  kinesisTick,
   OPERATIONS,
   SEQUENCE,
   streamsMicros,
 } from "./parse-change.ts";
 import { canonicalKey, type EncodedRow, type RowFormat, writeKey } from "./row.ts";
 import type { AttributeMap, Change, ChangeSource, Operation } from "./types.ts";
-import { makeVersion } from "./version.ts";
+import { makeVersion, type Tick } from "./version.ts";
 
 /**
  * The EncodedRow of one change record given as JSON text, or undefined when
@@ -296,6 +297,7 @@ class Transcoder {
 
     let source: ChangeSource;
     let micros: number;
+    let tick: Tick = "microsecond";
     let position: string | undefined;
     if (block.sequence !== undefined) {
       if (!SEQUENCE.test(block.sequence)) throw BAIL;
@@ -305,6 +307,7 @@ class Transcoder {
     } else {
       source = "kinesis";
       micros = kinesisMicros(block.created, block.precision, bail);
+      tick = kinesisTick(block.created, block.precision);
       position = envelope.position;
     }
     const ttlDelete =
@@ -314,7 +317,7 @@ class Transcoder {
 
     const keyCtx: JsonWriteContext = { numbers: this.format.keyNumbers, rounded: 0 };
     const pk = writeKey(keys, keyCtx);
-    const version = makeVersion(micros, position ?? envelope.order);
+    const version = makeVersion(micros, position ?? envelope.order, tick);
     const change = new TranscodedChange(s, block, operation, keys, changeRef(eventId, envelope));
     change.source = source;
     change.tableName = tableName;

@@ -8,6 +8,7 @@
 // loses the changes before it (docs/SEMANTICS.md, G4).
 
 import type { EncodedRow } from "../codec/row.ts";
+import { compareVersions } from "../codec/version.ts";
 
 /** The changes of one key in a batch. */
 export interface KeyChanges<T extends { row: EncodedRow }> {
@@ -30,9 +31,7 @@ export function coalesce<T extends { row: EncodedRow }>(entries: T[]): KeyChange
     if (group.candidates.length === 1) continue;
     // Newest first; of equal versions the later delivered copy stays (it carries the same change).
     const sorted = [...group.candidates].reverse();
-    sorted.sort((a, b) =>
-      a.row.version < b.row.version ? 1 : a.row.version > b.row.version ? -1 : 0,
-    );
+    sorted.sort((a, b) => compareVersions(b.row.version, a.row.version));
     const candidates: T[] = [];
     for (const entry of sorted) {
       const last = candidates.at(-1);

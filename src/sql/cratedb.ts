@@ -11,6 +11,7 @@ import type { Dialect } from "./dialect.ts";
 import type { KeySchema } from "./key-schema.ts";
 import { type BatchWrite, RawJson, type Statement } from "./statement.ts";
 import { stateTable, type TableName } from "./table-name.ts";
+import { newerVersion } from "./version-order.ts";
 
 /** Quotes an identifier; `"` inside doubles. Used for every identifier. */
 export function quoteCrateIdentifier(name: string): string {
@@ -146,7 +147,7 @@ export const cratedb: Dialect = {
     // ON CONFLICT DO UPDATE takes no WHERE in CrateDB: each assignment keeps
     // the stored value unless the incoming version is newer. `version` goes
     // last so every condition reads the stored version.
-    const newer = `excluded.${version} > ${version}`;
+    const newer = newerVersion(`excluded.${version}`, version);
     const set = COLUMNS.filter((c) => c !== q("pk"))
       .map((c) => `${c} = CASE WHEN ${newer} THEN excluded.${c} ELSE ${c} END`)
       .join(", ");

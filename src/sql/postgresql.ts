@@ -8,6 +8,7 @@ import { ConfigError } from "../errors.ts";
 import type { Dialect, TableLayout } from "./dialect.ts";
 import type { BatchWrite, Statement } from "./statement.ts";
 import { stateTable, type TableName } from "./table-name.ts";
+import { newerVersion } from "./version-order.ts";
 
 // PostgreSQL cuts identifiers to 63 bytes (NAMEDATALEN - 1) with only a
 // notice, so a long table name would make the state table, its index and the
@@ -133,7 +134,7 @@ export const postgresql: Dialect = {
         `SELECT ${hashed ? "r.key_hash, " : ""}r.pk, r.data, r.aux, r.version, r.deleted, $2::timestamptz FROM r ` +
         `ON CONFLICT (${key}) DO UPDATE SET ${hashed ? "pk = excluded.pk, " : ""}data = excluded.data, aux = excluded.aux, ` +
         `version = excluded.version, deleted = excluded.deleted, updated_at = excluded.updated_at ` +
-        `WHERE t.version < excluded.version RETURNING 1) ` +
+        `WHERE ${newerVersion("excluded.version", "t.version")} RETURNING 1) ` +
         `SELECT (SELECT count(*)::int FROM w) AS applied, (SELECT n FROM d) AS duplicates`,
       params: [json, now.toISOString()],
       rows: rows.length,

@@ -29,6 +29,7 @@ import {
   stateTable,
   type TableName,
 } from "../../src/sql/index.ts";
+import { newerVersion } from "../../src/sql/version-order.ts";
 import { BASE_MILLIS, keysOf, kinesisDynamoRecord } from "../support/fixtures.ts";
 import { decimalKey, type ExactJson, JsonNum, parseExact } from "./exact-json.ts";
 
@@ -884,7 +885,7 @@ function expectGuardedUpsert(t: Translated): void {
   );
   for (const column of ["data", "aux", "deleted", "updated_at", "version"]) {
     expect(t.upsertSql).toContain(
-      `"${column}" = CASE WHEN excluded."version" > "version" THEN excluded."${column}" ELSE "${column}" END`,
+      `"${column}" = CASE WHEN ${newerVersion('excluded."version"', '"version"')} THEN excluded."${column}" ELSE "${column}" END`,
     );
   }
   expect(t.upsertSql).not.toMatch(/DO NOTHING/);

@@ -22,6 +22,7 @@ import {
   type TableName,
 } from "../../src/sql/index.ts";
 import { keyHash } from "../../src/sql/postgresql.ts";
+import { newerVersion } from "../../src/sql/version-order.ts";
 import { kinesisDynamoRecord } from "../support/fixtures.ts";
 
 const NOW = new Date("2024-07-12T10:00:00.123Z");
@@ -170,7 +171,7 @@ describe.each(DIALECTS.map((d) => [d.name, d] as const))("dialect %s", (_, diale
             deleted: r.deleted,
           })),
         );
-        expect(write.sql).toContain("WHERE t.version < excluded.version");
+        expect(write.sql).toContain(`WHERE ${newerVersion("excluded.version", "t.version")}`);
       });
 
       it('compares versions byte-wise (COLLATE "C")', () => {
