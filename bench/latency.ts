@@ -116,6 +116,7 @@ function watch(sink: Sink, table: TableName, seen: Map<number, number>) {
       if (rows.length === 0) await sleep(1);
     }
   })();
+  done.catch(() => {});
   return async () => {
     stopped = true;
     await done;
@@ -219,6 +220,8 @@ function lambdaPoller(
     const shards = (await kinesis.send(new ListShardsCommand({ StreamName: stream }))).Shards ?? [];
     await Promise.all(shards.map((s) => shard(s.ShardId as string)));
   })();
+  // A failure is thrown when the poller is stopped, not as an unhandled rejection before.
+  done.catch(() => {});
   return async () => {
     stopped = true;
     await done;
