@@ -38,6 +38,10 @@ const COMMANDS: Record<string, Entry> = {
       "copy a whole table (Scan, export in S3) or MongoDB collection, then hand off to its stream",
     load: () => import("./commands/load.ts"),
   },
+  verify: {
+    summary: "compare a DynamoDB table with its target item by item; --repair mends differences",
+    load: () => import("./commands/verify.ts"),
+  },
   local: {
     summary: "run DynamoDB Local, a Kinesis emulator and a database on this machine (local up)",
     load: () => import("./commands/local.ts"),

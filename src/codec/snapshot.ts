@@ -70,9 +70,27 @@ export function snapshotChange(item: unknown, snapshot: Snapshot, ref: string): 
   }
   // The same checks as a change record's Keys, reported on the item's fields.
   checkKeys(keys, (field, problem) => fail(field?.replace(/^dynamodb\.Keys/, "Item"), problem));
-  const micros = snapshotMicros(snapshot.cutMs);
+  return snapshotRow("insert", keys, image, snapshot.cutMs, ref);
+}
+
+/**
+ * The delete of a key at a snapshot's version: `dynacrate verify --repair`
+ * removes a row the source lacks with it, under the same rule as a snapshot row.
+ */
+export function snapshotRemoval(keys: AttributeMap, cutMs: number, ref: string): Change {
+  return snapshotRow("remove", keys, undefined, cutMs, ref);
+}
+
+function snapshotRow(
+  operation: "insert" | "remove",
+  keys: AttributeMap,
+  image: AttributeMap | undefined,
+  cutMs: number,
+  ref: string,
+): Change {
+  const micros = snapshotMicros(cutMs);
   return {
-    operation: "insert",
+    operation,
     source: "full-load",
     tableName: undefined,
     eventId: undefined,

@@ -343,7 +343,7 @@ function positiveIntOrZero(values: Record<string, unknown>, name: string, fallba
 }
 
 /** AWS SDK errors (access denied, unknown endpoint) become one clear line, not a stack trace. */
-function asSourceError(error: unknown): unknown {
+export function asSourceError(error: unknown): unknown {
   if (error instanceof DynacrateError) return error;
   if (error instanceof Error)
     return new SourceError(`${error.name}: ${error.message}`, { cause: error });
