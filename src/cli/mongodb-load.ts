@@ -2,7 +2,7 @@
 // one collection (or, with `db.*`, each collection of a database into a table
 // of its name), with progress, and the relay command that continues it.
 
-import { DeadLetterFile } from "../dead-letter/dead-letter-file.ts";
+import { DeadLetterFile } from "../dead-letter/file.ts";
 import { copyCollection } from "../load/mongodb-copy.ts";
 import { openSink, redactUrl } from "../sink/open-sink.ts";
 import {

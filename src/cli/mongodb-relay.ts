@@ -4,7 +4,7 @@
 // schema of `--table schema.*` if given), each with its own checkpoint.
 
 import { decodeMongoRecord, MONGODB_KEY_SCHEMA } from "../codec/mongodb-event.ts";
-import { DeadLetterFile } from "../dead-letter/dead-letter-file.ts";
+import { DeadLetterFile } from "../dead-letter/file.ts";
 import { ConfigError, SourceError } from "../errors.ts";
 import { ApplyPipeline } from "../pipeline/apply-pipeline.ts";
 import { type RelayStats, runRelay } from "../relay/relay.ts";

@@ -12,7 +12,7 @@ import type { NumberFormat } from "../codec/decimal.ts";
 import { decodeMongoRecord, MONGODB_KEY_SCHEMA } from "../codec/mongodb-event.ts";
 import { type SourceRecord, sourceRecords } from "../codec/source-record.ts";
 import { TextRecord } from "../codec/text-record.ts";
-import { type DeadLetterFile, isDeadLetterEntry } from "../dead-letter/dead-letter-file.ts";
+import { type DeadLetterFile, isDeadLetterEntry } from "../dead-letter/file.ts";
 import { DynacrateError, RecordError } from "../errors.ts";
 import { addCounts, type BatchResult, type Counts, zeroCounts } from "../pipeline/batch-result.ts";
 import { HorizonError } from "../pipeline/horizon.ts";

@@ -5,6 +5,9 @@
 // again (a database that was down at cold start is not fatal for the container).
 
 import { decodeMongoRecord, MONGODB_KEY_SCHEMA } from "../codec/mongodb-event.ts";
+import type { DeadLetterDestination } from "../dead-letter/destination.ts";
+import { type SqsClient, SqsDeadLetters } from "../dead-letter/sqs.ts";
+import { TableDeadLetters } from "../dead-letter/table.ts";
 import { Router } from "../routing/router.ts";
 import { namedTargets } from "../routing/table-routes.ts";
 import { openSink } from "../sink/open-sink.ts";
@@ -14,9 +17,6 @@ import type { Sink } from "../sink/sink.ts";
 import { checkTargetAtStart } from "../sink/target-check.ts";
 import { formatTableName } from "../sql/table-name.ts";
 import { type Environment, type LambdaConfig, readConfig } from "./config.ts";
-import type { DeadLetterDestination } from "./dead-letter.ts";
-import { type SqsClient, SqsDeadLetters } from "./dead-letter-sqs.ts";
-import { TableDeadLetters } from "./dead-letter-table.ts";
 import type { Logger } from "./log.ts";
 import { forgetSecret, resolveSecret, type SecretsClient } from "./secret.ts";
 

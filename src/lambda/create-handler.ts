@@ -6,14 +6,14 @@
 
 import type { Context, DynamoDBStreamEvent, KinesisStreamEvent } from "aws-lambda";
 import { sourceRecords } from "../codec/source-record.ts";
+import { deadLetterCandidates, deadLetterOf } from "../dead-letter/destination.ts";
+import type { SqsClient } from "../dead-letter/sqs.ts";
 import { ConfigError, RecordError } from "../errors.ts";
 import type { BatchResult, FailedRecord } from "../pipeline/batch-result.ts";
 import { SinkError } from "../sink/sink-error.ts";
 import { type BatchResponse, batchResponse } from "./batch-response.ts";
 import type { Environment } from "./config.ts";
 import { type Container, ContainerState } from "./container.ts";
-import { deadLetterCandidates, deadLetterOf } from "./dead-letter.ts";
-import type { SqsClient } from "./dead-letter-sqs.ts";
 import { eventBridgeRecords, isEventBridgeEvent, type MongoTriggerEvent } from "./eventbridge.ts";
 import { type LineWriter, Logger, parseLogLevel } from "./log.ts";
 import { metricsLine } from "./metrics.ts";

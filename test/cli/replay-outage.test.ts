@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ReplayStopped, replay } from "../../src/cli/replay.ts";
-import { DeadLetterFile } from "../../src/dead-letter/dead-letter-file.ts";
+import { DeadLetterFile } from "../../src/dead-letter/file.ts";
 import { prng } from "../../src/local/prng.ts";
 import { singleTable } from "../../src/routing/table-routes.ts";
 import { PostgresSink } from "../../src/sink/postgres.ts";

@@ -3,17 +3,21 @@
 // (size limit, truncation) and the dead-letter table's SQL for both dialects
 // (CrateDB's checked against CrateDB's grammar).
 
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { sqlparse } from "@cratedb/cratedb-sqlparse";
 import { describe, expect, it } from "vitest";
-import { RecordError } from "../../src/errors.ts";
-import { batchResponse, WholeBatchRetry } from "../../src/lambda/batch-response.ts";
 import {
   type DeadLetter,
   deadLetterCandidates,
   deadLetterOf,
-} from "../../src/lambda/dead-letter.ts";
-import { messageBody, SQS_MAX_BYTES } from "../../src/lambda/dead-letter-sqs.ts";
-import { createDeadLetterTable, insertDeadLetters } from "../../src/lambda/dead-letter-table.ts";
+} from "../../src/dead-letter/destination.ts";
+import { DeadLetterFile } from "../../src/dead-letter/file.ts";
+import { messageBody, SQS_MAX_BYTES } from "../../src/dead-letter/sqs.ts";
+import { createDeadLetterTable, insertDeadLetters } from "../../src/dead-letter/table.ts";
+import { RecordError } from "../../src/errors.ts";
+import { batchResponse, WholeBatchRetry } from "../../src/lambda/batch-response.ts";
 import type { FailedRecord } from "../../src/pipeline/batch-result.ts";
 import { SinkError } from "../../src/sink/sink-error.ts";
 import { cratedb, parseTableName, postgresql } from "../../src/sql/index.ts";
@@ -158,5 +162,40 @@ describe("dead-letter table SQL", () => {
     expect(statements[1]?.sql).toContain(
       "VALUES (?, ?, ?, ?, ?, ?, CURRENT_TIMESTAMP), (?, ?, ?, ?, ?, ?, CURRENT_TIMESTAMP)",
     );
+  });
+});
+
+describe("dead-letter file", () => {
+  it("is a destination like SQS and the table: one JSON line per letter, appended, sent by index", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "dynacrate-dlq-"));
+    const path = join(dir, "dlq.ndjson");
+    writeFileSync(path, '{"earlier":true}\n');
+    const file = new DeadLetterFile(path);
+    const letter = (index: number) =>
+      deadLetterOf(
+        {
+          index,
+          ref: `e${index}`,
+          position: String(index),
+          error: new RecordError(`e${index}`, "dynamodb.NewImage.v.N", "not a number"),
+          permanent: true,
+          payload: { eventID: `e${index}` },
+        },
+        undefined,
+      );
+    const outcome = await file.send([letter(3), letter(7)]);
+    await file.close();
+    expect([...outcome.sent]).toEqual([3, 7]);
+    expect(outcome.refused.size).toBe(0);
+    const lines = readFileSync(path, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(lines[0]).toEqual({ earlier: true });
+    expect(lines.slice(1).map((l) => [l.ref, l.field, l.record])).toEqual([
+      ["e3", "dynamodb.NewImage.v.N", { eventID: "e3" }],
+      ["e7", "dynamodb.NewImage.v.N", { eventID: "e7" }],
+    ]);
+    rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -5,7 +5,7 @@
 // replay stopped and says the line to resume from.
 
 import { closeSync, openSync, readSync, statSync } from "node:fs";
-import { DeadLetterFile } from "../../dead-letter/dead-letter-file.ts";
+import { DeadLetterFile } from "../../dead-letter/file.ts";
 import { ConfigError } from "../../errors.ts";
 import { namedTargets } from "../../routing/table-routes.ts";
 import { checkConnection } from "../../sink/connection-check.ts";

@@ -16,7 +16,7 @@ import {
   type DeadLetterDestination,
   type DeadLetterOutcome,
   refuseAll,
-} from "./dead-letter.ts";
+} from "./destination.ts";
 
 const COLUMNS = ["position", "ref", "reason", "field", "event_source_arn", "record"] as const;
 // PostgreSQL allows 65535 parameters per statement.

@@ -1,8 +1,11 @@
 // Dead letters: records that can never be applied (undecodable, or refused by
 // the database as bad data) are set aside in a destination the user chose, so
-// that one poison record does not block its shard. A record counts as handled
-// only once its destination has accepted it; transient failures (the sink
-// down after its retries) are never dead-lettered: they are retried by Lambda.
+// that one poison record does not block its shard. One letter shape and one
+// destination interface for every command: a file (replay, relay, load;
+// file.ts), an SQS queue (sqs.ts) or a table in the sink (table.ts), the last
+// two for the Lambda function. A record counts as handled only once its
+// destination has accepted it; transient failures (the sink down after its
+// retries) are never dead-lettered: they are retried.
 
 import { RecordError } from "../errors.ts";
 import type { FailedRecord } from "../pipeline/batch-result.ts";
@@ -57,7 +60,7 @@ export function deadLetterCandidates(failed: FailedRecord[]): FailedRecord[] {
   return candidates;
 }
 
-/** The letter for a failed record; `delivered` is the Lambda record as it arrived. */
+/** The letter for a failed record; `delivered` is the record as it arrived (a Lambda record, a capture line's record). */
 export function deadLetterOf(failure: FailedRecord, delivered: unknown): DeadLetter {
   const arn = (delivered as { eventSourceARN?: unknown } | null | undefined)?.eventSourceARN;
   return {

@@ -10,7 +10,7 @@ import {
   type DeadLetterDestination,
   type DeadLetterOutcome,
   refuseAll,
-} from "./dead-letter.ts";
+} from "./destination.ts";
 
 /** What sending needs of an SQS client; tests point a real client at a fake endpoint. */
 export type SqsClient = Pick<SQSClient, "send">;

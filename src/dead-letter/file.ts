@@ -7,20 +7,27 @@
 
 import { createWriteStream, statSync, type WriteStream } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { ConfigError, RecordError } from "../errors.ts";
+import { ConfigError } from "../errors.ts";
 import type { FailedRecord } from "../pipeline/batch-result.ts";
 import { redactSecrets } from "../sink/redact-url.ts";
+import {
+  type DeadLetter,
+  type DeadLetterDestination,
+  type DeadLetterOutcome,
+  deadLetterOf,
+  refuseAll,
+} from "./destination.ts";
 
-/** The dead-letter line of a failed record. */
-export function deadLetterEntry(failure: FailedRecord): Record<string, unknown> {
+/** The dead-letter line of a letter: the letter itself (its batch index aside) and when it failed. */
+export function deadLetterEntry(letter: DeadLetter): Record<string, unknown> {
   return {
-    ref: failure.ref,
-    position: failure.position,
-    reason: redactSecrets(failure.error.message),
-    field: failure.error instanceof RecordError ? failure.error.field : undefined,
-    retryable: !failure.permanent,
+    ref: letter.ref,
+    position: letter.position,
+    reason: redactSecrets(letter.reason),
+    field: letter.field,
+    eventSourceARN: letter.eventSourceARN,
     failedAt: new Date().toISOString(),
-    record: failure.payload,
+    record: letter.record,
   };
 }
 
@@ -68,28 +75,49 @@ export function checkDeadLetterPath(path: string, inputs: string[] = []): void {
   }
 }
 
-export class DeadLetterFile {
+/** A dead-letter destination that appends one JSON line per letter to a file. */
+export class DeadLetterFile implements DeadLetterDestination {
   private stream: WriteStream | undefined;
   count = 0;
+  readonly name: string;
 
-  /** Checks the path at once (see checkDeadLetterPath); the file is opened on the first failure. */
+  /** Checks the path at once (see checkDeadLetterPath); the file is opened on the first letter. */
   constructor(
     readonly path: string,
     inputs: string[] = [],
   ) {
     checkDeadLetterPath(path, inputs);
+    this.name = `dead-letter file ${path}`;
   }
 
+  /** Appends the letters of failed records (their payload is the record as read). */
   async write(failures: FailedRecord[]): Promise<void> {
-    // Opened on the first failure, so a clean run leaves no empty file
-    // behind; "a" creates or appends, never truncates.
-    this.stream ??= createWriteStream(this.path, { flags: "a" });
-    for (const failure of failures) {
-      this.count++;
-      if (!this.stream.write(`${JSON.stringify(deadLetterEntry(failure))}\n`)) {
-        await new Promise<void>((resolve) => this.stream?.once("drain", () => resolve()));
+    const outcome = await this.send(failures.map((f) => deadLetterOf(f, f.payload)));
+    const [refused] = outcome.refused.values();
+    if (refused !== undefined) throw new ConfigError(`${this.name}: ${refused}`);
+  }
+
+  async send(letters: DeadLetter[]): Promise<DeadLetterOutcome> {
+    const outcome: DeadLetterOutcome = { sent: new Set(), refused: new Map() };
+    try {
+      // Opened on the first letter, so a clean run leaves no empty file
+      // behind; "a" creates or appends, never truncates.
+      this.stream ??= createWriteStream(this.path, { flags: "a" });
+      for (const letter of letters) {
+        this.count++;
+        if (!this.stream.write(`${JSON.stringify(deadLetterEntry(letter))}\n`)) {
+          await new Promise<void>((resolve) => this.stream?.once("drain", () => resolve()));
+        }
+        outcome.sent.add(letter.index);
       }
+    } catch (error) {
+      refuseAll(
+        letters.filter((l) => !outcome.sent.has(l.index)),
+        (error as Error).message,
+        outcome,
+      );
     }
+    return outcome;
   }
 
   async close(): Promise<void> {
