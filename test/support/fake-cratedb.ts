@@ -21,7 +21,7 @@
 // the `cratedb` dialect (CREATE TABLE IF NOT EXISTS with `pk` sub-column
 // primary keys, CREATE OR REPLACE VIEW, the bulk INSERT ... ON CONFLICT DO
 // UPDATE whose SET clause it reads assignment by assignment, applying the
-// `CASE WHEN excluded."version" > "version"` guard only where the SQL has it),
+// version guard of sql/version-order.ts only where the SQL has it),
 // simple SELECTs with `"pk"['x'] = ?` conditions, REFRESH TABLE and DROP; it
 // answers anything else with error 4000 rather than pretending. It keeps rows
 // in memory keyed by the pk object. It does NOT check column types (a DYNAMIC
@@ -40,6 +40,8 @@
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { compareVersions } from "../../src/codec/version.ts";
+import { newerVersion } from "../../src/sql/version-order.ts";
 
 export type Fault =
   /** HTTP 503 with an empty body, as a load balancer or a starting node gives. */
@@ -234,10 +236,15 @@ export async function startFakeCrateDb(options: FakeCrateDbOptions = {}): Promis
       });
     }
     const assignments = new Map<string, Assignment>();
-    for (const part of (match[6] as string).split(", ")) {
+    // The guard (sql/version-order.ts) holds commas of its own: named before splitting.
+    const set = (match[6] as string).replaceAll(
+      newerVersion('excluded."version"', '"version"'),
+      "GUARD",
+    );
+    for (const part of set.split(", ")) {
       const plain = new RegExp(String.raw`^(${IDENT}) = excluded\.(${IDENT})$`).exec(part);
       const guarded = new RegExp(
-        String.raw`^(${IDENT}) = CASE WHEN excluded\."version" > "version" THEN excluded\.(${IDENT}) ELSE (${IDENT}) END$`,
+        String.raw`^(${IDENT}) = CASE WHEN GUARD THEN excluded\.(${IDENT}) ELSE (${IDENT}) END$`,
       ).exec(part);
       if (plain && plain[1] === plain[2]) assignments.set(unquote(plain[1] as string), "excluded");
       else if (guarded && guarded[1] === guarded[2] && guarded[1] === guarded[3]) {
@@ -310,7 +317,7 @@ export async function startFakeCrateDb(options: FakeCrateDbOptions = {}): Promis
       // The SET clause is evaluated against the stored row, each assignment on
       // its own: a guarded column takes the new value only when the incoming
       // version is newer (text comparison, as CrateDB's `>` on TEXT).
-      const newer = String(row.version) > String(stored.version);
+      const newer = compareVersions(String(row.version), String(stored.version)) > 0;
       const updated: StoredRow = { ...stored };
       for (const [column, how] of assignments) {
         if (how === "excluded" || newer)
