@@ -182,11 +182,13 @@ export function binary(value: unknown): string {
   return value;
 }
 
-// Sets are unordered and hold no duplicates; a producer that repeats a member
-// gets it once, as DynamoDB would keep it.
+// Sets are unordered, never empty and hold no duplicates: DynamoDB refuses
+// both, so a record that has either was not written by DynamoDB and is
+// refused, never repaired.
 export function stringSet(value: unknown, tag: string): string {
   if (!Array.isArray(value))
     throw new FieldProblem(`${tag} must be an array, got ${describe(value)}`);
+  if (value.length === 0) throw new FieldProblem(`${tag} is empty; DynamoDB has no empty set`);
   for (let i = 0; i < value.length; i++) {
     const member = value[i];
     try {
@@ -198,7 +200,16 @@ export function stringSet(value: unknown, tag: string): string {
       FieldProblem.within(error, i);
     }
   }
-  const members = value.length > 1 ? new Set(value as string[]) : (value as string[]);
+  const members = value as string[];
+  if (members.length > 1 && new Set(members).size !== members.length) {
+    const at = members.findIndex((m, i) => members.indexOf(m) !== i);
+    FieldProblem.within(
+      new FieldProblem(
+        `duplicate set member ${describe(members[at])}; a DynamoDB set holds each once`,
+      ),
+      at,
+    );
+  }
   let out = "[";
   for (const member of members)
     out += out.length === 1 ? quoteString(member) : `,${quoteString(member)}`;
@@ -207,12 +218,17 @@ export function stringSet(value: unknown, tag: string): string {
 
 export function numberSet(value: unknown, ctx: JsonWriteContext): string {
   if (!Array.isArray(value)) throw new FieldProblem(`NS must be an array, got ${describe(value)}`);
+  if (value.length === 0) throw new FieldProblem("NS is empty; DynamoDB has no empty set");
   const seen = new Set<string>();
   let out = "[";
   for (let i = 0; i < value.length; i++) {
     try {
       const canonical = canonicalNumber(value[i]);
-      if (seen.has(canonical)) continue;
+      if (seen.has(canonical)) {
+        throw new FieldProblem(
+          `duplicate set member ${describe(value[i])}; a DynamoDB set holds each number once`,
+        );
+      }
       seen.add(canonical);
       out += (seen.size === 1 ? "" : ",") + writeNumberValue(canonical, ctx);
     } catch (error) {
@@ -226,6 +242,7 @@ export function numberSet(value: unknown, ctx: JsonWriteContext): string {
 /** A short description of an unexpected value for error messages. */
 export function describe(value: unknown): string {
   if (value === null) return "null";
+  if (value === undefined) return "nothing (the field is missing)";
   if (Array.isArray(value)) return "an array";
   if (typeof value === "string") {
     return value.length > 40 ? `${JSON.stringify(value.slice(0, 40))}...` : JSON.stringify(value);

@@ -56,9 +56,12 @@ function isShortPlain(text: string): boolean {
 /** Validates a DynamoDB number and returns its canonical exact text (valid JSON). */
 export function canonicalNumber(input: unknown): string {
   if (typeof input === "number") {
-    // Some producers write `{"N": 7}`; JSON.parse already made it a double.
-    if (!Number.isFinite(input)) throw new NumberProblem(`${input} is not a DynamoDB number`);
-    input = String(input);
+    // `{"N": 7}`: DynamoDB writes numbers as text; JSON.parse has already
+    // made this one a double, so a long one is rounded and could not be
+    // written exactly.
+    throw new NumberProblem(
+      `a JSON number (${input}), but DynamoDB writes a number as a decimal string, e.g. {"N": "${input}"}`,
+    );
   }
   if (typeof input !== "string") {
     throw new NumberProblem(`a number must be a decimal string, got ${typeof input}`);

@@ -86,7 +86,18 @@ export function parseChange(record: unknown, envelope: Envelope = {}): Change {
     );
   }
 
+  if (newImage && operation !== "remove") checkImageKeys(keys, newImage, fail);
+
   const streamSequence = dynamodb.SequenceNumber;
+  if (streamSequence === undefined && isStreamsRecord(r, dynamodb)) {
+    // Without its sequence number a DynamoDB Streams record has no order
+    // (its timestamp is whole seconds): a made-up one could put it behind
+    // an older change of the item, which would then win.
+    fail(
+      "dynamodb.SequenceNumber",
+      "missing on a DynamoDB Streams record: it orders the changes of an item",
+    );
+  }
   let source: ChangeSource;
   let micros: number;
   let tick: Tick = "microsecond";
@@ -185,6 +196,45 @@ export function checkKeys(value: unknown, fail: Fail): AttributeMap {
   return value as AttributeMap;
 }
 
+/**
+ * A DynamoDB Streams record, known by what only those carry: the stream's
+ * ARN or view type (a Kinesis Data Streams for DynamoDB record has neither).
+ */
+export function isStreamsRecord(
+  record: Record<string, unknown>,
+  dynamodb: Record<string, unknown>,
+): boolean {
+  return record.eventSourceARN !== undefined || dynamodb.StreamViewType !== undefined;
+}
+
+/** Whether a key attribute written in an image is the one in Keys (numbers by value). */
+export function sameKeyValue(key: unknown, value: unknown): boolean {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+  const k = key as Record<string, unknown>;
+  const v = value as Record<string, unknown>;
+  const tag = Object.keys(k)[0] as string;
+  if (Object.keys(v).length !== 1 || !Object.hasOwn(v, tag)) return false;
+  if (tag !== "N") return v[tag] === k[tag];
+  try {
+    return canonicalNumber(v[tag]) === canonicalNumber(k[tag]);
+  } catch {
+    return false;
+  }
+}
+
+/** A NewImage names its item's key again; one that names another item is not this change. */
+function checkImageKeys(keys: AttributeMap, newImage: AttributeMap, fail: Fail): void {
+  for (const name in keys) {
+    if (!Object.hasOwn(newImage, name)) continue;
+    if (!sameKeyValue(keys[name], newImage[name])) {
+      fail(
+        appendSegment("dynamodb.NewImage", name),
+        `key attribute disagrees with dynamodb.Keys (${JSON.stringify(newImage[name])} in NewImage, ${JSON.stringify(keys[name])} in Keys)`,
+      );
+    }
+  }
+}
+
 function image(value: unknown, field: string, fail: Fail): AttributeMap | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value !== "object" || Array.isArray(value)) {
@@ -236,6 +286,5 @@ export function streamsMicros(value: unknown, fail: Fail): number {
     const ms = Date.parse(value);
     if (!Number.isNaN(ms)) return ms * 1000;
   }
-  if (value === undefined) return 0;
   return fail(field, `must be epoch seconds or an ISO timestamp, got ${describe(value)}`);
 }

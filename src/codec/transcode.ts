@@ -55,6 +55,7 @@ import {
   kinesisTick,
   OPERATIONS,
   SEQUENCE,
+  sameKeyValue,
   streamsMicros,
 } from "./parse-change.ts";
 import { canonicalKey, type EncodedRow, type RowFormat, writeKey } from "./row.ts";
@@ -108,6 +109,9 @@ const F_OLD_IMAGE = 10;
 const F_SEQUENCE = 11;
 const F_CREATED = 12;
 const F_PRECISION = 13;
+/** `eventSourceARN` or `StreamViewType`: only a DynamoDB Streams record has them. */
+const F_STREAMS_ARN = 14;
+const F_VIEW_TYPE = 15;
 
 /** The fields read from the record, and from its `dynamodb` block. */
 const RECORD_FIELDS: [string, number][] = [
@@ -119,6 +123,7 @@ const RECORD_FIELDS: [string, number][] = [
   ["dynamodb", F_DYNAMODB],
   ["Records", F_WRAPPER],
   ["kinesis", F_WRAPPER],
+  ["eventSourceARN", F_STREAMS_ARN],
 ];
 const DYNAMODB_FIELDS: [string, number][] = [
   ["Keys", F_KEYS],
@@ -127,6 +132,7 @@ const DYNAMODB_FIELDS: [string, number][] = [
   ["SequenceNumber", F_SEQUENCE],
   ["ApproximateCreationDateTime", F_CREATED],
   ["ApproximateCreationDateTimePrecision", F_PRECISION],
+  ["StreamViewType", F_VIEW_TYPE],
 ];
 
 const DESCRIPTORS = new Map<unknown, number>([
@@ -183,6 +189,8 @@ class Transcoder {
   private readonly nameSets: (Set<string> | undefined)[] = [];
   /** The key attributes' names as `"name":` (memberPrefix's text), once `Keys` is read. */
   private keyNames: string[] | undefined;
+  /** The JSON text of each key attribute's value in Keys, as JSON.stringify writes it. */
+  private keyTexts: string[] = [];
   /** The record is a REMOVE (known when eventName comes before `dynamodb`). */
   private removing = false;
 
@@ -214,6 +222,7 @@ class Transcoder {
     let identityStart = -1;
     let identityEnd = -1;
     let block: Block | undefined;
+    let streamsMark = false;
     for (;;) {
       this.i = i;
       const field = this.memberField(RECORD_FIELDS);
@@ -265,6 +274,10 @@ class Transcoder {
           break;
         case F_WRAPPER:
           throw BAIL;
+        case F_STREAMS_ARN:
+          streamsMark = true;
+          i = skipValue(s, i);
+          break;
         default:
           i = skipValue(s, i);
       }
@@ -299,6 +312,8 @@ class Transcoder {
     let micros: number;
     let tick: Tick = "microsecond";
     let position: string | undefined;
+    // A DynamoDB Streams record without its sequence number: the slow path refuses it.
+    if (block.sequence === undefined && (streamsMark || block.viewType)) throw BAIL;
     if (block.sequence !== undefined) {
       if (!SEQUENCE.test(block.sequence)) throw BAIL;
       source = "dynamodb-streams";
@@ -355,6 +370,7 @@ class Transcoder {
       sequence: undefined,
       created: undefined,
       precision: undefined,
+      viewType: false,
     };
     if (s.charCodeAt(i) === 125) {
       this.i = i + 1;
@@ -376,8 +392,13 @@ class Transcoder {
           // Checked by the slow path's own rules.
           block.keys = checkKeys(this.keys(), bail);
           const names: string[] = [];
-          for (const name in block.keys) names.push(memberPrefix(name));
+          const texts: string[] = [];
+          for (const name in block.keys) {
+            names.push(memberPrefix(name));
+            texts.push(JSON.stringify(block.keys[name]));
+          }
           this.keyNames = names;
+          this.keyTexts = texts;
           i = this.i;
           break;
         }
@@ -444,6 +465,10 @@ class Transcoder {
             i = skipValue(s, i);
             block.precision = OTHER_VALUE;
           }
+          break;
+        case F_VIEW_TYPE:
+          block.viewType = true;
+          i = skipValue(s, i);
           break;
         default:
           i = skipValue(s, i);
@@ -637,8 +662,16 @@ class Transcoder {
         const name = this.memberName(0, count++);
         const index = this.index;
         i = this.i;
-        if (keyNames.includes(name)) {
+        const k = keyNames.indexOf(name);
+        if (k >= 0) {
+          // The key written again: as in Keys (the common, compact text), or the same by value.
+          const start = i;
           i = skipValue(s, i);
+          const text = s.slice(start, i);
+          if (text !== this.keyTexts[k]) {
+            const key = JSON.parse(this.keyTexts[k] as string) as unknown;
+            if (!sameKeyValue(key, JSON.parse(text))) throw BAIL;
+          }
         } else {
           if (s.charCodeAt(i) !== 123) throw BAIL;
           const json = this.attribute(0);
@@ -891,6 +924,8 @@ interface Block {
   /** ApproximateCreationDateTime: a number, or a string. */
   created: number | string | undefined;
   precision: string | null | typeof OTHER_VALUE | undefined;
+  /** Whether the block names a StreamViewType (a DynamoDB Streams record). */
+  viewType: boolean;
 }
 
 /** A member held back to be written first: its name is an array index. */

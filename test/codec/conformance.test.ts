@@ -102,17 +102,61 @@ const byId = (id: string): Vector => {
  * Vectors crafted for the reference omit `ApproximateCreationDateTime`, which
  * every real Kinesis record carries and which dynacrate needs to order changes
  * (it rejects a record without it, see the test below). The harness adds a
- * fixed timestamp to such records; nothing else in an input is changed.
+ * fixed timestamp to such records.
  */
-function complete(input: Raw): Raw {
+function completeTimestamp(input: Raw): Raw {
   const d = input?.dynamodb;
   if (typeof d !== "object" || d === null || Array.isArray(d)) return input;
   if (d.SequenceNumber !== undefined || d.ApproximateCreationDateTime !== undefined) return input;
   return { ...input, dynamodb: { ...d, ApproximateCreationDateTime: BASE_MILLIS } };
 }
 
+/** The vector about JSON numbers, kept as it is: its deviation is the rejection. */
+const JSON_NUMBER_VECTOR = "n_json_number_not_string";
+
+/**
+ * Vectors crafted for the reference write some numbers as JSON numbers
+ * (`{"N": 1}`, `{"NS": [1, 2]}`), where DynamoDB always writes decimal text;
+ * dynacrate rejects them (a JSON number may already be rounded, see the test
+ * below). The harness writes such numbers as the text of the same number.
+ */
+function completeNumbers(input: Raw): Raw {
+  const d = input?.dynamodb;
+  if (typeof d !== "object" || d === null || Array.isArray(d)) return input;
+  const keys = numbersAsText(d.Keys);
+  const newImage = numbersAsText(d.NewImage);
+  if (keys === d.Keys && newImage === d.NewImage) return input;
+  return { ...input, dynamodb: { ...d, Keys: keys, NewImage: newImage } };
+}
+
+/** Attribute values with JSON numbers in N and NS written as text; the same object when it has none. */
+function numbersAsText(value: unknown): unknown {
+  if (Array.isArray(value)) {
+    const out = value.map(numbersAsText);
+    return out.some((x, i) => x !== value[i]) ? out : value;
+  }
+  if (typeof value !== "object" || value === null) return value;
+  let changed = false;
+  const out: Record<string, unknown> = {};
+  for (const [name, inner] of Object.entries(value)) {
+    let written = inner;
+    if (name === "N" && typeof inner === "number") written = String(inner);
+    else if (name === "NS" && Array.isArray(inner) && inner.some((m) => typeof m === "number"))
+      written = inner.map((m) => (typeof m === "number" ? String(m) : m));
+    else written = numbersAsText(inner);
+    if (written !== inner) changed = true;
+    out[name] = written;
+  }
+  return changed ? out : value;
+}
+
+function complete(input: Raw, name?: string): Raw {
+  const timed = completeTimestamp(input);
+  return name === JSON_NUMBER_VECTOR ? timed : completeNumbers(timed);
+}
+
 const needsCompletion = (v: Vector): boolean =>
-  v.kind === "cdc" && complete(v.raw.input) !== v.raw.input;
+  v.kind === "cdc" && complete(v.raw.input, v.raw.name) !== v.raw.input;
 
 /** What a cdc or full-load vector turns into here: rows and the statements that write them. */
 interface Translated {
@@ -155,7 +199,7 @@ function translateChanges(
   return { table, rows, crateRows, upsertSql, ddl };
 }
 
-function translateCdc(v: Vector, input: Raw = complete(v.raw.input)): Translated {
+function translateCdc(v: Vector, input: Raw = complete(v.raw.input, v.raw.name)): Translated {
   const change = parseChange(input, { ref: v.id });
   return translateChanges(v.raw.table_name, [change], undefined);
 }
@@ -167,7 +211,9 @@ function schemaOf(v: Vector): KeySchema | undefined {
 
 /** A full-load item becomes an INSERT built by the fixtures, its Keys picked by the key schema. */
 function translateFullLoad(v: Vector): Translated {
-  const items = (Array.isArray(v.raw.input) ? v.raw.input : [v.raw.input]) as AttributeMap[];
+  const items = (Array.isArray(v.raw.input) ? v.raw.input : [v.raw.input]).map(
+    numbersAsText,
+  ) as AttributeMap[];
   const schema = schemaOf(v);
   const changes = items.map((item) =>
     parseChange(
@@ -773,6 +819,34 @@ const DEVIATIONS: Record<string, Deviation> = {
       ),
   },
 
+  n_json_number_not_string: {
+    instead: "rejects the record (field dynamodb.NewImage.a.N): a number must be decimal text",
+    why: "DynamoDB writes every number as a string; a JSON number was made by another producer and may already be rounded (12345678901234567890123 is not that number as a double)",
+    ours: (v) =>
+      expectRecordError(
+        () => translateCdc(v),
+        "dynamodb.NewImage.a.N",
+        /DynamoDB writes a number as a decimal string/,
+      ),
+  },
+  ns_dedup_numeric_equal: {
+    instead: "rejects the record (field dynamodb.NewImage.s.NS[1]): duplicate set member",
+    why: "DynamoDB refuses a set with equal members; such a record was not written by DynamoDB, and keeping one member would hide that",
+    ours: (v) =>
+      expectRecordError(() => translateCdc(v), "dynamodb.NewImage.s.NS[1]", /duplicate set member/),
+  },
+  bs_dedup: {
+    instead: "rejects the record (field dynamodb.NewImage.s.BS[1]): duplicate set member",
+    why: "as ns_dedup_numeric_equal",
+    ours: (v) =>
+      expectRecordError(() => translateCdc(v), "dynamodb.NewImage.s.BS[1]", /duplicate set member/),
+  },
+  empty_sets: {
+    instead: "rejects the record (field dynamodb.NewImage.a.SS): a set is never empty",
+    why: "DynamoDB has no empty set (it refuses to write one); a record that has one was not written by DynamoDB",
+    ours: (v) => expectRecordError(() => translateCdc(v), "dynamodb.NewImage.a.SS", /is empty/),
+  },
+
   // --- stream view types without a new image ---
   keys_only_insert: {
     instead: "rejects the record, naming the view type to set",
@@ -797,9 +871,15 @@ const DEVIATIONS: Record<string, Deviation> = {
     ours: (v) => expectData(v, '{"id":"k1"}', '{"x":1}'),
   },
   key_value_taken_from_new_image: {
-    instead: 'pk is taken from Keys: {"id": "KEY"}',
-    why: "Keys names the item that changed; REMOVE records have no NewImage, so only Keys identifies items the same way in every record",
-    ours: (v) => expectData(v, '{"id":"KEY"}', "{}"),
+    instead:
+      "rejects the record: its NewImage names another item than its Keys (field dynamodb.NewImage.id)",
+    why: "DynamoDB writes the item's key in both; a record where they differ is corrupt, and either choice would write the wrong item",
+    ours: (v) =>
+      expectRecordError(
+        () => translateCdc(v),
+        "dynamodb.NewImage.id",
+        /disagrees with dynamodb.Keys/,
+      ),
   },
   empty_keys_object: {
     instead: "rejects the record (field dynamodb.Keys)",
@@ -998,17 +1078,26 @@ describe("conformance with the reference translator (commons-codec)", () => {
     });
   });
 
-  it("rejects each completed input without the completion, naming dynamodb.ApproximateCreationDateTime", () => {
+  it("rejects each completed input without the completion, naming dynamodb.ApproximateCreationDateTime or the number", () => {
     const completed = VECTORS.filter(
       (v) => needsCompletion(v) && !v.raw.expected_error && categoryOf(v) === "run",
     );
     expect(completed.length).toBeGreaterThan(0);
     for (const v of completed) {
-      expectRecordError(
-        () => translateCdc(v, v.raw.input),
-        "dynamodb.ApproximateCreationDateTime",
-        /must be a number/,
-      );
+      const timestamp = completeTimestamp(v.raw.input);
+      if (timestamp !== v.raw.input) {
+        expectRecordError(
+          () => translateCdc(v, completeNumbers(v.raw.input)),
+          "dynamodb.ApproximateCreationDateTime",
+          /must be a number/,
+        );
+      }
+      if (completeNumbers(timestamp) !== timestamp) {
+        const error = rejection(() => translateCdc(v, timestamp));
+        expect(error).toBeInstanceOf(RecordError);
+        expect((error as RecordError).field, v.id).toMatch(/\.N$|\.NS\[\d+\]$/);
+        expect(error.message).toMatch(/DynamoDB writes a number as a decimal string/);
+      }
     }
   });
 

@@ -15,6 +15,7 @@ import {
   type RowFormat,
   sourceRecords,
 } from "../../src/codec/index.ts";
+import { transcode } from "../../src/codec/transcode.ts";
 import { RecordError } from "../../src/errors.ts";
 import {
   BASE_MILLIS,
@@ -348,6 +349,112 @@ const BAD_RECORDS: BadCase[] = [
     message: /decimal string/,
   },
   {
+    name: "N a JSON number (rounded by JSON.parse)",
+    record: withImage({ big: { N: Number("12345678901234567890123") } }),
+    field: "dynamodb.NewImage.big.N",
+    message:
+      /a JSON number \(1\.2345678901234568e\+22\), but DynamoDB writes a number as a decimal string/,
+  },
+  {
+    name: "NS member a JSON number",
+    record: withImage({ ns: { NS: ["1", 2] } }),
+    field: "dynamodb.NewImage.ns.NS[1]",
+    message: /DynamoDB writes a number as a decimal string/,
+  },
+  {
+    name: "key N a JSON number",
+    record: kinesisDynamoRecord({ keys: { id: { N: 7 } } as never, eventID: "evt-bad" }),
+    field: "dynamodb.Keys.id",
+    message: /DynamoDB writes a number as a decimal string/,
+  },
+  {
+    name: "SS empty",
+    record: withImage({ tags: { SS: [] } }),
+    field: "dynamodb.NewImage.tags.SS",
+    message: /SS is empty; DynamoDB has no empty set/,
+  },
+  {
+    name: "NS empty",
+    record: withImage({ n: { NS: [] } }),
+    field: "dynamodb.NewImage.n.NS",
+    message: /NS is empty/,
+  },
+  {
+    name: "BS empty",
+    record: withImage({ b: { BS: [] } }),
+    field: "dynamodb.NewImage.b.BS",
+    message: /BS is empty/,
+  },
+  {
+    name: "SS duplicate member",
+    record: withImage({ tags: { SS: ["a", "b", "a"] } }),
+    field: "dynamodb.NewImage.tags.SS[2]",
+    message: /duplicate set member "a"/,
+  },
+  {
+    name: "NS members equal by value",
+    record: withImage({ n: { NS: ["1", "1.0"] } }),
+    field: "dynamodb.NewImage.n.NS[1]",
+    message: /duplicate set member "1.0"/,
+  },
+  {
+    name: "BS duplicate member",
+    record: withImage({ b: { BS: ["AAE=", "AAE="] } }),
+    field: "dynamodb.NewImage.b.BS[1]",
+    message: /duplicate set member "AAE="/,
+  },
+  {
+    name: "NewImage key disagrees with Keys",
+    record: kinesisDynamoRecord({
+      keys: KEYS,
+      newImage: { id: { S: "item-2" }, a: { S: "x" } },
+      eventID: "evt-bad",
+    }),
+    field: "dynamodb.NewImage.id",
+    message: /key attribute disagrees with dynamodb.Keys/,
+  },
+  {
+    name: "NewImage key of another type than in Keys",
+    record: kinesisDynamoRecord({
+      keys: { id: { N: "1" } },
+      newImage: { id: { S: "1" } },
+      eventID: "evt-bad",
+    }),
+    field: "dynamodb.NewImage.id",
+    message: /key attribute disagrees with dynamodb.Keys/,
+  },
+  {
+    name: "Streams record without SequenceNumber",
+    record: {
+      ...streamsRecord({ keys: KEYS, eventID: "evt-bad" }),
+      dynamodb: { ...streamsRecord({ keys: KEYS }).dynamodb, SequenceNumber: undefined },
+    },
+    field: "dynamodb.SequenceNumber",
+    message: /missing on a DynamoDB Streams record/,
+  },
+  {
+    name: "Streams record without SequenceNumber, known by its StreamViewType alone",
+    record: {
+      ...streamsRecord({ keys: KEYS, eventID: "evt-bad" }),
+      eventSourceARN: undefined,
+      dynamodb: { ...streamsRecord({ keys: KEYS }).dynamodb, SequenceNumber: undefined },
+    },
+    field: "dynamodb.SequenceNumber",
+    message: /missing on a DynamoDB Streams record/,
+  },
+  {
+    name: "Streams timestamp missing",
+    record: {
+      ...streamsRecord({ keys: KEYS, eventID: "evt-bad" }),
+      dynamodb: {
+        ...streamsRecord({ keys: KEYS }).dynamodb,
+        ApproximateCreationDateTime: undefined,
+      },
+    },
+    field: "dynamodb.ApproximateCreationDateTime",
+    message: /epoch seconds or an ISO timestamp, got nothing/,
+  },
+  {
     name: "Streams timestamp garbage",
     record: {
       ...streamsRecord({ keys: KEYS, eventID: "evt-bad" }),
@@ -365,6 +472,24 @@ describe("bad records are rejected with a RecordError naming the record and the 
     expect(error.field).toBe(c.field);
     expect(error.message).toMatch(c.message);
     expect(error.message).toContain(`record evt-bad, field ${c.field}: `);
+  });
+
+  it.each(BAD_RECORDS.map((c) => [c.name, c] as const))(
+    "%s: the one-pass transcoder leaves it to the path that names the field",
+    (_, c) => {
+      expect(transcode(JSON.stringify(c.record), {}, c.format ?? EXACT)).toBeUndefined();
+    },
+  );
+
+  it("a NewImage that writes the key as Keys does (numbers by value) is accepted on both paths", () => {
+    const record = kinesisDynamoRecord({
+      keys: { id: { N: "10" } },
+      newImage: { id: { N: "1E+1" }, a: { S: "x" } },
+    });
+    const slow = decode(record);
+    const fast = transcode(JSON.stringify(record), {}, EXACT);
+    expect(fast?.data).toBe(slow.data);
+    expect(slow.data).toBe('{"a":"x"}');
   });
 
   it("names a record without an eventID by the caller's ref, or by its stream position", () => {

@@ -10,6 +10,7 @@ import { marshall, NumberValueImpl as NumberValue } from "@aws-sdk/util-dynamodb
 import fc from "fast-check";
 import type { AttributeMap, AttributeValue } from "../../src/codec/index.ts";
 import { prng } from "../../src/local/prng.ts";
+import { decimalKey } from "./exact-json.ts";
 
 /** Strings with the characters that break naive encoders. */
 export const text = fc.oneof(
@@ -121,15 +122,22 @@ export function itemOf(numbers: NumberChoice): fc.Arbitrary<Record<string, unkno
   );
   const bytes = fc.uint8Array({ maxLength: 12 });
   const scalar = fc.oneof(text, number, fc.boolean(), fc.constant(null), bytes);
+  // Sets as DynamoDB takes them: never empty, no two members equal (numbers by value).
   const sets = fc.oneof(
     fc.uniqueArray(text, { minLength: 1, maxLength: 5 }).map((members) => new Set(members)),
     fc
-      .array(fc.oneof(numbers.ints, dynamoDouble), { minLength: 1, maxLength: 5 })
+      .uniqueArray(fc.oneof(numbers.ints, dynamoDouble), { minLength: 1, maxLength: 5 })
       .map((members) => new Set(members)),
     fc
-      .array(numbers.decimals, { minLength: 1, maxLength: 5 })
+      .uniqueArray(numbers.decimals, { minLength: 1, maxLength: 5, selector: decimalKey })
       .map((members) => new Set(members.map((t) => new NumberValue(t)))),
-    fc.array(bytes, { minLength: 1, maxLength: 3 }).map((members) => new Set(members)),
+    fc
+      .uniqueArray(bytes, {
+        minLength: 1,
+        maxLength: 3,
+        selector: (b) => Buffer.from(b).toString("base64"),
+      })
+      .map((members) => new Set(members)),
   );
   const { value } = fc.letrec<{ value: unknown; list: unknown[]; map: Record<string, unknown> }>(
     (tie) => ({
