@@ -1,0 +1,127 @@
+// Keyed reads of a state table, per dialect, for `dynacrate verify`: the rows
+// of given keys in one statement, and the live rows in keyset pages. Columns
+// come as JSON text so that no number is rounded on the way. PostgreSQL keys
+// on key_hash (or on `pk` in the layout before it); CrateDB on the key
+// sub-columns of `pk`, with numeric keys given as text (cratedb-keys.ts).
+
+import { canonicalKey } from "../codec/row.ts";
+import type { AttributeMap, AttributeValue } from "../codec/types.ts";
+import type { Dialect, TableLayout } from "./dialect.ts";
+import type { KeySchema } from "./key-schema.ts";
+import { keyHash, stateLayoutQuery } from "./postgresql.ts";
+import type { Statement } from "./statement.ts";
+import { stateTable, type TableName } from "./table-name.ts";
+
+/** The statement that tells an existing state table's layout, where a dialect has more than one. */
+export function layoutQuery(dialect: Dialect, table: TableName): Statement | undefined {
+  return dialect.name === "postgresql" ? stateLayoutQuery(table) : undefined;
+}
+
+/** pk, data, aux as text, version, deleted. */
+function columns(dialect: Dialect): string {
+  const q = dialect.quoteIdentifier;
+  const text = (c: string) =>
+    dialect.name === "postgresql" ? `${q(c)}::text AS ${q(c)}` : `CAST(${q(c)} AS TEXT) AS ${q(c)}`;
+  return `${text("pk")}, ${text("data")}, ${text("aux")}, ${q("version")}, ${q("deleted")}`;
+}
+
+/** The state rows (live or tombstones) of `keys`. */
+export function stateRowsByKeys(
+  dialect: Dialect,
+  table: TableName,
+  keySchema: KeySchema,
+  keys: AttributeMap[],
+  layout: TableLayout,
+): Statement {
+  const state = dialect.quoteTable(stateTable(table));
+  const q = dialect.quoteIdentifier;
+  if (dialect.name === "postgresql") {
+    if (layout === "key-hash") {
+      return {
+        sql: `SELECT ${columns(dialect)} FROM ${state} WHERE key_hash IN (SELECT decode(h, 'hex') FROM unnest($1::text[]) AS h)`,
+        params: [keys.map((k) => keyHash(canonicalKey(k)))],
+      };
+    }
+    return {
+      sql: `SELECT ${columns(dialect)} FROM ${state} WHERE pk IN (SELECT jsonb_array_elements($1::jsonb))`,
+      params: [`[${keys.map((k) => pkJson(keySchema, k)).join(",")}]`],
+    };
+  }
+  // CrateDB: the key sub-columns are the primary key; one OR term per key.
+  const params: unknown[] = [];
+  const terms = keys.map((k) => {
+    const parts = keySchema.map((a) => {
+      params.push(keyText(k[a.name]));
+      return `${q("pk")}[${subscript(a.name)}] = ?`;
+    });
+    return `(${parts.join(" AND ")})`;
+  });
+  return { sql: `SELECT ${columns(dialect)} FROM ${state} WHERE ${terms.join(" OR ")}`, params };
+}
+
+/**
+ * Live rows after `cursor` (undefined: from the start), at most `limit`, in
+ * key order. PostgreSQL answers each row's cursor (column `cursor`); on
+ * CrateDB the cursor is the JSON array of the last row's key values as text.
+ */
+export function liveStatePage(
+  dialect: Dialect,
+  table: TableName,
+  keySchema: KeySchema,
+  cursor: string | undefined,
+  limit: number,
+  layout: TableLayout,
+): Statement {
+  const state = dialect.quoteTable(stateTable(table));
+  const q = dialect.quoteIdentifier;
+  if (dialect.name === "postgresql") {
+    const hashed = layout === "key-hash";
+    const key = hashed ? "key_hash" : "pk";
+    const after = hashed ? "decode($1, 'hex')" : "$1::jsonb";
+    return {
+      sql:
+        `SELECT ${columns(dialect)}, ${hashed ? "encode(key_hash, 'hex')" : "pk::text"} AS cursor FROM ${state} ` +
+        `WHERE NOT deleted AND ($1::text IS NULL OR ${key} > ${after}) ORDER BY ${key} LIMIT $2`,
+      params: [cursor ?? null, limit],
+    };
+  }
+  const cols = keySchema.map((a) => `${q("pk")}[${subscript(a.name)}]`);
+  const params: unknown[] = [];
+  let where = `NOT ${q("deleted")}`;
+  if (cursor !== undefined) {
+    const last = JSON.parse(cursor) as string[];
+    const [a, b] = cols;
+    if (b === undefined) {
+      where += ` AND ${a} > ?`;
+      params.push(last[0]);
+    } else {
+      where += ` AND (${a} > ? OR (${a} = ? AND ${b} > ?))`;
+      params.push(last[0], last[0], last[1]);
+    }
+  }
+  params.push(limit);
+  return {
+    sql: `SELECT ${columns(dialect)} FROM ${state} WHERE ${where} ORDER BY ${cols.join(", ")} LIMIT ?`,
+    params,
+  };
+}
+
+/** A key attribute's value as text (CrateDB's key columns take N keys as text, cratedb-keys.ts). */
+export function keyText(av: AttributeValue | undefined): string {
+  const v = (av ?? {}) as Record<string, string>;
+  return v.S ?? v.N ?? v.B ?? "";
+}
+
+/** A key as the `pk` column's JSON (PostgreSQL's layout before key_hash). */
+function pkJson(keySchema: KeySchema, keys: AttributeMap): string {
+  const members = keySchema.map((a) => {
+    const av = keys[a.name] as Record<string, string>;
+    const value = a.type === "N" ? (av.N as string) : JSON.stringify(av[a.type]);
+    return `${JSON.stringify(a.name)}:${value}`;
+  });
+  return `{${members.join(",")}}`;
+}
+
+function subscript(name: string): string {
+  return `'${name.replaceAll("'", "''")}'`;
+}
