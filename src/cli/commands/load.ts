@@ -7,9 +7,8 @@ import { resolve } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { KinesisClient } from "@aws-sdk/client-kinesis";
 import { S3Client } from "@aws-sdk/client-s3";
-import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { DeadLetterFile } from "../../dead-letter/file.ts";
-import { ConfigError, DynacrateError, SourceError } from "../../errors.ts";
+import { ConfigError } from "../../errors.ts";
 import { checkRetention, checkStream, relayFrom, type StreamCheck } from "../../load/hand-off.ts";
 import { runLoad } from "../../load/load.ts";
 import { ApplyPipeline } from "../../pipeline/apply-pipeline.ts";
@@ -32,6 +31,7 @@ import {
   tableOption,
   targetUrl,
 } from "../args.ts";
+import { asSourceError, awsClientConfig } from "../aws.ts";
 import { LoadDisplay } from "../load-display.ts";
 
 export const usage = `dynacrate load --source SOURCE --target URL --table NAME [options]
@@ -106,11 +106,7 @@ export async function run(argv: string[]): Promise<number> {
   );
   const endpoint = values.endpoint as string | undefined;
   const region = values.region as string | undefined;
-  const awsConfig = (at: string | undefined) => ({
-    ...(region ? { region } : {}),
-    // Emulators answer the SDK's HTTP/2 handler with "Protocol error"; HTTP/1.1 works everywhere.
-    ...(at ? { endpoint: at, requestHandler: new NodeHttpHandler() } : {}),
-  });
+  const awsConfig = (at: string | undefined) => awsClientConfig(region, at);
   const aws = awsConfig(endpoint);
   const streamEndpoint = (values["stream-endpoint"] as string | undefined) ?? endpoint;
   const dynamodb = new DynamoDBClient(aws);
@@ -122,11 +118,10 @@ export async function run(argv: string[]): Promise<number> {
     dynamodb,
     s3: () => {
       const s3Endpoint = values["s3-endpoint"] as string | undefined;
+      // S3-compatible servers take path-style requests only.
       return new S3Client({
-        ...(region ? { region } : {}),
-        ...(s3Endpoint
-          ? { endpoint: s3Endpoint, forcePathStyle: true, requestHandler: new NodeHttpHandler() }
-          : {}),
+        ...awsClientConfig(region, s3Endpoint),
+        ...(s3Endpoint ? { forcePathStyle: true } : {}),
       });
     },
     segments,
@@ -340,12 +335,4 @@ function positiveIntOrZero(values: Record<string, unknown>, name: string, fallba
   if (!Number.isInteger(n) || n < 0)
     throw new ConfigError(`--${name} must be a whole number of seconds, got ${value}`);
   return n;
-}
-
-/** AWS SDK errors (access denied, unknown endpoint) become one clear line, not a stack trace. */
-export function asSourceError(error: unknown): unknown {
-  if (error instanceof DynacrateError) return error;
-  if (error instanceof Error)
-    return new SourceError(`${error.name}: ${error.message}`, { cause: error });
-  return error;
 }

@@ -5,7 +5,6 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
 import { KinesisClient } from "@aws-sdk/client-kinesis";
-import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { DeadLetterFile } from "../../dead-letter/file.ts";
 import { ConfigError } from "../../errors.ts";
 import { runRelay } from "../../relay/relay.ts";
@@ -30,6 +29,7 @@ import {
   sinkOptions,
   targetUrl,
 } from "../args.ts";
+import { awsClientConfig } from "../aws.ts";
 import { RelayDisplay } from "../relay-display.ts";
 import { stopOnSignals } from "../stop-signal.ts";
 
@@ -180,11 +180,7 @@ function openSource(
     throw new ConfigError(
       `--source must be kinesis://<stream> or dynamodb-streams://<table>, got ${url}`,
     );
-  const config = {
-    ...(aws.region ? { region: aws.region } : {}),
-    // Emulators answer the SDK's HTTP/2 handler with "Protocol error"; HTTP/1.1 works everywhere.
-    ...(aws.endpoint ? { endpoint: aws.endpoint, requestHandler: new NodeHttpHandler() } : {}),
-  };
+  const config = awsClientConfig(aws.region, aws.endpoint);
   const name = match[2] as string;
   return match[1] === "kinesis"
     ? new KinesisSource(new KinesisClient(config), name)

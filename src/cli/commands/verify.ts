@@ -5,7 +5,6 @@
 
 import { writeFileSync } from "node:fs";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { ConfigError } from "../../errors.ts";
 import { ApplyPipeline } from "../../pipeline/apply-pipeline.ts";
 import { openSink, redactUrl } from "../../sink/open-sink.ts";
@@ -20,11 +19,12 @@ import {
   positiveInt,
   requireOption,
   SINK_OPTIONS,
+  sinkOptions,
   tableOption,
   targetUrl,
 } from "../args.ts";
+import { asSourceError, awsClientConfig } from "../aws.ts";
 import { Progress } from "../progress.ts";
-import { asSourceError } from "./load.ts";
 
 export const usage = `dynacrate verify --source dynamodb://<table> --target URL --table NAME [options]
 
@@ -79,12 +79,9 @@ export async function run(argv: string[]): Promise<number> {
   const marginMs = duration(values.margin, 60_000, "s");
   const endpoint = values.endpoint as string | undefined;
   const region = values.region as string | undefined;
-  const dynamodb = new DynamoDBClient({
-    ...(region ? { region } : {}),
-    ...(endpoint ? { endpoint, requestHandler: new NodeHttpHandler() } : {}),
-  });
+  const dynamodb = new DynamoDBClient(awsClientConfig(region, endpoint));
   const source = new DynamoDbScanSource(dynamodb, tableName, { segments });
-  const sink = await openSink(url);
+  const sink = await openSink(url, sinkOptions(values));
   try {
     const info = await source.describe().catch((error) => {
       throw asSourceError(error);
