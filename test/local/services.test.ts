@@ -154,6 +154,13 @@ describe("PostgreSQL", () => {
   });
 });
 
+const THINGS = {
+  TableName: "things",
+  AttributeDefinitions: [{ AttributeName: "id", AttributeType: "S" as const }],
+  KeySchema: [{ AttributeName: "id", KeyType: "HASH" as const }],
+  BillingMode: "PAY_PER_REQUEST" as const,
+};
+
 describe("DynamoDB Local", () => {
   test("serves a table's changes through DynamoDB Streams and is gone after stop", async () => {
     const dynamo = await timed("DynamoDB Local", () => startDynamoDbLocal());
@@ -162,10 +169,7 @@ describe("DynamoDB Local", () => {
     try {
       await db.send(
         new CreateTableCommand({
-          TableName: "things",
-          AttributeDefinitions: [{ AttributeName: "id", AttributeType: "S" }],
-          KeySchema: [{ AttributeName: "id", KeyType: "HASH" }],
-          BillingMode: "PAY_PER_REQUEST",
+          ...THINGS,
           StreamSpecification: { StreamEnabled: true, StreamViewType: "NEW_AND_OLD_IMAGES" },
         }),
       );
@@ -205,6 +209,43 @@ describe("DynamoDB Local", () => {
     expect(await probePort(dynamo.port)).toBe("ECONNREFUSED");
     if (onLinux) expect(processesWith(`\0-port\0${dynamo.port}\0`, "cmdline")).toEqual([]);
   });
+
+  // DynamoDB Local extracts sqlite4java's 0.9 MB library into java.io.tmpdir at every
+  // start; killed, it left one sqlite-*.so in /tmp each time. The JVM's memory map
+  // shows where the library it loaded lives. (Other test processes start DynamoDB
+  // Local at the same time, so a count of /tmp's files could not tell whose is whose.)
+  test.runIf(onLinux)(
+    "extracts its SQLite library into its own temp folder, removed at stop",
+    async () => {
+      const scratch = mkdtempSync(join(tmpdir(), "dynamodb-local-tmpdir-"));
+      const saved = process.env.TMPDIR;
+      process.env.TMPDIR = scratch;
+      try {
+        const dynamo = await startDynamoDbLocal();
+        let libraries: string[];
+        try {
+          const db = localDynamoDbClient(dynamo.endpoint);
+          await db.send(new CreateTableCommand(THINGS));
+          db.destroy();
+          const [pid] = processesWith(`\0-port\0${dynamo.port}\0`, "cmdline");
+          const maps = readFileSync(`/proc/${pid}/maps`, "utf8");
+          libraries = [...new Set(maps.match(/\/\S*sqlite4java\S*\.so/g) ?? [])];
+          expect(readdirSync(scratch)).toHaveLength(1);
+        } finally {
+          await dynamo.stop();
+        }
+        expect(libraries).toHaveLength(1);
+        expect(libraries[0]).toMatch(
+          new RegExp(`^${scratch}/dynamodb-local-[^/]+/sqlite-[^/]+\\.so$`),
+        );
+        expect(readdirSync(scratch)).toEqual([]);
+      } finally {
+        if (saved === undefined) delete process.env.TMPDIR;
+        else process.env.TMPDIR = saved;
+        rmSync(scratch, { recursive: true, force: true });
+      }
+    },
+  );
 });
 
 describe("kinesis-mock", () => {
