@@ -16,6 +16,7 @@ import type { TableName } from "../sql/table-name.ts";
 import type { BatchResult, FailedRecord } from "./batch-result.ts";
 import { coalesce, type KeyChanges } from "./coalesce.ts";
 import { TombstoneHorizon } from "./horizon.ts";
+import { OneStream } from "./one-stream.ts";
 
 /**
  * Turns one source record into a sink-ready row, calling `check` on the
@@ -89,6 +90,7 @@ export class ApplyPipeline {
   private readonly decode: RecordDecoder;
   private retentionMs: number;
   private readonly horizon: TombstoneHorizon;
+  private readonly oneStream: OneStream;
   private readonly purgeIntervalMs: number;
   private lastPurge = 0;
 
@@ -100,6 +102,7 @@ export class ApplyPipeline {
     this.decode = options.decoder ?? encodeSourceRecord;
     this.retentionMs = options.tombstoneRetentionMs ?? DEFAULT_TOMBSTONE_RETENTION_MS;
     this.horizon = new TombstoneHorizon(sink, options.table);
+    this.oneStream = new OneStream(options.table);
     this.purgeIntervalMs = options.purgeIntervalMs ?? 3600 * 1000;
   }
 
@@ -129,6 +132,7 @@ export class ApplyPipeline {
     const checkChange = (change: Change) => {
       this.keySchema ??= keySchemaOf(change.keys);
       checkKeys(change.keys, this.keySchema, change.ref);
+      this.oneStream.check(change);
     };
     for (let index = 0; index < records.length; index++) {
       try {
