@@ -6,6 +6,8 @@ import { DynacrateError, InternalError } from "../errors.ts";
 
 // The AWS SDK prints nine lines at every start on Node 20 about its future
 // Node support; the package states its own Node range (package.json engines).
+// This is the SDK's own switch for that one notice (other warnings still
+// print); a user who sets it to "false" sees the notice again.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
 interface Command {

@@ -25,8 +25,6 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(usage);
     return 0;
   }
-  // The AWS SDK's notice that later versions will need Node 22 says nothing about the demo.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   try {
     const result = await runDemo({
       out: (line) => process.stdout.write(`${line}\n`),

@@ -53,8 +53,6 @@ export async function run(argv: string[]): Promise<number> {
     process.once("SIGTERM", () => resolve("SIGTERM"));
   });
   const out = (line: string) => process.stdout.write(`${line}\n`);
-  // The AWS SDK's notice that later versions will need Node 22 says nothing about the local stack.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   let stack: Awaited<ReturnType<typeof startLocalStack>>;
   try {
     stack = await startLocalStack({
