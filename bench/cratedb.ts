@@ -9,9 +9,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DEFAULT_REPLAY_BATCH, replay } from "../src/cli/replay.ts";
 import { encodeRow } from "../src/codec/row.ts";
 import { decodeSourceRecord, sourceRecords } from "../src/codec/source-record.ts";
+import { DEFAULT_REPLAY_BATCH, replay } from "../src/replay/replay.ts";
 import { singleTable } from "../src/routing/table-routes.ts";
 import { bulkSqlBody, sqlBody } from "../src/sink/cratedb-body.ts";
 import { createCrateDbHttpSink } from "../src/sink/cratedb-http.ts";

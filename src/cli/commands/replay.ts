@@ -4,9 +4,12 @@
 // the sink's address or credentials), 3 when the sink failed mid-way: the
 // replay stopped and says the line to resume from.
 
-import { closeSync, openSync, readSync, statSync } from "node:fs";
 import { DeadLetterFile } from "../../dead-letter/file.ts";
 import { ConfigError } from "../../errors.ts";
+import { checkCaptureFile } from "../../replay/capture-file.ts";
+import { DEFAULT_OUTAGE_WAIT_MS, DEFAULT_REPLAY_BATCH, replay } from "../../replay/replay.ts";
+import { ReplayStopped, resumeArgs } from "../../replay/resume.ts";
+import type { ReplaySummary } from "../../replay/summary.ts";
 import { namedTargets } from "../../routing/table-routes.ts";
 import { checkConnection } from "../../sink/connection-check.ts";
 import { openSink, redactUrl } from "../../sink/open-sink.ts";
@@ -22,13 +25,7 @@ import {
   sinkOptions,
   targetUrl,
 } from "../args.ts";
-import {
-  DEFAULT_OUTAGE_WAIT_MS,
-  DEFAULT_REPLAY_BATCH,
-  ReplayStopped,
-  type ReplaySummary,
-  replay,
-} from "../replay.ts";
+import { Progress } from "../progress.ts";
 
 export const usage = `dynacrate replay <file.ndjson> --target URL --table NAME [options]
 
@@ -81,7 +78,7 @@ export async function run(argv: string[]): Promise<number> {
   const format = (values.format as string | undefined) ?? "dynamodb";
   if (format !== "dynamodb" && format !== "mongodb")
     throw new ConfigError(`--format must be dynamodb or mongodb, got ${format}`);
-  checkInput(file);
+  checkCaptureFile(file);
   const dlqPath = values.dlq as string | undefined;
   const deadLetterFile = dlqPath === undefined ? undefined : new DeadLetterFile(dlqPath, [file]);
   await checkConnection(url);
@@ -104,20 +101,14 @@ export async function run(argv: string[]): Promise<number> {
         process.stderr.write(
           `sink failed at line ${line}: ${reason}; trying again in ${(delayMs / 1000).toFixed(1)} s (nothing is skipped)\n`,
         ),
-      progress: process.stderr,
+      progress: new Progress(process.stderr, "replay"),
     });
     process.stdout.write(report(head, summary, dlqPath));
     return summary.failed > 0 ? 1 : 0;
   } catch (error) {
     if (!(error instanceof ReplayStopped)) throw error;
     process.stdout.write(report(head, error.summary, dlqPath));
-    const again = [
-      "dynacrate",
-      "replay",
-      ...argv.filter((_, i) => !isResume(argv, i)),
-      "--resume",
-      String(error.resumeLine),
-    ];
+    const again = ["dynacrate", "replay", ...resumeArgs(argv, error.resumeLine)];
     process.stderr.write(
       `dynacrate replay: the sink failed: ${error.reason}\n` +
         `stopped at line ${error.resumeLine}: every line before it is applied (or in the dead-letter file); nothing from it on is.\n` +
@@ -128,12 +119,6 @@ export async function run(argv: string[]): Promise<number> {
   } finally {
     await sink.close();
   }
-}
-
-/** `--resume N` and `--resume=N` of an earlier run, left out of the command to resume with. */
-function isResume(argv: string[], i: number): boolean {
-  const arg = argv[i] as string;
-  return arg.startsWith("--resume=") || arg === "--resume" || argv[i - 1] === "--resume";
 }
 
 function report(head: string, summary: ReplaySummary, dlq: string | undefined): string {
@@ -164,44 +149,4 @@ function report(head: string, summary: ReplaySummary, dlq: string | undefined): 
     `  ${summary.seconds.toFixed(1)} s, ${rate} records/s`,
   ];
   return `${out.join("\n")}\n`;
-}
-
-/** The capture must be a readable file of text: say what it is otherwise, before anything is read. */
-function checkInput(file: string): void {
-  let stat: ReturnType<typeof statSync>;
-  try {
-    stat = statSync(file);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new ConfigError(
-      code === "ENOENT"
-        ? `capture file ${file} does not exist`
-        : `capture file ${file} can not be read (${(error as Error).message})`,
-    );
-  }
-  if (stat.isDirectory())
-    throw new ConfigError(`capture file ${file} is a folder; give the NDJSON file inside it`);
-  const head = Buffer.alloc(4);
-  let read = 0;
-  try {
-    const fd = openSync(file, "r");
-    try {
-      if (stat.isFile()) read = readSync(fd, head, 0, 4, 0);
-    } finally {
-      closeSync(fd);
-    }
-  } catch (error) {
-    throw new ConfigError(`capture file ${file} can not be read (${(error as Error).message})`);
-  }
-  if (read >= 2 && head[0] === 0x1f && head[1] === 0x8b)
-    throw new ConfigError(
-      `capture file ${file} is gzip-compressed; decompress it first: gunzip -k ${file}, then replay the .ndjson`,
-    );
-  if (
-    read >= 2 &&
-    ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff))
-  )
-    throw new ConfigError(
-      `capture file ${file} is UTF-16 text (it starts with a UTF-16 byte-order mark); save it as UTF-8`,
-    );
 }

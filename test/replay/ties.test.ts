@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { replay } from "../../src/cli/replay.ts";
+import { replay } from "../../src/replay/replay.ts";
 import { singleTable } from "../../src/routing/table-routes.ts";
 import { kinesisDynamoRecord } from "../support/fixtures.ts";
 import { type PgTarget, pgTarget } from "../support/pg-target.ts";
