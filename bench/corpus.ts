@@ -10,9 +10,9 @@
 // thousand recently written items. (With 50% INSERT and only 10% REMOVE the
 // number of distinct keys grows with the corpus: about 45% of the record count.)
 
+import type { KeySchema } from "../src/codec/key-schema.ts";
 import type { AttributeMap, AttributeValue } from "../src/codec/types.ts";
 import { prng } from "../src/local/prng.ts";
-import type { KeySchema } from "../src/sql/key-schema.ts";
 
 /** The corpus table's key: partition key `pk` (S), sort key `sk` (N). */
 export const CORPUS_KEY_SCHEMA: KeySchema = [

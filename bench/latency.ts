@@ -33,6 +33,7 @@ import {
   type KinesisClient,
   ListShardsCommand,
 } from "@aws-sdk/client-kinesis";
+import type { KeySchema } from "../src/codec/key-schema.ts";
 import { createHandler } from "../src/lambda/create-handler.ts";
 import { startBridge } from "../src/local/bridge.ts";
 import { createKinesisStream, createStreamingTable } from "../src/local/provision.ts";
@@ -42,7 +43,6 @@ import { runRelay } from "../src/relay/relay.ts";
 import { openSink } from "../src/sink/open-sink.ts";
 import type { Sink } from "../src/sink/sink.ts";
 import { KinesisSource } from "../src/source/kinesis.ts";
-import type { KeySchema } from "../src/sql/key-schema.ts";
 import { stateTable, type TableName } from "../src/sql/table-name.ts";
 
 const { values } = parseArgs({

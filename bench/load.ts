@@ -16,6 +16,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type { AttributeValue } from "@aws-sdk/client-dynamodb";
 import { BatchWriteItemCommand } from "@aws-sdk/client-dynamodb";
+import type { KeySchema } from "../src/codec/key-schema.ts";
 import type { AttributeMap } from "../src/codec/types.ts";
 import { localDynamoDbClient } from "../src/local/aws-clients.ts";
 import { startDynamoDbLocal } from "../src/local/dynamodb-local.ts";
@@ -24,7 +25,6 @@ import { startPostgres } from "../src/local/postgres.ts";
 import { prng } from "../src/local/prng.ts";
 import { createStreamingTable } from "../src/local/provision.ts";
 import { LOCAL_AWS_ENV, LOCAL_REGION } from "../src/local/stack.ts";
-import type { KeySchema } from "../src/sql/key-schema.ts";
 
 const { values } = parseArgs({
   options: {

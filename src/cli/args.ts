@@ -3,6 +3,7 @@
 
 import { parseArgs } from "node:util";
 import type { NumberFormat } from "../codec/decimal.ts";
+import { type KeySchema, parseKeySchema } from "../codec/key-schema.ts";
 import { ConfigError } from "../errors.ts";
 import {
   CLI_NAMES,
@@ -12,7 +13,6 @@ import {
   type TableRoutes,
 } from "../routing/table-routes.ts";
 import type { SinkOptions } from "../sink/open-sink.ts";
-import { type KeySchema, parseKeySchema } from "../sql/key-schema.ts";
 import { parseTableName, type TableName } from "../sql/table-name.ts";
 
 export type OptionSpec = Record<

@@ -3,6 +3,7 @@
 
 export { MAX_DEPTH, writeMap, writeValue } from "./attribute-json.ts";
 export * from "./decimal.ts";
+export * from "./key-schema.ts";
 export { type Envelope, parseChange } from "./parse-change.ts";
 export { canonicalKey, type EncodedRow, encodeRow, type RowFormat } from "./row.ts";
 export {

@@ -22,7 +22,7 @@ import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import * as cr from "aws-cdk-lib/custom-resources";
 import { Construct } from "constructs";
-import { formatKeySchema } from "../sql/key-schema.ts";
+import { formatKeySchema } from "../codec/key-schema.ts";
 import { formatTableName, parseTableName } from "../sql/table-name.ts";
 import { checkProps } from "./check-props.ts";
 import { DEFAULTS, minimumTimeoutSeconds } from "./defaults.ts";

@@ -3,7 +3,7 @@
 // `dynacrate synth|deploy|destroy` maps onto them one to one and a program can
 // build them without importing aws-cdk-lib.
 
-import type { KeyAttribute } from "../sql/key-schema.ts";
+import type { KeyAttribute } from "../codec/key-schema.ts";
 
 export type { KeyAttribute };
 

@@ -8,6 +8,7 @@
 // SQL_ECHO and COLUMN_TYPES have no meaning here and are ignored.
 
 import type { NumberFormat } from "../codec/decimal.ts";
+import { type KeySchema, parseKeySchema } from "../codec/key-schema.ts";
 import { ConfigError } from "../errors.ts";
 import {
   checkTableRoutes,
@@ -18,7 +19,6 @@ import {
 } from "../routing/table-routes.ts";
 import { redactUrl } from "../sink/redact-url.ts";
 import { DEFAULT_RETRY } from "../sink/retry.ts";
-import { type KeySchema, parseKeySchema } from "../sql/key-schema.ts";
 import { formatTableName, parseTableName, type TableName } from "../sql/table-name.ts";
 import { type LogLevel, parseLogLevel } from "./log.ts";
 

@@ -13,6 +13,7 @@
 //   dead-letter destination. A failure that persists throws: the load never
 //   reports a partial copy as done.
 
+import type { KeySchema } from "../codec/key-schema.ts";
 import { snapshotChange } from "../codec/snapshot.ts";
 import type { SourceRecord } from "../codec/source-record.ts";
 import { ConfigError, RecordError, SourceError } from "../errors.ts";
@@ -27,7 +28,6 @@ import {
   UnreadableItem,
 } from "../source/snapshot-source.ts";
 import { permanentSourceError } from "../source/source-fault.ts";
-import type { KeySchema } from "../sql/key-schema.ts";
 import { PageQueue } from "./page-queue.ts";
 import { type JobRecord, LoadProgressStore, type PartProgress } from "./progress-store.ts";
 

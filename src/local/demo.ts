@@ -4,6 +4,7 @@
 // then shows DynamoDB's items beside the database's rows and says whether
 // they match, value for value.
 
+import type { KeySchema } from "../codec/key-schema.ts";
 import { ApplyPipeline } from "../pipeline/apply-pipeline.ts";
 import type { FailedRecord } from "../pipeline/batch-result.ts";
 import { runRelay } from "../relay/relay.ts";
@@ -11,7 +12,6 @@ import { openSink, redactUrl } from "../sink/open-sink.ts";
 import type { Sink } from "../sink/sink.ts";
 import { KinesisSource } from "../source/kinesis.ts";
 import { CHECKPOINT_TABLE, createCheckpointTable } from "../sql/checkpoints.ts";
-import type { KeySchema } from "../sql/key-schema.ts";
 import { compareTable } from "../verify/item-compare.ts";
 import { readLiveRows } from "../verify/live-rows.ts";
 import { renderSideBySide } from "./demo-table.ts";

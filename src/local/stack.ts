@@ -8,7 +8,7 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
 import type { KinesisClient } from "@aws-sdk/client-kinesis";
-import { formatKeySchema, type KeySchema } from "../sql/key-schema.ts";
+import { formatKeySchema, type KeySchema } from "../codec/key-schema.ts";
 import { localDynamoDbClient, localKinesisClient, localStreamsClient } from "./aws-clients.ts";
 import { type Bridge, startBridge } from "./bridge.ts";
 import type { BridgeFaults } from "./bridge-faults.ts";

@@ -5,13 +5,13 @@
 // batch on a refused request until the bad row is alone -> per-record result.
 
 import type { NumberFormat } from "../codec/decimal.ts";
+import { type KeySchema, keySchemaOf } from "../codec/key-schema.ts";
 import type { EncodedRow, RowFormat } from "../codec/row.ts";
 import { encodeSourceRecord, type SourceRecord } from "../codec/source-record.ts";
 import type { Change } from "../codec/types.ts";
 import { ConfigError, type DynacrateError, InternalError, RecordError } from "../errors.ts";
 import type { Sink } from "../sink/sink.ts";
 import { SinkError } from "../sink/sink-error.ts";
-import { type KeySchema, keySchemaOf } from "../sql/key-schema.ts";
 import type { TableName } from "../sql/table-name.ts";
 import type { BatchResult, FailedRecord } from "./batch-result.ts";
 import { coalesce, type KeyChanges } from "./coalesce.ts";

@@ -7,6 +7,7 @@
 // line to resume from; nothing is skipped and nothing is dead-lettered for it.
 
 import type { NumberFormat } from "../codec/decimal.ts";
+import type { KeySchema } from "../codec/key-schema.ts";
 import { decodeMongoRecord, MONGODB_KEY_SCHEMA } from "../codec/mongodb-event.ts";
 import type { SourceRecord } from "../codec/source-record.ts";
 import type { DeadLetterFile } from "../dead-letter/file.ts";
@@ -18,7 +19,6 @@ import { backoffMs } from "../sink/retry.ts";
 import type { Sink } from "../sink/sink.ts";
 import { SinkError } from "../sink/sink-error.ts";
 import { checkTargetAtStart } from "../sink/target-check.ts";
-import type { KeySchema } from "../sql/key-schema.ts";
 import { CaptureFile } from "./capture-file.ts";
 import { mongoRecordsOfLine, recordsOfLine } from "./capture-records.ts";
 import { ReplayStopped } from "./resume.ts";

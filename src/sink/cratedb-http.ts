@@ -22,12 +22,12 @@
 //   from the Authorization header); `Default-Schema` sets the schema of
 //   unqualified table names.
 
+import type { KeySchema } from "../codec/key-schema.ts";
 import type { EncodedRow } from "../codec/row.ts";
 import { ConfigError } from "../errors.ts";
 import { addColumns, cratedb } from "../sql/cratedb.ts";
 import type { NewColumn } from "../sql/cratedb-types.ts";
 import type { Dialect } from "../sql/dialect.ts";
-import type { KeySchema } from "../sql/key-schema.ts";
 import type { Statement } from "../sql/statement.ts";
 import { formatTableName, stateTable, type TableName } from "../sql/table-name.ts";
 import { bulkSqlBody, sqlBody } from "./cratedb-body.ts";

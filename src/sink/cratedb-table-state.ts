@@ -13,6 +13,7 @@
 // (`takeNewColumns`) and declared before the row is sent (cratedb-types.ts says why).
 
 import { skipValue, stringEnd } from "../codec/json-scan.ts";
+import type { KeySchema } from "../codec/key-schema.ts";
 import type { EncodedRow } from "../codec/row.ts";
 import {
   checkKeyColumns,
@@ -28,7 +29,6 @@ import {
   type TypeNode,
   typeTreeOf,
 } from "../sql/cratedb-types.ts";
-import type { KeySchema } from "../sql/key-schema.ts";
 import type { ColumnInfo } from "./target-check.ts";
 
 /** A row as it goes to CrateDB, or why its record fails. */

@@ -2,10 +2,10 @@
 // one transaction) per chunk of rows, errors translated by SQLSTATE class.
 
 import pg from "pg";
+import type { KeySchema } from "../codec/key-schema.ts";
 import type { EncodedRow } from "../codec/row.ts";
 import { InternalError } from "../errors.ts";
 import type { TableLayout } from "../sql/dialect.ts";
-import type { KeySchema } from "../sql/key-schema.ts";
 import { postgresql, stateLayoutQuery } from "../sql/postgresql.ts";
 import type { Statement } from "../sql/statement.ts";
 import { formatTableName, type TableName } from "../sql/table-name.ts";

@@ -1,9 +1,9 @@
 // What every sink offers the apply pipeline. A sink knows its database and
 // transport; it knows nothing of Lambda, streams or records.
 
+import type { KeySchema } from "../codec/key-schema.ts";
 import type { EncodedRow } from "../codec/row.ts";
 import type { Dialect } from "../sql/dialect.ts";
-import type { KeySchema } from "../sql/key-schema.ts";
 import type { Statement } from "../sql/statement.ts";
 import type { TableName } from "../sql/table-name.ts";
 import type { SinkError } from "./sink-error.ts";

@@ -9,8 +9,8 @@ import {
   ScanCommand,
   type TableDescription,
 } from "@aws-sdk/client-dynamodb";
+import type { KeySchema, KeyType } from "../codec/key-schema.ts";
 import { SourceError } from "../errors.ts";
-import type { KeySchema, KeyType } from "../sql/key-schema.ts";
 import type { SnapshotInfo, SnapshotPage, SnapshotSource } from "./snapshot-source.ts";
 import { wireAttributeMap } from "./streams-record.ts";
 

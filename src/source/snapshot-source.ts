@@ -2,8 +2,8 @@
 // segments of a parallel Scan, the data files of a DynamoDB export), each an
 // ordered sequence of pages that can be resumed after any page.
 
+import type { KeySchema } from "../codec/key-schema.ts";
 import type { RecordError } from "../errors.ts";
-import type { KeySchema } from "../sql/key-schema.ts";
 
 export interface SnapshotPage {
   /** Items in their JSON wire form (binary as base64), as the codec reads them. */

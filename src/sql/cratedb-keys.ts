@@ -11,8 +11,8 @@
 // them exactly, and fail their record otherwise.
 
 import { fitsDouble, floatLiteral } from "../codec/decimal.ts";
+import type { KeySchema, KeyType } from "../codec/key-schema.ts";
 import { ConfigError } from "../errors.ts";
-import type { KeySchema, KeyType } from "./key-schema.ts";
 
 /** The column type dynacrate declares for a key attribute of each DynamoDB type. */
 export const KEY_COLUMN_TYPES: Record<KeyType, string> = {

@@ -3,12 +3,12 @@
 // version columns, written with one bulk INSERT ... ON CONFLICT per batch.
 
 import type { NumberFormat } from "../codec/decimal.ts";
+import type { KeySchema } from "../codec/key-schema.ts";
 import type { EncodedRow, RowFormat } from "../codec/row.ts";
 import { ConfigError } from "../errors.ts";
 import { KEY_COLUMN_TYPES } from "./cratedb-keys.ts";
 import { columnDefinition, type NewColumn } from "./cratedb-types.ts";
 import type { Dialect } from "./dialect.ts";
-import type { KeySchema } from "./key-schema.ts";
 import { type BatchWrite, RawJson, type Statement } from "./statement.ts";
 import { stateTable, type TableName } from "./table-name.ts";
 import { newerVersion } from "./version-order.ts";

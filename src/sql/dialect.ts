@@ -1,8 +1,8 @@
 // A SQL dialect: renders dynacrate's few statements for one database.
 
 import type { NumberFormat } from "../codec/decimal.ts";
+import type { KeySchema } from "../codec/key-schema.ts";
 import type { EncodedRow, RowFormat } from "../codec/row.ts";
-import type { KeySchema } from "./key-schema.ts";
 import type { BatchWrite, Statement } from "./statement.ts";
 import type { TableName } from "./table-name.ts";
 

@@ -2,7 +2,6 @@
 
 export { cratedb, quoteCrateIdentifier } from "./cratedb.ts";
 export type { Dialect } from "./dialect.ts";
-export * from "./key-schema.ts";
 export { postgresql, quotePostgresIdentifier } from "./postgresql.ts";
 export * from "./statement.ts";
 export * from "./table-name.ts";

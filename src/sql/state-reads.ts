@@ -4,10 +4,10 @@
 // on key_hash (or on `pk` in the layout before it); CrateDB on the key
 // sub-columns of `pk`, with numeric keys given as text (cratedb-keys.ts).
 
+import type { KeySchema } from "../codec/key-schema.ts";
 import { canonicalKey } from "../codec/row.ts";
 import type { AttributeMap, AttributeValue } from "../codec/types.ts";
 import type { Dialect, TableLayout } from "./dialect.ts";
-import type { KeySchema } from "./key-schema.ts";
 import { keyHash, stateLayoutQuery } from "./postgresql.ts";
 import type { Statement } from "./statement.ts";
 import { stateTable, type TableName } from "./table-name.ts";

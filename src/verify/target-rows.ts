@@ -3,11 +3,11 @@
 // that memory stays bounded whatever the table's size. Columns come as JSON
 // text so that no number is rounded on the way (see exact-json.ts).
 
+import type { KeySchema } from "../codec/key-schema.ts";
 import { canonicalKey } from "../codec/row.ts";
 import type { AttributeMap, AttributeValue } from "../codec/types.ts";
 import type { Sink } from "../sink/sink.ts";
 import type { TableLayout } from "../sql/dialect.ts";
-import type { KeySchema } from "../sql/key-schema.ts";
 import { keyText, layoutQuery, liveStatePage, stateRowsByKeys } from "../sql/state-reads.ts";
 import { stateTable, type TableName } from "../sql/table-name.ts";
 import { type ExactJson, JsonNumber, parseExactJson } from "./exact-json.ts";

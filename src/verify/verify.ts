@@ -23,6 +23,7 @@ import {
   BatchGetItemCommand,
   type DynamoDBClient,
 } from "@aws-sdk/client-dynamodb";
+import type { KeySchema } from "../codec/key-schema.ts";
 import { canonicalKey } from "../codec/row.ts";
 import { snapshotChange, snapshotRemoval, snapshotVersion } from "../codec/snapshot.ts";
 import type { SourceRecord } from "../codec/source-record.ts";
@@ -30,7 +31,6 @@ import type { AttributeMap } from "../codec/types.ts";
 import type { ApplyPipeline } from "../pipeline/apply-pipeline.ts";
 import type { DynamoDbScanSource } from "../source/dynamodb-scan.ts";
 import { wireAttributeMap } from "../source/streams-record.ts";
-import type { KeySchema } from "../sql/key-schema.ts";
 import { type CompareOptions, compareItem, showValue } from "./item-compare.ts";
 import type { StateRow, TargetRows } from "./target-rows.ts";
 

@@ -17,13 +17,11 @@ import {
   parseChange,
   type RowFormat,
 } from "../../src/codec/index.ts";
+import { type KeySchema, keySchemaOf, parseKeySchema } from "../../src/codec/key-schema.ts";
 import { DynamoNumber } from "../../src/codec/to-native.ts";
 import { ConfigError, DynacrateError, InternalError, RecordError } from "../../src/errors.ts";
 import {
   cratedb,
-  type KeySchema,
-  keySchemaOf,
-  parseKeySchema,
   parseTableName,
   quoteCrateIdentifier,
   stateTable,

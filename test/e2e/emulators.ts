@@ -5,6 +5,7 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
 import type { KinesisClient } from "@aws-sdk/client-kinesis";
+import type { KeySchema } from "../../src/codec/key-schema.ts";
 import {
   localDynamoDbClient,
   localKinesisClient,
@@ -14,7 +15,6 @@ import { type Bridge, type BridgeOptions, startBridge } from "../../src/local/br
 import { type LocalDynamoDb, startDynamoDbLocal } from "../../src/local/dynamodb-local.ts";
 import { type LocalKinesis, startKinesisLocal } from "../../src/local/kinesis-local.ts";
 import { createKinesisStream, createStreamingTable } from "../../src/local/provision.ts";
-import type { KeySchema } from "../../src/sql/key-schema.ts";
 
 export interface Emulators {
   dynamo: LocalDynamoDb;

@@ -12,8 +12,8 @@ import {
   ListShardsCommand,
 } from "@aws-sdk/client-kinesis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { KeySchema } from "../../src/codec/key-schema.ts";
 import { scanItems } from "../../src/local/scan-items.ts";
-import type { KeySchema } from "../../src/sql/key-schema.ts";
 import type { TableName } from "../../src/sql/table-name.ts";
 import { compareTable } from "../../src/verify/item-compare.ts";
 import { readLiveRows } from "../../src/verify/live-rows.ts";

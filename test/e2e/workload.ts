@@ -11,8 +11,8 @@ import {
   PutItemCommand,
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
+import type { KeySchema } from "../../src/codec/key-schema.ts";
 import { prng } from "../../src/local/prng.ts";
-import type { KeySchema } from "../../src/sql/key-schema.ts";
 
 export interface WorkloadOptions {
   seed: number;

@@ -12,13 +12,13 @@ import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import S3rver from "s3rver";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { KeySchema } from "../../src/codec/key-schema.ts";
 import { snapshotVersion } from "../../src/codec/snapshot.ts";
 import { localDynamoDbClient } from "../../src/local/aws-clients.ts";
 import { type LocalDynamoDb, startDynamoDbLocal } from "../../src/local/dynamodb-local.ts";
 import { writeExport } from "../../src/local/export-files.ts";
 import { scanItems } from "../../src/local/scan-items.ts";
 import { LOCAL_REGION } from "../../src/local/stack.ts";
-import type { KeySchema } from "../../src/sql/key-schema.ts";
 import type { TableName } from "../../src/sql/table-name.ts";
 import { compareTable } from "../../src/verify/item-compare.ts";
 import { readLiveRows } from "../../src/verify/live-rows.ts";

@@ -7,9 +7,9 @@ import {
   BatchWriteItemCommand,
   type DynamoDBClient,
 } from "@aws-sdk/client-dynamodb";
+import type { KeySchema } from "../../src/codec/key-schema.ts";
 import { prng } from "../../src/local/prng.ts";
 import { createStreamingTable } from "../../src/local/provision.ts";
-import type { KeySchema } from "../../src/sql/key-schema.ts";
 
 /** A number of exactly 38 significant digits, sometimes negative, with a point or an exponent. */
 function digits38(r: () => number): string {

@@ -5,6 +5,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { KeySchema } from "../../src/codec/key-schema.ts";
 import { parseChange } from "../../src/codec/parse-change.ts";
 import { type EncodedRow, encodeRow } from "../../src/codec/row.ts";
 import { sourceRecords } from "../../src/codec/source-record.ts";
@@ -20,7 +21,6 @@ import {
 import type { RetryPolicy } from "../../src/sink/retry.ts";
 import { SinkError } from "../../src/sink/sink-error.ts";
 import { cratedb } from "../../src/sql/cratedb.ts";
-import type { KeySchema } from "../../src/sql/key-schema.ts";
 import { RawJson } from "../../src/sql/statement.ts";
 import type { TableName } from "../../src/sql/table-name.ts";
 import {

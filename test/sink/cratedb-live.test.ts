@@ -6,13 +6,13 @@
 // Optional: CRATEDB_USERNAME, CRATEDB_PASSWORD.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { KeySchema } from "../../src/codec/key-schema.ts";
 import { parseChange } from "../../src/codec/parse-change.ts";
 import { type EncodedRow, encodeRow } from "../../src/codec/row.ts";
 import type { AttributeMap } from "../../src/codec/types.ts";
 import { type CrateDbHttpSink, createCrateDbHttpSink } from "../../src/sink/cratedb-http.ts";
 import type { SinkError } from "../../src/sink/sink-error.ts";
 import { cratedb } from "../../src/sql/cratedb.ts";
-import type { KeySchema } from "../../src/sql/key-schema.ts";
 import { stateTable, type TableName } from "../../src/sql/table-name.ts";
 import { BASE_MILLIS, type KinesisDynamoSpec, kinesisDynamoRecord } from "../support/fixtures.ts";
 

@@ -8,12 +8,11 @@ import { fileURLToPath } from "node:url";
 import { sqlparse } from "@cratedb/cratedb-sqlparse";
 import { describe, expect, it } from "vitest";
 import { encodeRow, parseChange } from "../../src/codec/index.ts";
+import { type KeySchema, parseKeySchema } from "../../src/codec/key-schema.ts";
 import { ConfigError } from "../../src/errors.ts";
 import {
   cratedb,
   type Dialect,
-  type KeySchema,
-  parseKeySchema,
   parseTableName,
   postgresql,
   RawJson,

@@ -7,10 +7,10 @@ import { sqlparse } from "@cratedb/cratedb-sqlparse";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { type AttributeMap, encodeRow, parseChange } from "../../src/codec/index.ts";
+import type { KeySchema } from "../../src/codec/key-schema.ts";
 import {
   cratedb,
   type Dialect,
-  type KeySchema,
   parseTableName,
   postgresql,
   quoteCrateIdentifier,

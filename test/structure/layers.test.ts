@@ -22,7 +22,7 @@ const MAY_IMPORT: Record<string, string[]> = {
   pipeline: ["codec", "sql", "sink"],
   routing: ["codec", "sql", "sink", "pipeline"],
   "dead-letter": ["codec", "sql", "sink", "pipeline"],
-  source: ["codec", "sql"],
+  source: ["codec"],
   relay: [...CORE, "source"],
   replay: [...CORE, "source"],
   load: [...CORE, "source", "relay"],

@@ -7,6 +7,7 @@ import { resolve } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { KinesisClient } from "@aws-sdk/client-kinesis";
 import { S3Client } from "@aws-sdk/client-s3";
+import { formatKeySchema, type KeySchema } from "../../codec/key-schema.ts";
 import { DeadLetterFile } from "../../dead-letter/file.ts";
 import { ConfigError } from "../../errors.ts";
 import { checkRetention, checkStream, relayFrom, type StreamCheck } from "../../load/hand-off.ts";
@@ -17,7 +18,6 @@ import { DynamoDbExportSource } from "../../source/dynamodb-export.ts";
 import { DynamoDbScanSource, describeTable, tableKeySchema } from "../../source/dynamodb-scan.ts";
 import { LocalExportStore, parseS3Url, S3ExportStore } from "../../source/export-store.ts";
 import type { SnapshotInfo, SnapshotSource } from "../../source/snapshot-source.ts";
-import { formatKeySchema, type KeySchema } from "../../sql/key-schema.ts";
 import { formatTableName } from "../../sql/table-name.ts";
 import {
   keyOption,

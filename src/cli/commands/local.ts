@@ -5,10 +5,10 @@
 // startLocalStack (src/local/stack.ts).
 
 import { fileURLToPath } from "node:url";
+import { formatKeySchema, parseKeySchema } from "../../codec/key-schema.ts";
 import { ConfigError } from "../../errors.ts";
 import type { BridgeFaults } from "../../local/bridge-faults.ts";
 import { isStartError, LOCAL_AWS_ENV, startLocalStack } from "../../local/stack.ts";
-import { formatKeySchema, parseKeySchema } from "../../sql/key-schema.ts";
 import { parse, positiveInt } from "../args.ts";
 
 export const usage = `dynacrate local up [options]

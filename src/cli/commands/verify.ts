@@ -5,11 +5,11 @@
 
 import { writeFileSync } from "node:fs";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { formatKeySchema } from "../../codec/key-schema.ts";
 import { ConfigError } from "../../errors.ts";
 import { ApplyPipeline } from "../../pipeline/apply-pipeline.ts";
 import { openSink, redactUrl } from "../../sink/open-sink.ts";
 import { DynamoDbScanSource } from "../../source/dynamodb-scan.ts";
-import { formatKeySchema } from "../../sql/key-schema.ts";
 import { formatTableName, stateTable } from "../../sql/table-name.ts";
 import { TargetRows } from "../../verify/target-rows.ts";
 import { runVerify } from "../../verify/verify.ts";

@@ -1,8 +1,9 @@
-// The key schema of a DynamoDB table: needed for CrateDB, whose primary key
-// must be declared as typed sub-columns of `pk`.
+// The key schema of a DynamoDB table: its key attributes and their types, as
+// a record's `Keys` carry them. The SQL layer declares a table's key from it
+// (CrateDB's primary key is typed sub-columns of `pk`).
 
-import type { AttributeMap } from "../codec/types.ts";
 import { ConfigError } from "../errors.ts";
+import type { AttributeMap } from "./types.ts";
 
 export type KeyType = "S" | "N" | "B";
 
