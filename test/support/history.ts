@@ -5,17 +5,25 @@
 import fc from "fast-check";
 import type { AttributeMap } from "../../src/codec/types.ts";
 
-export interface Put {
+export interface Put extends Timing {
   kind: "put";
   key: string;
   value: number;
   tag: string;
+  /** The database refuses this change: its tag is the target's poison value. */
+  refused?: boolean;
 }
-export interface Delete {
+export interface Delete extends Timing {
   kind: "delete";
   key: string;
 }
 export type Operation = Put | Delete;
+
+/** When a change happened: microseconds after the one before (default 10), and its stamp's precision. */
+export interface Timing {
+  step?: number;
+  millisecond?: boolean;
+}
 
 export const KEYS = ["a", "b", "c", "d"];
 
@@ -35,6 +43,24 @@ export const operationArb: fc.Arbitrary<Operation> = fc.oneof(
   },
 );
 
+/**
+ * Changes with ties in their timestamps (step 0), several in one millisecond,
+ * MILLISECOND and MICROSECOND stamps mixed (a precision switch), and some
+ * that the database refuses.
+ */
+export const timedOperationArb: fc.Arbitrary<Operation> = fc
+  .tuple(
+    operationArb,
+    fc.constantFrom(0, 0, 1, 10, 250, 999, 1000, 2500),
+    fc.boolean(),
+    fc.nat({ max: 5 }),
+  )
+  .map(([op, step, millisecond, refusal]) =>
+    op.kind === "put" && refusal === 0
+      ? { ...op, step, millisecond, refused: true }
+      : { ...op, step, millisecond },
+  );
+
 export interface Emitted {
   record: Record<string, unknown>;
   /** Order of the change in the source: what delivery may shuffle. */
@@ -47,31 +73,46 @@ function item(op: Put): AttributeMap {
 
 /**
  * The Kinesis Data Streams for DynamoDB records the history produces (a delete
- * of a missing item produces none, as in DynamoDB) and the final state.
+ * of a missing item produces none, as in DynamoDB) and the final state of the
+ * history with its refused changes removed. A refused put carries `poison`
+ * (a value the target database refuses) as its tag; `refused` holds the
+ * `seq` of its record.
  */
 export function emit(
   history: Operation[],
   startMicros = 1_720_000_000_000_000,
+  poison = "",
 ): {
   records: Emitted[];
   final: Map<string, { value: number; tag: string }>;
+  refused: Set<number>;
 } {
   const state = new Map<string, Put>();
+  const kept = new Map<string, Put>();
+  const refused = new Set<number>();
   const records: Emitted[] = [];
+  let micros = startMicros;
   history.forEach((op, i) => {
+    micros += i === 0 ? 0 : (op.step ?? 10);
     const before = state.get(op.key);
     if (op.kind === "delete" && !before) return;
     const dynamodb: Record<string, unknown> = {
-      ApproximateCreationDateTime: startMicros + i * 10,
-      ApproximateCreationDateTimePrecision: "MICROSECOND",
+      ApproximateCreationDateTime: op.millisecond ? Math.floor(micros / 1000) : micros,
+      ApproximateCreationDateTimePrecision: op.millisecond ? "MILLISECOND" : "MICROSECOND",
       Keys: { id: { S: op.key } },
       SizeBytes: 100,
     };
     if (before) dynamodb.OldImage = item(before);
     if (op.kind === "put") {
-      dynamodb.NewImage = item(op);
-      state.set(op.key, op);
-    } else state.delete(op.key);
+      const put = op.refused ? { ...op, tag: poison } : op;
+      dynamodb.NewImage = item(put);
+      state.set(op.key, put);
+      if (op.refused) refused.add(i);
+      else kept.set(op.key, op);
+    } else {
+      state.delete(op.key);
+      kept.delete(op.key);
+    }
     records.push({
       seq: i,
       record: {
@@ -86,8 +127,8 @@ export function emit(
       },
     });
   });
-  const final = new Map([...state].map(([key, op]) => [key, { value: op.value, tag: op.tag }]));
-  return { records, final };
+  const final = new Map([...kept].map(([key, op]) => [key, { value: op.value, tag: op.tag }]));
+  return { records, final, refused };
 }
 
 /** A delivery as Kinesis may make it: some records twice, some out of order, in batches. */
