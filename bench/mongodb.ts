@@ -8,12 +8,13 @@
 //           row a sink writes). Ratios c/a and c/b.
 //   (2) change events/s from the local MongoDB server (mongo-java-server)
 //       through the relay (change stream, pipeline, checkpoints) into
-//       PostgreSQL, for --changes inserts and updates (default 100,000).
+//       PostgreSQL, for --changes inserts and updates (default 100,000),
+//       against its floor: the same change stream read by the driver alone.
 // Run: npm run bench:mongodb [-- --changes N --events N --runs N]. Needs Java
 // and Maven for (2) (npm run setup:mongodb); (1) runs anywhere.
 
 import { parseArgs } from "node:util";
-import { BSON, MongoClient } from "mongodb";
+import { BSON, type Collection, MongoClient } from "mongodb";
 import { decodeMongoRecord, MONGODB_KEY_SCHEMA } from "../src/codec/mongodb-event.ts";
 import type { RowFormat } from "../src/codec/row.ts";
 import { startMongoServer } from "../src/local/mongodb-local.ts";
@@ -119,6 +120,39 @@ function codecFigures(): void {
   );
 }
 
+/**
+ * The floor: the change stream read by the driver alone, with the relay's
+ * options (updateLookup, every BSON type kept, batches of 1000), until every
+ * change has arrived. What the server and the driver cost, before any decoding.
+ */
+async function bareRead(
+  coll: Collection<{ _id: number; v: number; p?: unknown }>,
+  from: Date,
+): Promise<{ events: number; seconds: number }> {
+  const stream = coll.watch([], {
+    fullDocument: "updateLookup",
+    promoteValues: false,
+    promoteLongs: false,
+    bsonRegExp: true,
+    maxAwaitTimeMS: 500,
+    batchSize: 1000,
+    startAtOperationTime: new BSON.Timestamp({ t: Math.floor(from.getTime() / 1000), i: 0 }),
+  });
+  const started = performance.now();
+  let events = 0;
+  let idleSince = performance.now();
+  try {
+    while (events < CHANGES && performance.now() - idleSince < IDLE_MS) {
+      if ((await stream.tryNext()) === null) continue;
+      events++;
+      idleSince = performance.now();
+    }
+  } finally {
+    await stream.close();
+  }
+  return { events, seconds: (performance.now() - started) / 1000 };
+}
+
 async function relayFigures(): Promise<void> {
   let server: Awaited<ReturnType<typeof startMongoServer>>;
   try {
@@ -144,10 +178,17 @@ async function relayFigures(): Promise<void> {
         })),
       );
     }
-    for (let i = 0; i < CHANGES - inserts; i++)
-      await coll.updateOne({ _id: i % inserts }, { $set: { v: -i } });
+    // Each update changes its document (v becomes negative), so each is one change event.
+    for (let i = 0; i < CHANGES - inserts; i += 1000) {
+      await coll.bulkWrite(
+        Array.from({ length: Math.min(1000, CHANGES - inserts - i) }, (_, k) => ({
+          updateOne: { filter: { _id: (i + k) % inserts }, update: { $set: { v: -(i + k + 1) } } },
+        })),
+      );
+    }
+    const floor = await bareRead(coll, from);
     const source = parseMongoSource(server.url.replace("/?", "/bench.orders?"));
-    const stream = new MongoChangeStreamSource(client, source, "orders");
+    const stream = new MongoChangeStreamSource(client, source, "orders", { batchSize: 1000 });
     const started = performance.now();
     const stats = await runRelay({
       source: stream,
@@ -168,6 +209,14 @@ async function relayFigures(): Promise<void> {
       `relay, mongo-java-server -> PostgreSQL, ${stats.records.toLocaleString("en-US")} change events ` +
         `(${inserts} inserts, ${CHANGES - inserts} updates): ${Math.round(stats.records / seconds).toLocaleString("en-US")} events/s ` +
         `(${seconds.toFixed(1)} s without the idle wait; ${stats.applied} applied, ${stats.skipped} skipped)`,
+    );
+    console.log(
+      `floor, the same change stream read by the driver alone: ${Math.round(floor.events / floor.seconds).toLocaleString("en-US")} events/s ` +
+        `(${floor.events.toLocaleString("en-US")} events in ${floor.seconds.toFixed(1)} s)`,
+    );
+    console.log(
+      `relay / floor = ${(floor.seconds / seconds).toFixed(2)}` +
+        (stats.records === CHANGES ? "" : `   (${CHANGES - stats.records} change events missing!)`),
     );
   } finally {
     await client.close().catch(() => {});

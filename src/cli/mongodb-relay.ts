@@ -70,7 +70,7 @@ export async function runMongoRelay(
         process.stderr.write(
           `relaying ${source.database}.${collection} from ${source.name.replace(/\/[^/]*$/, "")} into ${redactUrl(url)} table ${formatTableName(table)}\n`,
         );
-        const stream = new MongoChangeStreamSource(client, source, collection);
+        const stream = new MongoChangeStreamSource(client, source, collection, { batchSize });
         sources.push(stream);
         return runRelay({
           source: stream,

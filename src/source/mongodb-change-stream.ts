@@ -117,7 +117,7 @@ export class MongoChangeStreamSource implements StreamSource {
     private readonly client: MongoClient,
     private readonly source: MongoSourceUrl,
     private readonly collection: string,
-    private readonly options: { maxAwaitMs?: number } = {},
+    private readonly options: { maxAwaitMs?: number; batchSize?: number } = {},
   ) {
     this.id = mongoStreamId(source, collection);
   }
@@ -170,6 +170,9 @@ export class MongoChangeStreamSource implements StreamSource {
       promoteLongs: false,
       bsonRegExp: true,
       maxAwaitTimeMS: this.options.maxAwaitMs ?? 500,
+      // The server answers each getMore with up to one relay batch, not the
+      // default first batch of 101 events: fewer round trips, bounded memory.
+      ...(this.options.batchSize === undefined ? {} : { batchSize: this.options.batchSize }),
       ...position,
     });
     const pending: unknown[] = [];
