@@ -18,7 +18,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildLambda, byPackage } from "../scripts/build-lambda.ts";
 import { createHandler } from "../src/lambda/create-handler.ts";
-import { startPostgres } from "../src/local/postgres.ts";
+import { startPostgres } from "../src/local/services/postgres.ts";
 import { CORPUS_KEY, generateCorpus } from "./corpus.ts";
 
 const COLD_RUNS = 10;

@@ -35,9 +35,9 @@ import {
 } from "@aws-sdk/client-kinesis";
 import type { KeySchema } from "../src/codec/key-schema.ts";
 import { createHandler } from "../src/lambda/create-handler.ts";
-import { startBridge } from "../src/local/bridge.ts";
-import { createKinesisStream, createStreamingTable } from "../src/local/provision.ts";
-import { startLocalStack } from "../src/local/stack.ts";
+import { startBridge } from "../src/local/bridge/bridge.ts";
+import { createKinesisStream, createStreamingTable } from "../src/local/services/provision.ts";
+import { startLocalStack } from "../src/local/services/stack.ts";
 import { ApplyPipeline } from "../src/pipeline/apply-pipeline.ts";
 import { runRelay } from "../src/relay/relay.ts";
 import { openSink } from "../src/sink/open-sink.ts";

@@ -18,13 +18,13 @@ import type { AttributeValue } from "@aws-sdk/client-dynamodb";
 import { BatchWriteItemCommand } from "@aws-sdk/client-dynamodb";
 import type { KeySchema } from "../src/codec/key-schema.ts";
 import type { AttributeMap } from "../src/codec/types.ts";
-import { localDynamoDbClient } from "../src/local/aws-clients.ts";
-import { startDynamoDbLocal } from "../src/local/dynamodb-local.ts";
-import { writeExport } from "../src/local/export-files.ts";
-import { startPostgres } from "../src/local/postgres.ts";
 import { prng } from "../src/local/prng.ts";
-import { createStreamingTable } from "../src/local/provision.ts";
-import { LOCAL_AWS_ENV, LOCAL_REGION } from "../src/local/stack.ts";
+import { localDynamoDbClient } from "../src/local/services/aws-clients.ts";
+import { startDynamoDbLocal } from "../src/local/services/dynamodb-local.ts";
+import { writeExport } from "../src/local/services/export-files.ts";
+import { startPostgres } from "../src/local/services/postgres.ts";
+import { createStreamingTable } from "../src/local/services/provision.ts";
+import { LOCAL_AWS_ENV, LOCAL_REGION } from "../src/local/services/stack.ts";
 
 const { values } = parseArgs({
   options: {

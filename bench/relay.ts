@@ -3,7 +3,7 @@
 // records, on one PostgreSQL started here:
 //   (a) the relay: 100,000 changes queued first on a 2-shard stream of an
 //       in-memory Kinesis API server in a process of its own
-//       (src/local/memory-kinesis.ts: kinesis-mock
+//       (bench/memory-kinesis.ts: kinesis-mock
 //       can not hold that many in reasonable time, see below), then timed from
 //       start until the last change is applied (the idle exit is not counted);
 //   (b) the Lambda handler (src/lambda/create-handler.ts), the same records in
@@ -20,11 +20,11 @@
 import { type KinesisClient, PutRecordsCommand } from "@aws-sdk/client-kinesis";
 import type { KinesisStreamEvent } from "aws-lambda";
 import { createHandler } from "../src/lambda/create-handler.ts";
-import { localKinesisClient } from "../src/local/aws-clients.ts";
-import { startKinesisLocal } from "../src/local/kinesis-local.ts";
-import { partitionKeyOf, toKinesisChange } from "../src/local/kinesis-record.ts";
-import { startPostgres } from "../src/local/postgres.ts";
-import { createKinesisStream } from "../src/local/provision.ts";
+import { partitionKeyOf, toKinesisChange } from "../src/local/bridge/kinesis-record.ts";
+import { localKinesisClient } from "../src/local/services/aws-clients.ts";
+import { startKinesisLocal } from "../src/local/services/kinesis-local.ts";
+import { startPostgres } from "../src/local/services/postgres.ts";
+import { createKinesisStream } from "../src/local/services/provision.ts";
 import { ApplyPipeline } from "../src/pipeline/apply-pipeline.ts";
 import { runRelay } from "../src/relay/relay.ts";
 import { PostgresSink } from "../src/sink/postgres.ts";

@@ -17,7 +17,7 @@ import pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
 import { encodeRow } from "../src/codec/row.ts";
 import { decodeSourceRecord, sourceRecords } from "../src/codec/source-record.ts";
-import { startPostgres } from "../src/local/postgres.ts";
+import { startPostgres } from "../src/local/services/postgres.ts";
 import { replay } from "../src/replay/replay.ts";
 import { singleTable } from "../src/routing/table-routes.ts";
 import { PostgresSink } from "../src/sink/postgres.ts";

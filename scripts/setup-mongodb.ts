@@ -1,7 +1,10 @@
 // `npm run setup:mongodb`: fetches mongo-java-server (Maven) and compiles its
 // launcher into node_modules/.cache, for the MongoDB tests and the local stack.
 // Repeated runs find it there and do nothing.
-import { MongoServerUnavailableError, mongoServerClasspath } from "../src/local/mongodb-local.ts";
+import {
+  MongoServerUnavailableError,
+  mongoServerClasspath,
+} from "../src/local/services/mongodb-local.ts";
 
 try {
   const classpath = mongoServerClasspath({ install: true });

@@ -1,6 +1,6 @@
 // Vitest global setup: one PostgreSQL server for the whole run, its URL handed to tests as inject("pgUrl").
 import type { TestProject } from "vitest/node";
-import { startPostgres } from "../src/local/postgres.ts";
+import { startPostgres } from "../src/local/services/postgres.ts";
 
 /** Set DYNACRATE_TEST_PG_URL to run the suite against an existing server instead. */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {

@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { parseChange } from "../../src/codec/parse-change.ts";
 import { InternalError } from "../../src/errors.ts";
-import { FaultInjector } from "../../src/local/bridge-faults.ts";
+import { FaultInjector } from "../../src/local/bridge/bridge-faults.ts";
 import { wireStreamsRecord } from "../../src/source/streams-record.ts";
 import { JsonNumber, parseExactJson } from "../../src/verify/exact-json.ts";
 import { compareTable, normalDecimal, type SinkRow } from "../../src/verify/item-compare.ts";

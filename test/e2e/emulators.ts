@@ -6,15 +6,15 @@ import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
 import type { KinesisClient } from "@aws-sdk/client-kinesis";
 import type { KeySchema } from "../../src/codec/key-schema.ts";
+import { type Bridge, type BridgeOptions, startBridge } from "../../src/local/bridge/bridge.ts";
 import {
   localDynamoDbClient,
   localKinesisClient,
   localStreamsClient,
-} from "../../src/local/aws-clients.ts";
-import { type Bridge, type BridgeOptions, startBridge } from "../../src/local/bridge.ts";
-import { type LocalDynamoDb, startDynamoDbLocal } from "../../src/local/dynamodb-local.ts";
-import { type LocalKinesis, startKinesisLocal } from "../../src/local/kinesis-local.ts";
-import { createKinesisStream, createStreamingTable } from "../../src/local/provision.ts";
+} from "../../src/local/services/aws-clients.ts";
+import { type LocalDynamoDb, startDynamoDbLocal } from "../../src/local/services/dynamodb-local.ts";
+import { type LocalKinesis, startKinesisLocal } from "../../src/local/services/kinesis-local.ts";
+import { createKinesisStream, createStreamingTable } from "../../src/local/services/provision.ts";
 
 export interface Emulators {
   dynamo: LocalDynamoDb;

@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { PutItemCommand } from "@aws-sdk/client-dynamodb";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
-import { localDynamoDbClient } from "../../src/local/aws-clients.ts";
+import { localDynamoDbClient } from "../../src/local/services/aws-clients.ts";
 import { leftovers } from "./processes.ts";
 import { waitFor } from "./relay-process.ts";
 

@@ -18,7 +18,7 @@ import { join } from "node:path";
 import { BSON, type Collection, MongoClient } from "mongodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeMongoDocument, mongoVersion } from "../../src/codec/mongodb-event.ts";
-import { type LocalMongo, startMongoServer } from "../../src/local/mongodb-local.ts";
+import { type LocalMongo, startMongoServer } from "../../src/local/services/mongodb-local.ts";
 import { CheckpointStore } from "../../src/relay/checkpoint-store.ts";
 import { mongoUnavailable } from "../support/mongodb.ts";
 import { type PgTarget, pgTarget } from "../support/pg-target.ts";

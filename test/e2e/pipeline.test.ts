@@ -13,7 +13,7 @@ import {
 } from "@aws-sdk/client-kinesis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { KeySchema } from "../../src/codec/key-schema.ts";
-import { scanItems } from "../../src/local/scan-items.ts";
+import { scanItems } from "../../src/local/verification/scan-items.ts";
 import type { TableName } from "../../src/sql/table-name.ts";
 import { compareTable } from "../../src/verify/item-compare.ts";
 import { readLiveRows } from "../../src/verify/live-rows.ts";

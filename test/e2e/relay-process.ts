@@ -4,7 +4,7 @@
 
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { LOCAL_AWS_ENV } from "../../src/local/stack.ts";
+import { LOCAL_AWS_ENV } from "../../src/local/services/stack.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 

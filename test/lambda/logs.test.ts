@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Logger } from "../../src/lambda/log.ts";
 import { metricsLine } from "../../src/lambda/metrics.ts";
-import { freePort } from "../../src/local/free-port.ts";
+import { freePort } from "../../src/local/services/free-port.ts";
 import { BASE_MILLIS, kinesisDynamoRecord, lambdaKinesisEvent } from "../support/fixtures.ts";
 import { type PgTarget, pgTarget } from "../support/pg-target.ts";
 import { sequenceOf, testLambda } from "./harness.ts";

@@ -10,7 +10,7 @@ import type { KinesisStreamEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { AttributeMap } from "../../src/codec/types.ts";
 import { SQS_MAX_BYTES } from "../../src/dead-letter/sqs.ts";
-import { freePort } from "../../src/local/free-port.ts";
+import { freePort } from "../../src/local/services/free-port.ts";
 import { ApplyPipeline } from "../../src/pipeline/apply-pipeline.ts";
 import {
   BASE_MILLIS,

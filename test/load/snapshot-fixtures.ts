@@ -1,6 +1,6 @@
 // Test data for full loads: items holding every DynamoDB attribute type and
 // 38-digit numbers, and a table filled with them. Exports are written by
-// src/local/export-files.ts.
+// src/local/services/export-files.ts.
 
 import {
   type AttributeValue,
@@ -9,7 +9,7 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import type { KeySchema } from "../../src/codec/key-schema.ts";
 import { prng } from "../../src/local/prng.ts";
-import { createStreamingTable } from "../../src/local/provision.ts";
+import { createStreamingTable } from "../../src/local/services/provision.ts";
 
 /** A number of exactly 38 significant digits, sometimes negative, with a point or an exponent. */
 function digits38(r: () => number): string {

@@ -4,7 +4,7 @@
 
 import { BSON, MongoClient } from "mongodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type LocalMongo, startMongoServer } from "../../src/local/mongodb-local.ts";
+import { type LocalMongo, startMongoServer } from "../../src/local/services/mongodb-local.ts";
 import { mongoUnavailable } from "../support/mongodb.ts";
 
 const unavailable = mongoUnavailable();

@@ -24,10 +24,10 @@ import {
   localDynamoDbClient,
   localKinesisClient,
   localStreamsClient,
-} from "../../src/local/aws-clients.ts";
-import { startDynamoDbLocal } from "../../src/local/dynamodb-local.ts";
-import { startKinesisLocal } from "../../src/local/kinesis-local.ts";
-import { type Binaries, startPostgres } from "../../src/local/postgres.ts";
+} from "../../src/local/services/aws-clients.ts";
+import { startDynamoDbLocal } from "../../src/local/services/dynamodb-local.ts";
+import { startKinesisLocal } from "../../src/local/services/kinesis-local.ts";
+import { type Binaries, startPostgres } from "../../src/local/services/postgres.ts";
 import { freshDatabase } from "../support/pg-database.ts";
 
 async function timed<T>(label: string, start: () => Promise<T>): Promise<T> {

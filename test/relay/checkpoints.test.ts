@@ -7,8 +7,8 @@
 
 import { CreateStreamCommand, PutRecordsCommand } from "@aws-sdk/client-kinesis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { localKinesisClient } from "../../src/local/aws-clients.ts";
-import { type LocalKinesis, startKinesisLocal } from "../../src/local/kinesis-local.ts";
+import { localKinesisClient } from "../../src/local/services/aws-clients.ts";
+import { type LocalKinesis, startKinesisLocal } from "../../src/local/services/kinesis-local.ts";
 import { ApplyPipeline } from "../../src/pipeline/apply-pipeline.ts";
 import { CheckpointMismatchError } from "../../src/relay/checkpoint-store.ts";
 import { runRelay } from "../../src/relay/relay.ts";

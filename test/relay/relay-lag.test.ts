@@ -6,9 +6,9 @@
 import { PutRecordsCommand } from "@aws-sdk/client-kinesis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RelayDisplay } from "../../src/cli/relay-display.ts";
-import { localKinesisClient } from "../../src/local/aws-clients.ts";
-import { type LocalKinesis, startKinesisLocal } from "../../src/local/kinesis-local.ts";
-import { createKinesisStream } from "../../src/local/provision.ts";
+import { localKinesisClient } from "../../src/local/services/aws-clients.ts";
+import { type LocalKinesis, startKinesisLocal } from "../../src/local/services/kinesis-local.ts";
+import { createKinesisStream } from "../../src/local/services/provision.ts";
 import { ApplyPipeline } from "../../src/pipeline/apply-pipeline.ts";
 import { type BatchEvent, runRelay } from "../../src/relay/relay.ts";
 import { KinesisSource } from "../../src/source/kinesis.ts";

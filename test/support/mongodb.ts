@@ -5,7 +5,7 @@
 import {
   MongoServerUnavailableError,
   mongoServerClasspath,
-} from "../../src/local/mongodb-local.ts";
+} from "../../src/local/services/mongodb-local.ts";
 
 /** Undefined when the server can run here; otherwise why not. Prints the reason once. */
 export function mongoUnavailable(): string | undefined {

@@ -1,10 +1,10 @@
 // The `demo` command (`npm start`): runs the whole pipeline on this machine
 // and exits 0 when the database matches DynamoDB, 1 otherwise. A thin shell
-// over runDemo (src/local/demo.ts).
+// over runDemo (src/local/demo/demo.ts).
 
-import { runDemo } from "../../local/demo.ts";
-import { JavaNotFoundError } from "../../local/dynamodb-local.ts";
-import { isStartError } from "../../local/stack.ts";
+import { runDemo } from "../../local/demo/demo.ts";
+import { JavaNotFoundError } from "../../local/services/dynamodb-local.ts";
+import { isStartError } from "../../local/services/stack.ts";
 import { parse } from "../args.ts";
 
 export const usage = `dynacrate demo

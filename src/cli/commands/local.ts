@@ -2,13 +2,13 @@
 // Local, Kinesis emulator, bridge, PostgreSQL or your CrateDB) in the
 // foreground, prints its endpoints and the `dynacrate relay` command line to
 // run against it, and stops everything on Ctrl-C. A thin shell over
-// startLocalStack (src/local/stack.ts).
+// startLocalStack (src/local/services/stack.ts).
 
 import { fileURLToPath } from "node:url";
 import { formatKeySchema, parseKeySchema } from "../../codec/key-schema.ts";
 import { ConfigError } from "../../errors.ts";
-import type { BridgeFaults } from "../../local/bridge-faults.ts";
-import { isStartError, LOCAL_AWS_ENV, startLocalStack } from "../../local/stack.ts";
+import type { BridgeFaults } from "../../local/bridge/bridge-faults.ts";
+import { isStartError, LOCAL_AWS_ENV, startLocalStack } from "../../local/services/stack.ts";
 import { parse, positiveInt } from "../args.ts";
 
 export const usage = `dynacrate local up [options]

@@ -2,8 +2,8 @@
 // (binary values as base64) that change records and sinks use.
 
 import { type AttributeValue, type DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
-import type { AttributeMap } from "../codec/types.ts";
-import { wireAttributeMap } from "../source/streams-record.ts";
+import type { AttributeMap } from "../../codec/types.ts";
+import { wireAttributeMap } from "../../source/streams-record.ts";
 
 export async function scanItems(
   client: DynamoDBClient,

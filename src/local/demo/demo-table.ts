@@ -3,14 +3,14 @@
 // as their digits), cut to the terminal's width; the verdict does not rest on
 // this view but on compareTable, which compares every value in full.
 
-import type { AttributeMap } from "../codec/types.ts";
-import { type ExactJson, JsonNumber } from "../verify/exact-json.ts";
+import type { AttributeMap } from "../../codec/types.ts";
+import { type ExactJson, JsonNumber } from "../../verify/exact-json.ts";
 import {
   itemKey,
   normalDecimal,
   type SinkRow,
   type TableComparison,
-} from "../verify/item-compare.ts";
+} from "../../verify/item-compare.ts";
 
 export interface SideBySideOptions {
   keyNames: string[];

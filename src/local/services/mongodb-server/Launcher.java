@@ -1,6 +1,6 @@
 // The local MongoDB server for tests and the local stack: mongo-java-server with
 // its in-memory backend and an oplog (change streams need one), on the loopback
-// address and port given as arguments. Started by src/local/mongodb-local.ts.
+// address and port given as arguments. Started by src/local/services/mongodb-local.ts.
 
 import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.backend.memory.MemoryBackend;

@@ -4,20 +4,20 @@
 // then shows DynamoDB's items beside the database's rows and says whether
 // they match, value for value.
 
-import type { KeySchema } from "../codec/key-schema.ts";
-import { ApplyPipeline } from "../pipeline/apply-pipeline.ts";
-import type { FailedRecord } from "../pipeline/batch-result.ts";
-import { runRelay } from "../relay/relay.ts";
-import { openSink, redactUrl } from "../sink/open-sink.ts";
-import type { Sink } from "../sink/sink.ts";
-import { KinesisSource } from "../source/kinesis.ts";
-import { CHECKPOINT_TABLE, createCheckpointTable } from "../sql/checkpoints.ts";
-import { compareTable } from "../verify/item-compare.ts";
-import { readLiveRows } from "../verify/live-rows.ts";
+import type { KeySchema } from "../../codec/key-schema.ts";
+import { ApplyPipeline } from "../../pipeline/apply-pipeline.ts";
+import type { FailedRecord } from "../../pipeline/batch-result.ts";
+import { runRelay } from "../../relay/relay.ts";
+import { openSink, redactUrl } from "../../sink/open-sink.ts";
+import type { Sink } from "../../sink/sink.ts";
+import { KinesisSource } from "../../source/kinesis.ts";
+import { CHECKPOINT_TABLE, createCheckpointTable } from "../../sql/checkpoints.ts";
+import { compareTable } from "../../verify/item-compare.ts";
+import { readLiveRows } from "../../verify/live-rows.ts";
+import { type LocalStack, type StackProgress, startLocalStack } from "../services/stack.ts";
+import { scanItems } from "../verification/scan-items.ts";
 import { renderSideBySide } from "./demo-table.ts";
 import { DEMO_TTL_ATTRIBUTE, writeDemoChanges } from "./demo-writes.ts";
-import { scanItems } from "./scan-items.ts";
-import { type LocalStack, type StackProgress, startLocalStack } from "./stack.ts";
 
 export interface DemoOptions {
   /** Where the demo's lines go. */

@@ -8,10 +8,10 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
 import type { KinesisClient } from "@aws-sdk/client-kinesis";
-import { formatKeySchema, type KeySchema } from "../codec/key-schema.ts";
+import { formatKeySchema, type KeySchema } from "../../codec/key-schema.ts";
+import { type Bridge, startBridge } from "../bridge/bridge.ts";
+import type { BridgeFaults } from "../bridge/bridge-faults.ts";
 import { localDynamoDbClient, localKinesisClient, localStreamsClient } from "./aws-clients.ts";
-import { type Bridge, startBridge } from "./bridge.ts";
-import type { BridgeFaults } from "./bridge-faults.ts";
 import {
   DynamoDbLocalStartError,
   JavaNotFoundError,

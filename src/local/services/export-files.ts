@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import type { AttributeMap } from "../codec/types.ts";
+import type { AttributeMap } from "../../codec/types.ts";
 
 export interface ExportOptions {
   exportId?: string;

@@ -13,8 +13,8 @@ import {
   DescribeStreamSummaryCommand,
   type KinesisClient,
 } from "@aws-sdk/client-kinesis";
-import type { KeySchema } from "../codec/key-schema.ts";
-import { LocalStackError } from "../errors.ts";
+import type { KeySchema } from "../../codec/key-schema.ts";
+import { LocalStackError } from "../../errors.ts";
 
 /**
  * Creates a table whose key is `keySchema` (partition key first, then sort

@@ -13,12 +13,12 @@ import {
   PutRecordsCommand,
   type PutRecordsRequestEntry,
 } from "@aws-sdk/client-kinesis";
-import { backoffMs } from "../sink/retry.ts";
-import { DynamoDbStreamsSource } from "../source/dynamodb-streams.ts";
-import { ExpiredIteratorError, type StartPosition } from "../source/stream-source.ts";
+import { backoffMs } from "../../sink/retry.ts";
+import { DynamoDbStreamsSource } from "../../source/dynamodb-streams.ts";
+import { ExpiredIteratorError, type StartPosition } from "../../source/stream-source.ts";
+import { prng } from "../prng.ts";
 import { type BridgeFaults, FaultInjector, type FaultStats } from "./bridge-faults.ts";
 import { partitionKeyOf, toKinesisChange } from "./kinesis-record.ts";
-import { prng } from "./prng.ts";
 
 export interface BridgeOptions {
   dynamodb: DynamoDBClient;

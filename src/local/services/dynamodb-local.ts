@@ -5,7 +5,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import { ListTablesCommand } from "@aws-sdk/client-dynamodb";
-import { LocalStackError } from "../errors.ts";
+import { LocalStackError } from "../../errors.ts";
 import { localDynamoDbClient } from "./aws-clients.ts";
 import { superviseChild } from "./child-server.ts";
 import { freePort } from "./free-port.ts";

@@ -3,7 +3,7 @@
 // order (docs/FACTS section 1): duplicates, swapped neighbours, records held
 // back behind later ones. Seeded, so a failing test repeats exactly.
 
-import { prng } from "./prng.ts";
+import { prng } from "../prng.ts";
 
 export interface BridgeFaults {
   /** Seed of the PRNG: the same seed and input give the same faults. */
