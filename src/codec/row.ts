@@ -35,6 +35,11 @@ export interface RowFormat {
   numbers: NumberFormat;
   /** How numbers in `pk` are written; a rounded key would merge two items, so never `double`. */
   keyNumbers: "exact" | "double-strict" | "string";
+  /**
+   * The database that can not store U+0000 in text or JSON (PostgreSQL), named
+   * in the error of a change that holds it (nul-char.ts); unset: stored as is.
+   */
+  nulRefusedBy?: string | undefined;
 }
 
 /** Encodes a change into the sink's columns; throws RecordError naming the field. */

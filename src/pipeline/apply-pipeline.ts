@@ -6,6 +6,7 @@
 
 import type { NumberFormat } from "../codec/decimal.ts";
 import { type KeySchema, keySchemaOf } from "../codec/key-schema.ts";
+import { refuseNul } from "../codec/nul-char.ts";
 import type { EncodedRow, RowFormat } from "../codec/row.ts";
 import { encodeSourceRecord, type SourceRecord } from "../codec/source-record.ts";
 import type { Change } from "../codec/types.ts";
@@ -141,6 +142,7 @@ export class ApplyPipeline {
           noRow++;
           continue;
         }
+        if (this.format.nulRefusedBy) refuseNul(row, this.format.nulRefusedBy);
         const change = row.change;
         roundedNumbers += row.roundedNumbers;
         newestMicros = Math.max(newestMicros, change.timestampMicros);

@@ -41,8 +41,13 @@ export const postgresql: Dialect = {
   name: "postgresql",
 
   rowFormat(numbers?: NumberFormat): RowFormat {
-    // jsonb holds any DynamoDB number exactly; only "string" changes anything.
-    return { numbers: numbers === "string" ? "string" : "exact", keyNumbers: "exact" };
+    return {
+      // jsonb holds any DynamoDB number exactly; only "string" changes anything.
+      numbers: numbers === "string" ? "string" : "exact",
+      keyNumbers: "exact",
+      // text and jsonb refuse U+0000 ("unsupported Unicode escape sequence").
+      nulRefusedBy: "PostgreSQL",
+    };
   },
 
   quoteIdentifier: q,

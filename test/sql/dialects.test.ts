@@ -252,9 +252,18 @@ describe("row formats", () => {
     expect(cratedb.rowFormat()).toEqual({ numbers: "double", keyNumbers: "string" });
     expect(cratedb.rowFormat("exact")).toEqual({ numbers: "string", keyNumbers: "string" });
     expect(cratedb.rowFormat("string")).toEqual({ numbers: "string", keyNumbers: "string" });
-    expect(postgresql.rowFormat()).toEqual({ numbers: "exact", keyNumbers: "exact" });
-    expect(postgresql.rowFormat("double")).toEqual({ numbers: "exact", keyNumbers: "exact" });
-    expect(postgresql.rowFormat("string")).toEqual({ numbers: "string", keyNumbers: "exact" });
+    const pg = { nulRefusedBy: "PostgreSQL" };
+    expect(postgresql.rowFormat()).toEqual({ numbers: "exact", keyNumbers: "exact", ...pg });
+    expect(postgresql.rowFormat("double")).toEqual({
+      numbers: "exact",
+      keyNumbers: "exact",
+      ...pg,
+    });
+    expect(postgresql.rowFormat("string")).toEqual({
+      numbers: "string",
+      keyNumbers: "exact",
+      ...pg,
+    });
   });
 });
 
