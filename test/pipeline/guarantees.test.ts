@@ -4,7 +4,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sourceRecords } from "../../src/codec/source-record.ts";
 import { RecordError } from "../../src/errors.ts";
 import { ApplyPipeline } from "../../src/pipeline/apply-pipeline.ts";
-import { stateTable } from "../../src/sql/table-name.ts";
 import { emit, type Operation } from "../support/history.ts";
 import { type PgTarget, pgTarget } from "../support/pg-target.ts";
 
@@ -99,14 +98,8 @@ describe("G3: the table holds exactly the source items at their newest versions"
 
 describe("G4: one bad record fails alone", () => {
   it("an undecodable record and a row the database refuses fail; every other record is applied", async () => {
-    const table = target.table();
-    // The state table refuses a row tagged "refused" (a CHECK constraint): the
-    // codec takes the change, the database refuses it for its content.
-    await target.sink.ensureTable(table, [{ name: "id", type: "S" }]);
-    await target.sink.query({
-      sql: `ALTER TABLE ${target.sink.dialect.quoteTable(stateTable(table))} ADD CHECK (data->>'tag' IS DISTINCT FROM 'refused')`,
-      params: [],
-    });
+    // The codec takes a change tagged "refused"; the database refuses it.
+    const table = await target.refusing("t", "tag", "refused");
     const pipeline = new ApplyPipeline(target.sink, { table });
     const { records } = recordsOf([put("a", 1), put("b", 2), put("c", 3), put("d", 4)]);
     const garbage = structuredClone(records[1]) as {

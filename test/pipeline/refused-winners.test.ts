@@ -6,7 +6,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sourceRecords } from "../../src/codec/source-record.ts";
 import { ApplyPipeline } from "../../src/pipeline/apply-pipeline.ts";
-import { stateTable, type TableName } from "../../src/sql/table-name.ts";
 import { type PgTarget, pgTarget } from "../support/pg-target.ts";
 
 let target: PgTarget;
@@ -43,16 +42,6 @@ function change(
 // change the codec takes and the database refuses for its content.
 const POISON = "poison";
 
-async function refusingTable(prefix: string): Promise<TableName> {
-  const table = target.table(prefix);
-  await target.sink.ensureTable(table, [{ name: "id", type: "S" }]);
-  await target.sink.query({
-    sql: `ALTER TABLE ${target.sink.dialect.quoteTable(stateTable(table))} ADD CHECK (data->>'v' IS DISTINCT FROM '${POISON}')`,
-    params: [],
-  });
-  return table;
-}
-
 async function applyInBatches(pipeline: ApplyPipeline, records: unknown[], size: number) {
   const results = [];
   for (let i = 0; i < records.length; i += size) {
@@ -65,7 +54,7 @@ describe("refused winners", () => {
   it("a REMOVE before a refused INSERT is applied, in one batch as with batches of 1", async () => {
     const history = [change("REMOVE", "a", 2002), change("INSERT", "a", 2003, POISON)];
     for (const size of [2, 1]) {
-      const table = await refusingTable(`refused${size}`);
+      const table = await target.refusing(`refused${size}`, "v", POISON);
       const pipeline = new ApplyPipeline(target.sink, { table });
       await pipeline.apply(sourceRecords(change("INSERT", "a", 2001, "first")));
       const results = await applyInBatches(pipeline, history, size);
@@ -77,7 +66,7 @@ describe("refused winners", () => {
   });
 
   it("falls back through several refused changes to the newest one the database takes", async () => {
-    const table = await refusingTable("fallback");
+    const table = await target.refusing("fallback", "v", POISON);
     const pipeline = new ApplyPipeline(target.sink, { table });
     const result = await pipeline.apply(
       [

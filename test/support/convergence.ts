@@ -19,8 +19,8 @@ export interface ConvergenceTarget {
   sink: Sink;
   /** A string the database refuses to store in a row. */
   poison: string;
-  /** A fresh table for one run. */
-  table(): TableName;
+  /** A fresh table for one run (the database may create it now). */
+  table(): TableName | Promise<TableName>;
   /** The table's visible rows, keyed by the `id` key attribute. */
   live(table: TableName): Promise<Map<string, unknown>>;
 }
@@ -45,7 +45,7 @@ export async function assertConverges(target: ConvergenceTarget, runs: Convergen
         const wrapped = lambdaKinesisEvent(records.map((e) => e.record)).Records.map(
           (record, i) => ({ record, seq: records[i]?.seq as number }),
         );
-        const table = target.table();
+        const table = await target.table();
         const pipeline = new ApplyPipeline(target.sink, { table });
         for (const batch of deliver(wrapped, plan)) {
           const result = await pipeline.apply(batch.flatMap((e) => sourceRecords(e.record)));
