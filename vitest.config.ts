@@ -11,6 +11,7 @@ const UNIT = [
   "test/codec/**/*.test.ts",
   "test/sql/**/*.test.ts",
   "test/structure/**/*.test.ts",
+  "test/shared/**/*.test.ts",
   "test/sink/cratedb-http.test.ts",
   "test/lambda/dead-letter.test.ts",
   "test/lambda/reference-config.test.ts",

@@ -7,6 +7,7 @@
 // the ones the database refused, e.g. a string holding U+0000, which jsonb can
 // not store. Query it with `record::jsonb` where it parses.
 
+import { OnceUntilFailure } from "../cache-until-failure.ts";
 import type { Sink } from "../sink/sink.ts";
 import type { Dialect } from "../sql/dialect.ts";
 import type { Statement } from "../sql/statement.ts";
@@ -67,7 +68,11 @@ export class TableDeadLetters implements DeadLetterDestination {
   readonly name: string;
   private readonly sink: Sink;
   private readonly table: TableName;
-  private ready: Promise<void> | undefined;
+  /** The table, created once; a failed creation is tried again with the next letters. */
+  private readonly ready = new OnceUntilFailure(async () => {
+    for (const statement of createDeadLetterTable(this.sink.dialect, this.table))
+      await this.sink.query(statement);
+  });
 
   constructor(sink: Sink, table: TableName) {
     this.sink = sink;
@@ -79,7 +84,7 @@ export class TableDeadLetters implements DeadLetterDestination {
     const outcome: DeadLetterOutcome = { sent: new Set(), refused: new Map() };
     if (letters.length === 0) return outcome;
     try {
-      await this.ensureTable();
+      await this.ready.get();
     } catch (error) {
       refuseAll(
         letters,
@@ -102,20 +107,5 @@ export class TableDeadLetters implements DeadLetterDestination {
       }
     }
     return outcome;
-  }
-
-  private ensureTable(): Promise<void> {
-    if (!this.ready) {
-      const ready = (async () => {
-        for (const statement of createDeadLetterTable(this.sink.dialect, this.table))
-          await this.sink.query(statement);
-      })();
-      // A failed creation is tried again with the next letters.
-      ready.catch(() => {
-        if (this.ready === ready) this.ready = undefined;
-      });
-      this.ready = ready;
-    }
-    return this.ready;
   }
 }

@@ -4,6 +4,7 @@
 // the next ones; a failed build is not kept, so the next invocation tries
 // again (a database that was down at cold start is not fatal for the container).
 
+import { OnceUntilFailure } from "../cache-until-failure.ts";
 import { decodeMongoRecord, MONGODB_KEY_SCHEMA } from "../codec/mongodb-event.ts";
 import type { DeadLetterDestination } from "../dead-letter/destination.ts";
 import { type SqsClient, SqsDeadLetters } from "../dead-letter/sqs.ts";
@@ -40,21 +41,14 @@ export interface Container {
 
 export class ContainerState {
   private readonly options: ContainerOptions;
-  private current: Promise<Container> | undefined;
+  private readonly current = new OnceUntilFailure(() => this.build());
 
   constructor(options: ContainerOptions) {
     this.options = options;
   }
 
   get(): Promise<Container> {
-    if (!this.current) {
-      const building = this.build();
-      this.current = building;
-      building.catch(() => {
-        if (this.current === building) this.current = undefined;
-      });
-    }
-    return this.current;
+    return this.current.get();
   }
 
   /**
@@ -63,8 +57,7 @@ export class ContainerState {
    * been rotated) and connects anew.
    */
   async reset(): Promise<void> {
-    const current = this.current;
-    this.current = undefined;
+    const current = this.current.forget();
     if (!current) return;
     const container = await current.catch(() => undefined);
     if (!container) return;
@@ -129,9 +122,7 @@ export class ContainerState {
   }
 
   async close(): Promise<void> {
-    const current = this.current;
-    this.current = undefined;
-    const container = await current?.catch(() => undefined);
+    const container = await this.current.forget()?.catch(() => undefined);
     await container?.sink.close();
   }
 }

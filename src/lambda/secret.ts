@@ -10,6 +10,7 @@
 //     with `engine: "cratedb"` (and optionally `ssl: true`) for CrateDB.
 
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { CacheUntilFailure } from "../cache-until-failure.ts";
 import { ConfigError } from "../errors.ts";
 import { sinkUrlProblem } from "./config.ts";
 
@@ -22,25 +23,19 @@ export interface ResolvedSecret {
   sensitive: string[];
 }
 
-const cache = new Map<string, Promise<ResolvedSecret>>();
+const cache = new CacheUntilFailure<string, ResolvedSecret>();
 
 /**
  * The sink URL in a secret. Fetched once per container; a failed fetch is not
  * kept, so the next invocation tries again.
  */
 export function resolveSecret(secretId: string, client?: SecretsClient): Promise<ResolvedSecret> {
-  let resolved = cache.get(secretId);
-  if (!resolved) {
-    resolved = fetchSecret(secretId, client);
-    cache.set(secretId, resolved);
-    resolved.catch(() => cache.delete(secretId));
-  }
-  return resolved;
+  return cache.get(secretId, () => fetchSecret(secretId, client));
 }
 
 /** Drops a cached secret, e.g. after the database refused its password (the secret may have been rotated). */
 export function forgetSecret(secretId: string): void {
-  cache.delete(secretId);
+  cache.forget(secretId);
 }
 
 async function fetchSecret(secretId: string, client?: SecretsClient): Promise<ResolvedSecret> {

@@ -4,6 +4,7 @@
 // cut time, so a resumed load stamps its rows with the same version and hands
 // off to the stream from the same point.
 
+import { OnceUntilFailure } from "../cache-until-failure.ts";
 import type { Sink } from "../sink/sink.ts";
 import {
   clearLoadProgress,
@@ -32,20 +33,15 @@ export interface JobRecord {
 const JOB_PART = "";
 
 export class LoadProgressStore {
-  private ready: Promise<unknown> | undefined;
+  /** The progress table, created once; a failed creation is tried again by the next call. */
+  private readonly ready = new OnceUntilFailure(() =>
+    this.sink.query(createLoadProgressTable(this.sink.dialect)),
+  );
 
   constructor(
     private readonly sink: Sink,
     readonly job: string,
   ) {}
-
-  private prepare(): Promise<unknown> {
-    this.ready ??= this.sink.query(createLoadProgressTable(this.sink.dialect)).catch((error) => {
-      this.ready = undefined;
-      throw error;
-    });
-    return this.ready;
-  }
 
   private async refresh(): Promise<void> {
     const refresh = refreshLoadProgress(this.sink.dialect);
@@ -56,7 +52,7 @@ export class LoadProgressStore {
   async load(): Promise<
     { job: JobRecord; finished: boolean; parts: Map<string, PartProgress> } | undefined
   > {
-    await this.prepare();
+    await this.ready.get();
     await this.refresh();
     const rows = await this.sink.query<{
       part: string;
@@ -80,7 +76,7 @@ export class LoadProgressStore {
 
   /** Starts the job afresh: forgets earlier progress, records the cut and the parts. */
   async start(job: JobRecord): Promise<void> {
-    await this.prepare();
+    await this.ready.get();
     await this.refresh();
     await this.sink.query(clearLoadProgress(this.sink.dialect, this.job));
     await this.saveJob(job, 0, false);

@@ -8,6 +8,7 @@
 // or emptied while its checkpoints say otherwise stops the relay with a
 // message, unless the user asked to start over.
 
+import { OnceUntilFailure } from "../cache-until-failure.ts";
 import { ConfigError } from "../errors.ts";
 import type { Sink } from "../sink/sink.ts";
 import { SinkError } from "../sink/sink-error.ts";
@@ -46,7 +47,10 @@ export class CheckpointMismatchError extends ConfigError {
 type Row = { shard: string; position: string | null; finished: boolean };
 
 export class CheckpointStore {
-  private ready: Promise<void> | undefined;
+  /** The checkpoint table, created once; a failed creation is tried again by the next call. */
+  private readonly ready = new OnceUntilFailure(async () => {
+    await this.sink.query(createCheckpointTable(this.sink.dialect));
+  });
   private readonly targetName: string;
 
   constructor(
@@ -57,19 +61,8 @@ export class CheckpointStore {
     this.targetName = formatTableName(target);
   }
 
-  private prepare(): Promise<void> {
-    this.ready ??= this.sink.query(createCheckpointTable(this.sink.dialect)).then(
-      () => undefined,
-      (error) => {
-        this.ready = undefined;
-        throw error;
-      },
-    );
-    return this.ready;
-  }
-
   async load(options: LoadOptions = {}): Promise<Map<string, Checkpoint>> {
-    await this.prepare();
+    await this.ready.get();
     const { dialect } = this.sink;
     if (options.reset) {
       await this.sink.query(deleteCheckpoints(dialect, this.stream, this.targetName));
@@ -98,7 +91,7 @@ export class CheckpointStore {
   }
 
   async save(shard: string, checkpoint: Checkpoint): Promise<void> {
-    await this.prepare();
+    await this.ready.get();
     await this.sink.query(
       saveCheckpoint(
         this.sink.dialect,

@@ -22,6 +22,7 @@
 //   from the Authorization header); `Default-Schema` sets the schema of
 //   unqualified table names.
 
+import { CacheUntilFailure } from "../cache-until-failure.ts";
 import type { KeySchema } from "../codec/key-schema.ts";
 import type { EncodedRow } from "../codec/row.ts";
 import { ConfigError } from "../errors.ts";
@@ -86,7 +87,7 @@ export class CrateDbHttpSink implements Sink {
   readonly #inFlight: number;
   readonly #onRetry: CrateDbHttpSinkOptions["onRetry"];
   /** ensureTable's work per table, so it runs once per sink (and once at a time). */
-  readonly #ensured = new Map<string, Promise<void>>();
+  readonly #ensured = new CacheUntilFailure<string, void>();
   /** Each table's known column types, by quoted name. */
   readonly #tables = new Map<string, CrateTableState>();
 
@@ -115,17 +116,8 @@ export class CrateDbHttpSink implements Sink {
 
   async ensureTable(table: TableName, keySchema: KeySchema | undefined): Promise<void> {
     const key = cratedb.quoteTable(table);
-    let done = this.#ensured.get(key);
-    if (done === undefined) {
-      done = this.#createTable(table, keySchema);
-      this.#ensured.set(key, done);
-      // A failure is not remembered: the next call tries again.
-      const settled = done;
-      settled.catch(() => {
-        if (this.#ensured.get(key) === settled) this.#ensured.delete(key);
-      });
-    }
-    return done;
+    // A failure is not remembered: the next call tries again.
+    return this.#ensured.get(key, () => this.#createTable(table, keySchema));
   }
 
   async #createTable(table: TableName, keySchema: KeySchema | undefined): Promise<void> {
@@ -328,7 +320,7 @@ export class CrateDbHttpSink implements Sink {
     if (failure) {
       // The table was dropped after ensureTable: the next batch creates it again.
       if (failure.error instanceof SinkError && failure.error.missingRelation)
-        this.#ensured.delete(cratedb.quoteTable(table));
+        this.#ensured.forget(cratedb.quoteTable(table));
       throw failure.error;
     }
     // If a chunk throws, the chunks before it stay written: the pipeline writes

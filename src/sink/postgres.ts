@@ -2,6 +2,7 @@
 // one transaction) per chunk of rows, errors translated by SQLSTATE class.
 
 import pg from "pg";
+import { CacheUntilFailure } from "../cache-until-failure.ts";
 import type { KeySchema } from "../codec/key-schema.ts";
 import type { EncodedRow } from "../codec/row.ts";
 import { InternalError } from "../errors.ts";
@@ -32,7 +33,7 @@ export class PostgresSink implements Sink {
   private readonly pool: pg.Pool;
   private readonly retry: RetryPolicy;
   private readonly maxRows: number;
-  private readonly ready = new Map<string, Promise<void>>();
+  private readonly ready = new CacheUntilFailure<string, void>();
   /** The layout of each state table, found by ensureTable. */
   private readonly layouts = new Map<string, TableLayout>();
   private readonly onRetry: PostgresSinkOptions["onRetry"];
@@ -57,9 +58,9 @@ export class PostgresSink implements Sink {
 
   ensureTable(table: TableName, keySchema: KeySchema | undefined): Promise<void> {
     const name = formatTableName(table);
-    let ready = this.ready.get(name);
-    if (!ready) {
-      ready = checkTarget(this, table).then(() =>
+    // A failed creation is tried again by the next batch.
+    return this.ready.get(name, () =>
+      checkTarget(this, table).then(() =>
         this.run(async (client) => {
           for (const statement of postgresql.createTable(table, keySchema)) {
             try {
@@ -83,12 +84,8 @@ export class PostgresSink implements Sink {
           const found = await this.query<{ layout: TableLayout }>(stateLayoutQuery(table));
           this.layouts.set(name, found[0]?.layout ?? "key-hash");
         }),
-      );
-      // A failed creation is tried again by the next batch.
-      ready.catch(() => this.ready.delete(name));
-      this.ready.set(name, ready);
-    }
-    return ready;
+      ),
+    );
   }
 
   async write(
@@ -109,7 +106,7 @@ export class PostgresSink implements Sink {
       ).catch((error: unknown) => {
         // The table was dropped after ensureTable: the next batch creates it again.
         if (error instanceof SinkError && error.missingRelation) {
-          this.ready.delete(formatTableName(table));
+          this.ready.forget(formatTableName(table));
           this.layouts.delete(formatTableName(table));
         }
         throw error;

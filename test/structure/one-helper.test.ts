@@ -1,0 +1,35 @@
+// One helper per recurring shape: a promise cached until it fails goes
+// through src/cache-until-failure.ts, not a copy of "drop it in .catch" per
+// caller (each copy a chance to keep a failure forever, or to drop a newer
+// value in place of the failed one).
+
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+
+const root = fileURLToPath(new URL("../../src/", import.meta.url));
+
+/** A rejection handler that forgets a cached value: `.catch(() => x = undefined)`, `.delete(k)`, ... */
+const FORGETS_ON_FAILURE =
+  /\.(?:catch\(|then\([^,]*,\s*)\(\w*\)\s*=>\s*\{?\s*(?:if \([^\n]*?\)\s*)?[\w.#]+(?:\s*=\s*undefined|\.delete\()/g;
+
+describe("values cached until they fail", () => {
+  it("are cached by src/cache-until-failure.ts alone", () => {
+    const offenders = (readdirSync(root, { recursive: true }) as string[])
+      .filter((file) => file.endsWith(".ts") && file !== "cache-until-failure.ts")
+      .filter((file) => readFileSync(join(root, file), "utf8").match(FORGETS_ON_FAILURE) !== null);
+    expect(offenders).toEqual([]);
+  });
+
+  it("the pattern finds the hand-written forms", () => {
+    const forms = [
+      "ready.catch(() => this.ready.delete(name));",
+      "resolved.catch(() => cache.delete(secretId));",
+      "building.catch(() => {\n  if (this.current === building) this.current = undefined;\n});",
+      "q.then(() => undefined, (error) => {\n this.ready = undefined;",
+      "settled.catch(() => {\n if (this.#ensured.get(key) === settled) this.#ensured.delete(key);",
+    ];
+    for (const form of forms) expect(form.match(FORGETS_ON_FAILURE), form).not.toBeNull();
+  });
+});
