@@ -2,7 +2,7 @@
 // options several commands take (sink, table, key schema, number format).
 
 import { parseArgs } from "node:util";
-import type { NumberFormat } from "../codec/decimal.ts";
+import { isNumberFormat, NUMBER_FORMATS, type NumberFormat } from "../codec/decimal.ts";
 import { type KeySchema, parseKeySchema } from "../codec/key-schema.ts";
 import { ConfigError } from "../errors.ts";
 import {
@@ -14,6 +14,7 @@ import {
 } from "../routing/table-routes.ts";
 import type { SinkOptions } from "../sink/open-sink.ts";
 import { parseTableName, type TableName } from "../sql/table-name.ts";
+import { wholeNumberProblem } from "../whole-number.ts";
 
 export type OptionSpec = Record<
   string,
@@ -105,21 +106,18 @@ export function keyOption(values: Record<string, unknown>): KeySchema | undefine
   return typeof values.key === "string" ? parseKeySchema(values.key) : undefined;
 }
 
-const NUMBER_FORMATS = ["exact", "double", "double-strict", "string"];
-
 export function numbersOption(values: Record<string, unknown>): NumberFormat | undefined {
   const value = values.numbers;
   if (value === undefined) return undefined;
-  if (typeof value !== "string" || !NUMBER_FORMATS.includes(value)) {
+  if (typeof value !== "string" || !isNumberFormat(value)) {
     throw new ConfigError(`--numbers must be one of ${NUMBER_FORMATS.join(", ")}`);
   }
-  return value as NumberFormat;
+  return value;
 }
 
 /**
- * The one parser of integer options: decimal digits only, so `1e3`, `0x10`,
- * `1.0`, ` 5` and `-1` are refused with the rule, and so is a number beyond
- * `max` (by default the largest integer a double holds exactly).
+ * An integer option, by the one rule for whole numbers (src/whole-number.ts),
+ * up to `max` (by default the largest integer a double holds exactly).
  */
 export function positiveInt(
   values: Record<string, unknown>,
@@ -130,11 +128,9 @@ export function positiveInt(
   const value = values[name];
   if (value === undefined) return fallback;
   const text = String(value);
-  const rule = `--${name} must be a whole number from 1 to ${max}, written in decimal digits`;
-  if (!/^\d+$/.test(text)) throw new ConfigError(`${rule}, got ${JSON.stringify(text)}`);
-  const n = Number(text);
-  if (n < 1 || n > max) throw new ConfigError(`${rule}, got ${text}`);
-  return n;
+  const problem = wholeNumberProblem(text, 1, max);
+  if (problem !== undefined) throw new ConfigError(`--${name} ${problem}`);
+  return Number(text);
 }
 
 export const SINK_OPTIONS = {

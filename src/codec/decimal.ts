@@ -18,6 +18,18 @@ export type NumberFormat =
   /** The exact decimal text as a JSON string. */
   | "string";
 
+/** Every number format: what `--numbers`, NUMBER_FORMAT and the construct's `numbers` accept. */
+export const NUMBER_FORMATS = [
+  "exact",
+  "double",
+  "double-strict",
+  "string",
+] as const satisfies readonly NumberFormat[];
+
+export function isNumberFormat(text: string): text is NumberFormat {
+  return (NUMBER_FORMATS as readonly string[]).includes(text);
+}
+
 /** DynamoDB's limits: 38 significant digits, magnitude 1E-130 to 9.99...E+125. */
 const MAX_DIGITS = 38;
 const MIN_EXPONENT = -130;

@@ -3,8 +3,10 @@
 // and an unknown key is an error (a typo must not silently fall back to a
 // default). The construct and `dynacrate synth` share this one check.
 
+import { NUMBER_FORMATS } from "../codec/decimal.ts";
 import { ConfigError } from "../errors.ts";
 import { parseTableName } from "../sql/table-name.ts";
+import { parseWholeNumber } from "../whole-number.ts";
 import { DEFAULTS, minimumTimeoutSeconds } from "./defaults.ts";
 import type {
   AlarmOptions,
@@ -74,7 +76,7 @@ export class Problems {
 
   integer(value: unknown, path: string, min: number, max: number, why = ""): number | undefined {
     if (value === undefined) return undefined;
-    if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+    if (typeof value !== "number" || parseWholeNumber(value, min, max) === undefined) {
       this.add(path, `${JSON.stringify(value)}: give a whole number from ${min} to ${max}${why}`);
       return undefined;
     }
@@ -398,12 +400,7 @@ function readTarget(value: unknown, path: string, problems: Problems): TargetOpt
     "secretsmanager",
     "arn:aws:secretsmanager:eu-central-1:123456789012:secret:cratedb-AbCdEf",
   );
-  const numbers = problems.oneOf(obj.numbers, join(path, "numbers"), [
-    "exact",
-    "double",
-    "double-strict",
-    "string",
-  ] as const);
+  const numbers = problems.oneOf(obj.numbers, join(path, "numbers"), NUMBER_FORMATS);
   const sinkTimeoutMs = problems.integer(
     obj.sinkTimeoutMs,
     join(path, "sinkTimeoutMs"),

@@ -7,7 +7,7 @@
 // configured for it works unchanged; its ON_ERROR, USE_BATCH_PROCESSING,
 // SQL_ECHO and COLUMN_TYPES have no meaning here and are ignored.
 
-import type { NumberFormat } from "../codec/decimal.ts";
+import { isNumberFormat, NUMBER_FORMATS, type NumberFormat } from "../codec/decimal.ts";
 import { type KeySchema, parseKeySchema } from "../codec/key-schema.ts";
 import { ConfigError } from "../errors.ts";
 import {
@@ -17,9 +17,11 @@ import {
   type RouteNames,
   type TableRoutes,
 } from "../routing/table-routes.ts";
+import { sinkKind } from "../sink/open-sink.ts";
 import { redactUrl } from "../sink/redact-url.ts";
 import { DEFAULT_RETRY } from "../sink/retry.ts";
 import { formatTableName, parseTableName, type TableName } from "../sql/table-name.ts";
+import { wholeNumberProblem } from "../whole-number.ts";
 import { type LogLevel, parseLogLevel } from "./log.ts";
 
 export type Environment = Record<string, string | undefined>;
@@ -66,8 +68,6 @@ export const DEFAULT_LAMBDA_TIMEOUT_MS = 10_000;
 
 /** Ten years. */
 const MAX_RETENTION_HOURS = 87_600;
-const NUMBER_FORMATS: readonly NumberFormat[] = ["exact", "double", "double-strict", "string"];
-const SINK_SCHEMES = new Set(["postgresql:", "postgres:", "crate:", "http:", "https:"]);
 
 /** Reads and checks the configuration; throws one ConfigError naming every problem. */
 export function readConfig(env: Environment): LambdaConfig {
@@ -97,8 +97,7 @@ export function readConfig(env: Environment): LambdaConfig {
   let numbers: NumberFormat | undefined;
   const numberText = get("NUMBER_FORMAT");
   if (numberText !== undefined) {
-    if ((NUMBER_FORMATS as readonly string[]).includes(numberText))
-      numbers = numberText as NumberFormat;
+    if (isNumberFormat(numberText)) numbers = numberText;
     else
       problems.push(
         `NUMBER_FORMAT=${JSON.stringify(numberText)}: use one of ${NUMBER_FORMATS.join(", ")}`,
@@ -221,7 +220,7 @@ export function sinkUrlProblem(url: string, quote = true): string | undefined {
   } catch {
     return `${shown}is not a URL; write postgresql://user:pass@host:5432/db or crate://user:pass@host:4200`;
   }
-  if (!SINK_SCHEMES.has(parsed.protocol)) {
+  if (sinkKind(parsed.protocol) === undefined) {
     return `${shown}has the unknown scheme ${parsed.protocol}; use postgresql://, crate://, http:// or https://`;
   }
   if (!parsed.hostname) return `${shown}names no host`;
@@ -343,10 +342,10 @@ function isQueueUrl(text: string): boolean {
 function positiveInteger(get: Getter, name: string, fallback: number, problems: string[]): number {
   const text = get(name);
   if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!Number.isSafeInteger(value) || value < 1) {
-    problems.push(`${name}=${JSON.stringify(text)}: give a whole number above 0`);
+  const problem = wholeNumberProblem(text);
+  if (problem !== undefined) {
+    problems.push(`${name} ${problem}`);
     return fallback;
   }
-  return value;
+  return Number(text);
 }

@@ -11,6 +11,7 @@
 import { Pool } from "undici";
 import type { EncodedRow } from "../codec/row.ts";
 import { ConfigError } from "../errors.ts";
+import { wholeNumberOption } from "../whole-number.ts";
 import {
   crateDbErrorClass,
   httpStatusClass,
@@ -90,9 +91,16 @@ export class CrateDbClient {
     this.#path = `${base}/_sql`;
     this.where = `${url.origin}${base}`;
 
-    this.#timeoutMs = positiveInteger(options.timeoutMs, DEFAULT_TIMEOUT_MS, "timeoutMs");
-    this.#timeoutMs = positiveInteger(options.timeoutMs, DEFAULT_TIMEOUT_MS, "timeoutMs");
-    const connections = positiveInteger(options.connections, DEFAULT_CONNECTIONS, "connections");
+    this.#timeoutMs = wholeNumberOption(
+      options.timeoutMs,
+      DEFAULT_TIMEOUT_MS,
+      "CrateDB sink option timeoutMs",
+    );
+    const connections = wholeNumberOption(
+      options.connections,
+      DEFAULT_CONNECTIONS,
+      "CrateDB sink option connections",
+    );
 
     this.#headers = {
       "content-type": "application/json",
@@ -337,12 +345,4 @@ function redactUserInfo(url: string): string {
 
 function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max)}...`;
-}
-
-function positiveInteger(value: number | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value <= 0) {
-    throw new ConfigError(`CrateDB sink option ${name} must be a positive integer, got ${value}`);
-  }
-  return value;
 }

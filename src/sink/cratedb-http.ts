@@ -25,12 +25,12 @@
 import { CacheUntilFailure } from "../cache-until-failure.ts";
 import type { KeySchema } from "../codec/key-schema.ts";
 import type { EncodedRow } from "../codec/row.ts";
-import { ConfigError } from "../errors.ts";
 import { addColumns, cratedb } from "../sql/cratedb.ts";
 import type { NewColumn } from "../sql/cratedb-types.ts";
 import type { Dialect } from "../sql/dialect.ts";
 import type { Statement } from "../sql/statement.ts";
 import { formatTableName, stateTable, type TableName } from "../sql/table-name.ts";
+import { wholeNumberOption } from "../whole-number.ts";
 import { bulkSqlBody, sqlBody } from "./cratedb-body.ts";
 import { type BulkOutcome, CrateDbClient, type CrateDbClientOptions } from "./cratedb-client.ts";
 import { DEFAULT_RETRY, type RetryPolicy, withRetry } from "./retry.ts";
@@ -92,23 +92,27 @@ export class CrateDbHttpSink implements Sink {
   readonly #tables = new Map<string, CrateTableState>();
 
   constructor(options: CrateDbHttpSinkOptions) {
-    this.#maxRows = positiveInteger(
+    this.#maxRows = wholeNumberOption(
       options.maxRowsPerRequest,
       DEFAULT_MAX_ROWS,
-      "maxRowsPerRequest",
+      "CrateDB sink option maxRowsPerRequest",
     );
-    this.#maxBytes = positiveInteger(
+    this.#maxBytes = wholeNumberOption(
       options.maxBytesPerRequest,
       DEFAULT_MAX_BYTES,
-      "maxBytesPerRequest",
+      "CrateDB sink option maxBytesPerRequest",
     );
-    this.#inFlight = positiveInteger(options.inFlight, 1, "inFlight");
+    this.#inFlight = wholeNumberOption(options.inFlight, 1, "CrateDB sink option inFlight");
     this.#retry = options.retry ?? DEFAULT_RETRY;
     this.#onRetry = options.onRetry;
     this.#client = new CrateDbClient({
       ...options,
       connections: Math.max(
-        positiveInteger(options.connections, DEFAULT_CONNECTIONS, "connections"),
+        wholeNumberOption(
+          options.connections,
+          DEFAULT_CONNECTIONS,
+          "CrateDB sink option connections",
+        ),
         this.#inFlight,
       ),
     });
@@ -470,12 +474,4 @@ function rowSize(row: EncodedRow): number {
     row.version.length +
     ROW_OVERHEAD
   );
-}
-
-function positiveInteger(value: number | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value <= 0) {
-    throw new ConfigError(`CrateDB sink option ${name} must be a positive integer, got ${value}`);
-  }
-  return value;
 }

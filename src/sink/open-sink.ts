@@ -22,6 +22,19 @@ export interface SinkOptions {
  * a PostgreSQL target never needs it (in the bundle, a module reached only by
  * `import()` is evaluated only when imported).
  */
+/** The URL schemes of each sink, with their colon as `URL.protocol` has it. */
+export const SINK_SCHEMES = {
+  postgresql: ["postgresql:", "postgres:"],
+  cratedb: ["crate:", "http:", "https:"],
+} as const;
+
+/** The sink a URL scheme (`URL.protocol`) picks, or undefined for a scheme no sink has. */
+export function sinkKind(protocol: string): keyof typeof SINK_SCHEMES | undefined {
+  for (const [kind, schemes] of Object.entries(SINK_SCHEMES))
+    if ((schemes as readonly string[]).includes(protocol)) return kind as keyof typeof SINK_SCHEMES;
+  return undefined;
+}
+
 export async function openSink(url: string, options: SinkOptions = {}): Promise<Sink> {
   let parsed: URL;
   try {
@@ -29,9 +42,8 @@ export async function openSink(url: string, options: SinkOptions = {}): Promise<
   } catch {
     throw new ConfigError(`sink URL ${redactUrl(url)} is not a URL; ${EXAMPLES}`);
   }
-  switch (parsed.protocol) {
-    case "postgresql:":
-    case "postgres:": {
+  switch (sinkKind(parsed.protocol)) {
+    case "postgresql": {
       const { inFlight, ...rest } = options;
       if (inFlight !== undefined && inFlight > 1)
         throw new ConfigError(
@@ -40,9 +52,7 @@ export async function openSink(url: string, options: SinkOptions = {}): Promise<
       const { PostgresSink } = await import("./postgres.ts");
       return new PostgresSink({ url, ...rest });
     }
-    case "crate:":
-    case "http:":
-    case "https:": {
+    case "cratedb": {
       const tls =
         parsed.protocol === "https:" ||
         /^(true|1|require)$/i.test(parsed.searchParams.get("ssl") ?? "");

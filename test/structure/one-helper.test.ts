@@ -33,3 +33,30 @@ describe("values cached until they fail", () => {
     for (const form of forms) expect(form.match(FORGETS_ON_FAILURE), form).not.toBeNull();
   });
 });
+
+describe("one place per setting", () => {
+  const sources = (readdirSync(root, { recursive: true }) as string[])
+    .filter((file) => file.endsWith(".ts"))
+    .map((file) => ({ file, text: readFileSync(join(root, file), "utf8") }));
+  const listing = (pattern: RegExp) =>
+    sources.filter(({ text }) => pattern.test(text)).map(({ file }) => file);
+
+  it("the number formats are listed in src/codec/decimal.ts alone", () => {
+    expect(listing(/\[\s*"exact",\s*"double",/)).toEqual(["codec/decimal.ts"]);
+  });
+
+  it("the sink URL schemes are listed in src/sink/open-sink.ts alone", () => {
+    expect(listing(/"postgres:"/)).toEqual(["sink/open-sink.ts"]);
+  });
+
+  it("whole-number settings are read by src/whole-number.ts alone", () => {
+    // Number.isInteger/isSafeInteger on a setting, or a digits-only test, in a
+    // place that reads settings is a second rule.
+    const settings = /^(cli|lambda|sink|infra|relay|replay|load)\//;
+    expect(
+      listing(/Number\.is(?:Safe)?Integer\(value\)|\/\^\\d\+\$\/\.test/).filter((f) =>
+        settings.test(f),
+      ),
+    ).toEqual([]);
+  });
+});
