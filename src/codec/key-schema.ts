@@ -50,3 +50,35 @@ export function keySchemaOf(keys: AttributeMap): KeySchema {
 export function formatKeySchema(schema: KeySchema): string {
   return schema.map((k) => `${k.name}:${k.type}`).join(",");
 }
+
+/**
+ * The key schema given up front (`--key`, the Lambda function's KEY_SCHEMA, or
+ * the table's own for a load) against the keys of the first record: when they
+ * disagree, every record would fail, so the run stops with this one error
+ * before anything is written. `keys` is a change record's `Keys` (all of its
+ * attributes are key attributes) or, with `item`, a whole snapshot item (the
+ * key attributes must be among them).
+ */
+export function checkGivenKeySchema(
+  given: KeySchema,
+  keys: AttributeMap,
+  ref: string,
+  item = false,
+): void {
+  const problems: string[] = [];
+  for (const k of given) {
+    const value = keys[k.name];
+    const type = value === undefined ? undefined : Object.keys(value)[0];
+    if (type === undefined) problems.push(`it has no attribute ${k.name}`);
+    else if (type !== k.type) problems.push(`its ${k.name} is of type ${type}, not ${k.type}`);
+  }
+  const extra = item ? [] : Object.keys(keys).filter((name) => !given.some((k) => k.name === name));
+  if (extra.length > 0) problems.push(`its Keys also hold ${extra.join(", ")}`);
+  if (problems.length === 0) return;
+  const found = item ? undefined : formatKeySchema(keySchemaOf(keys));
+  throw new ConfigError(
+    `the key schema given, ${formatKeySchema(given)} (--key; KEY_SCHEMA for the Lambda function), disagrees with ` +
+      `the first ${item ? "item" : "record"}, ${ref}${found ? `, whose key is ${found}` : ""}: ${problems.join("; ")}. ` +
+      `Nothing was written. Give the table's key schema${found ? ` (--key ${found})` : ""}, or leave --key out to take it from the records`,
+  );
+}

@@ -14,8 +14,9 @@ import { namedTargets } from "../routing/table-routes.ts";
 import { openSink } from "../sink/open-sink.ts";
 import { redactUrl } from "../sink/redact-url.ts";
 import { DEFAULT_RETRY } from "../sink/retry.ts";
+import { checkSetUp } from "../sink/set-up-check.ts";
 import type { Sink } from "../sink/sink.ts";
-import { checkTargetAtStart } from "../sink/target-check.ts";
+import { PURGE_TABLE } from "../sql/purges.ts";
 import { formatTableName } from "../sql/table-name.ts";
 import { type Environment, type LambdaConfig, readConfig } from "./config.ts";
 import type { Logger } from "./log.ts";
@@ -86,9 +87,19 @@ export class ContainerState {
       ...(config.inFlight > 1 ? { inFlight: config.inFlight } : {}),
     });
     try {
-      // Before the first record: a table of the target's name that dynacrate did
-      // not create fails the invocation with one message, not every record.
-      for (const table of namedTargets(config.routes)) await checkTargetAtStart(sink, table);
+      // Before the first record: a name the database would not keep, a table of
+      // the target's name that dynacrate did not create, or a missing privilege
+      // fails the invocation with one message, not every record.
+      await checkSetUp(sink, {
+        targets: namedTargets(config.routes),
+        tables: [PURGE_TABLE],
+        named:
+          config.deadLetter?.kind === "table"
+            ? [{ table: config.deadLetter.table, option: "DEAD_LETTER_TABLE" }]
+            : [],
+        purges: true,
+        option: "TARGET_TABLE",
+      });
     } catch (error) {
       await sink.close().catch(() => undefined);
       throw error;

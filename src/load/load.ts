@@ -13,9 +13,10 @@
 //   dead-letter destination. A failure that persists throws: the load never
 //   reports a partial copy as done.
 
-import type { KeySchema } from "../codec/key-schema.ts";
+import { checkGivenKeySchema, type KeySchema } from "../codec/key-schema.ts";
 import { snapshotChange } from "../codec/snapshot.ts";
 import type { SourceRecord } from "../codec/source-record.ts";
+import type { AttributeMap } from "../codec/types.ts";
 import { ConfigError, RecordError, SourceError } from "../errors.ts";
 import type { ApplyPipeline } from "../pipeline/apply-pipeline.ts";
 import type { FailedRecord } from "../pipeline/batch-result.ts";
@@ -149,6 +150,14 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
     seconds: 0,
   };
   const snapshot = { keyNames: options.keySchema.map((k) => k.name), cutMs: job.cutMs };
+  // A key schema the items do not have (a wrong --key for an export) stops the
+  // load at its first item, before anything is written, not item by item.
+  let keysChecked = false;
+  const firstItem = (item: unknown, ref: string) => {
+    if (keysChecked || typeof item !== "object" || item === null) return;
+    checkGivenKeySchema(options.keySchema, item as AttributeMap, ref, true);
+    keysChecked = true;
+  };
   const todo = parts.filter((p) => !progress.get(p)?.finished);
 
   const stop = new AbortController();
@@ -276,7 +285,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
         items += next.page.items.length;
         next = items < batchSize ? queue.poll() : undefined;
       }
-      const records = toRecords(group, snapshot);
+      const records = toRecords(group, snapshot, firstItem);
       summary.read += records.length;
       if (applying) await applying;
       if (fatal !== undefined || options.signal?.aborted) break;
@@ -300,6 +309,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
 function toRecords(
   group: Queued[],
   snapshot: { keyNames: string[]; cutMs: number },
+  firstItem: (item: unknown, ref: string) => void,
 ): SourceRecord[] {
   const records: SourceRecord[] = [];
   for (const { page } of group) {
@@ -311,6 +321,7 @@ function toRecords(
       }
       // The dead-letter form of an item is an export line's: {"Item": {...}}.
       const payload = { Item: item };
+      firstItem(item, ref);
       try {
         records.push({ payload, ref, change: snapshotChange(item, snapshot, ref) });
       } catch (error) {

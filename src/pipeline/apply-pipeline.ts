@@ -5,7 +5,7 @@
 // batch on a refused request until the bad row is alone -> per-record result.
 
 import type { NumberFormat } from "../codec/decimal.ts";
-import { type KeySchema, keySchemaOf } from "../codec/key-schema.ts";
+import { checkGivenKeySchema, type KeySchema, keySchemaOf } from "../codec/key-schema.ts";
 import { refuseNul } from "../codec/nul-char.ts";
 import type { EncodedRow, RowFormat } from "../codec/row.ts";
 import { encodeSourceRecord, type SourceRecord } from "../codec/source-record.ts";
@@ -87,6 +87,8 @@ export class ApplyPipeline {
   readonly sink: Sink;
   readonly table: TableName;
   private keySchema: KeySchema | undefined;
+  /** A key schema given up front is checked against the first change's keys, once. */
+  private givenKeysChecked: boolean;
   private readonly format: RowFormat;
   private readonly decode: RecordDecoder;
   private retentionMs: number;
@@ -99,6 +101,7 @@ export class ApplyPipeline {
     this.sink = sink;
     this.table = options.table;
     this.keySchema = options.keySchema;
+    this.givenKeysChecked = options.keySchema === undefined;
     this.format = sink.dialect.rowFormat(options.numbers);
     this.decode = options.decoder ?? encodeSourceRecord;
     this.retentionMs = options.tombstoneRetentionMs ?? DEFAULT_TOMBSTONE_RETENTION_MS;
@@ -113,7 +116,7 @@ export class ApplyPipeline {
   }
 
   /** Applies one batch, records in delivery order. Never throws for a bad record. */
-  apply(records: SourceRecord[]): Promise<BatchResult> {
+  async apply(records: SourceRecord[]): Promise<BatchResult> {
     return this.commit(this.prepare(records));
   }
 
@@ -131,6 +134,11 @@ export class ApplyPipeline {
     let noRow = 0;
     // Runs on the decoded change before it is encoded (see encodeSourceRecord).
     const checkChange = (change: Change) => {
+      if (!this.givenKeysChecked && this.keySchema) {
+        // A wrong --key stops the run here, before its first write, instead of failing every record.
+        checkGivenKeySchema(this.keySchema, change.keys, change.ref);
+        this.givenKeysChecked = true;
+      }
       this.keySchema ??= keySchemaOf(change.keys);
       checkKeys(change.keys, this.keySchema, change.ref);
       this.oneStream.check(change);

@@ -16,9 +16,9 @@ import { type RoutedBatch, Router } from "../routing/router.ts";
 import { namedTargets, type TableRoutes } from "../routing/table-routes.ts";
 import { redactSecrets } from "../sink/redact-url.ts";
 import { backoffMs } from "../sink/retry.ts";
+import { checkSetUp } from "../sink/set-up-check.ts";
 import type { Sink } from "../sink/sink.ts";
 import { SinkError } from "../sink/sink-error.ts";
-import { checkTargetAtStart } from "../sink/target-check.ts";
 import { CaptureFile } from "./capture-file.ts";
 import { mongoRecordsOfLine, recordsOfLine } from "./capture-records.ts";
 import { ReplayStopped } from "./resume.ts";
@@ -62,8 +62,8 @@ export interface ReplayProgress {
 
 export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
   const started = performance.now();
-  // Before the first record: never write over a relation dynacrate did not create.
-  for (const table of namedTargets(options.routes)) await checkTargetAtStart(options.sink, table);
+  // Before the first record: names, relations dynacrate did not create, privileges.
+  await checkSetUp(options.sink, { targets: namedTargets(options.routes) });
   const mongodb = options.format === "mongodb";
   const router = new Router(options.sink, {
     routes: options.routes,

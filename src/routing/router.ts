@@ -93,7 +93,7 @@ export class Router {
     return pipeline;
   }
 
-  apply(records: SourceRecord[]): Promise<BatchResult> {
+  async apply(records: SourceRecord[]): Promise<BatchResult> {
     return this.commit(this.prepare(records));
   }
 

@@ -126,12 +126,15 @@ export class CrateDbHttpSink implements Sink {
 
   async #createTable(table: TableName, keySchema: KeySchema | undefined): Promise<void> {
     // Nothing is created over a relation dynacrate did not create.
-    await checkTarget(this, table);
-    // CREATE TABLE IF NOT EXISTS and CREATE OR REPLACE VIEW: both can be repeated.
-    for (const statement of cratedb.createTable(table, keySchema)) {
-      const label = { what: `creating ${formatTableName(table)}` };
-      const body = sqlBody(statement.sql, statement.params);
-      await withRetry(() => this.#client.post(body, label), this.#retry, this.#onRetry);
+    const found = await checkTarget(this, table);
+    // CREATE TABLE IF NOT EXISTS and CREATE OR REPLACE VIEW: both can be repeated, and
+    // are left out when both exist, so a user who may only write them (DML) can.
+    if (found.stateColumns === undefined || !found.viewExists) {
+      for (const statement of cratedb.createTable(table, keySchema)) {
+        const label = { what: `creating ${formatTableName(table)}` };
+        const body = sqlBody(statement.sql, statement.params);
+        await withRetry(() => this.#client.post(body, label), this.#retry, this.#onRetry);
+      }
     }
     const state = new CrateTableState(
       formatTableName(stateTable(table)),

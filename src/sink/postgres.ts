@@ -60,31 +60,39 @@ export class PostgresSink implements Sink {
     const name = formatTableName(table);
     // A failed creation is tried again by the next batch.
     return this.ready.get(name, () =>
-      checkTarget(this, table).then(() =>
-        this.run(async (client) => {
-          for (const statement of postgresql.createTable(table, keySchema)) {
-            try {
-              await client.query(statement.sql, statement.params);
-            } catch (error) {
-              // Two writers creating the same table at once: IF NOT EXISTS does
-              // not guard the catalog, and the loser sees one of these. Once the
-              // winner commits, a retry finds the table there.
-              const code = (error as { code?: unknown }).code;
-              if (typeof code === "string" && CREATE_RACE.has(code)) {
-                throw new SinkError("transient", `PostgreSQL: ${(error as Error).message}`, code, {
-                  cause: error,
-                });
-              }
-              throw error;
-            }
-          }
-        }).then(async () => {
+      checkTarget(this, table)
+        .then((found) =>
+          // Both there already: nothing to create, so a user who may only write them can.
+          found.stateColumns !== undefined && found.viewExists
+            ? undefined
+            : this.run(async (client) => {
+                for (const statement of postgresql.createTable(table, keySchema)) {
+                  try {
+                    await client.query(statement.sql, statement.params);
+                  } catch (error) {
+                    // Two writers creating the same table at once: IF NOT EXISTS does
+                    // not guard the catalog, and the loser sees one of these. Once the
+                    // winner commits, a retry finds the table there.
+                    const code = (error as { code?: unknown }).code;
+                    if (typeof code === "string" && CREATE_RACE.has(code)) {
+                      throw new SinkError(
+                        "transient",
+                        `PostgreSQL: ${(error as Error).message}`,
+                        code,
+                        { cause: error },
+                      );
+                    }
+                    throw error;
+                  }
+                }
+              }),
+        )
+        .then(async () => {
           // A state table created before key_hash keeps its layout and is written
           // as it is; the two layouts are never mixed in one table.
           const found = await this.query<{ layout: TableLayout }>(stateLayoutQuery(table));
           this.layouts.set(name, found[0]?.layout ?? "key-hash");
         }),
-      ),
     );
   }
 

@@ -7,13 +7,12 @@
 // function) run this before their first record, so a conflict stops them at
 // start-up with one ConfigError instead of failing every record.
 //
-// One place for set-up checks: further checks of the target (privileges, a
-// connection test) belong beside `checkTarget`, run in its order.
+// The shells run it before their first record as part of the set-up check
+// (set-up-check.ts), and every sink again before it creates anything.
 
 import { ConfigError } from "../errors.ts";
 import { formatTableName, stateTable, type TableName } from "../sql/table-name.ts";
 import type { Sink } from "./sink.ts";
-import { SinkError } from "./sink-error.ts";
 
 /** One column of a relation, as information_schema.columns names it (`data['a']` for a sub-column). */
 export interface ColumnInfo {
@@ -71,20 +70,6 @@ export async function checkTarget(sink: Sink, table: TableName): Promise<TargetS
     }
   }
   return { stateColumns, viewExists: view !== undefined };
-}
-
-/**
- * checkTarget for the shells, before their first record: a conflict stops
- * them (ConfigError); a database that can not be asked now (down, refusing
- * the credentials) is left to the pipeline, which retries, reports the
- * records, and runs checkTarget again in ensureTable before it creates anything.
- */
-export async function checkTargetAtStart(sink: Sink, table: TableName): Promise<void> {
-  try {
-    await checkTarget(sink, table);
-  } catch (error) {
-    if (!(error instanceof SinkError)) throw error;
-  }
 }
 
 function topLevel(columns: ColumnInfo[]): string[] {

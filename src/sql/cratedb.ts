@@ -8,7 +8,8 @@ import type { EncodedRow, RowFormat } from "../codec/row.ts";
 import { ConfigError } from "../errors.ts";
 import { KEY_COLUMN_TYPES } from "./cratedb-keys.ts";
 import { columnDefinition, type NewColumn } from "./cratedb-types.ts";
-import type { Dialect } from "./dialect.ts";
+import type { Dialect, Privilege, PrivilegeObject } from "./dialect.ts";
+import { crateNameProblem, crateTableProblems, crateTargetProblems } from "./relation-names.ts";
 import { type BatchWrite, RawJson, type Statement } from "./statement.ts";
 import { stateTable, type TableName } from "./table-name.ts";
 import { newerVersion } from "./version-order.ts";
@@ -29,17 +30,9 @@ function subscript(name: string): string {
 
 const q = quoteCrateIdentifier;
 
-// CrateDB refuses these in table and schema names (its own rule, checked early
-// for a clear message rather than a 4xxx from the server).
-const ILLEGAL_NAME = /[\\/*?"<>|\s,#.]/;
-
 function checkName(name: string, what: string): void {
-  if (ILLEGAL_NAME.test(name) || name.startsWith("_")) {
-    throw new ConfigError(
-      `${what} ${JSON.stringify(name)} is not allowed by CrateDB: it can not start with "_" ` +
-        `or hold whitespace or any of \\ / * ? " < > | , # .`,
-    );
-  }
+  const problem = crateNameProblem(name, what);
+  if (problem) throw new ConfigError(problem);
 }
 
 function quoteTable(table: TableName): string {
@@ -103,6 +96,42 @@ export const cratedb: Dialect = {
         "WHERE t.table_schema = COALESCE(?, CURRENT_SCHEMA) AND t.table_name IN (?, ?)",
       params: [table.schema ?? null, table.name, stateTable(table).name],
     };
+  },
+
+  targetNameProblems: crateTargetProblems,
+  tableNameProblems: crateTableProblems,
+
+  schemaPrivileges(schema: string | undefined): Statement {
+    // CrateDB creates a schema with its first table; DDL on it (or on the cluster) allows both.
+    return {
+      sql:
+        'SELECT current_user AS "user", s.name AS schema, ' +
+        'EXISTS (SELECT 1 FROM information_schema.schemata WHERE schema_name = s.name) AS "exists", ' +
+        "has_schema_privilege(s.name, 'CREATE') AS can_create FROM (SELECT COALESCE(?, CURRENT_SCHEMA) AS name) s",
+      params: [schema ?? null],
+    };
+  },
+
+  tablePrivileges(table: TableName): Statement {
+    // has_table_privilege takes the name as written, unquoted (checked on 6.4.3).
+    const name = table.schema ? `${table.schema}.${table.name}` : table.name;
+    const has = (p: Privilege) => `has_table_privilege(?, '${p}') AS ${p.toLowerCase()}`;
+    const privileges = ["SELECT", "INSERT", "UPDATE", "DELETE"] as const;
+    return {
+      sql: `SELECT ${privileges.map(has).join(", ")}`,
+      params: privileges.map(() => name),
+    };
+  },
+
+  grantText(privileges: Privilege[], on: PrivilegeObject, user: string): string {
+    // CrateDB's privilege classes: DQL reads, DML writes, DDL creates.
+    const classes = privileges.map((p) =>
+      p === "CREATE" ? "DDL" : p === "SELECT" ? "DQL" : "DML",
+    );
+    const kind = [...new Set(classes)].join(", ");
+    return "schema" in on
+      ? `GRANT ${kind} ON SCHEMA ${q(on.schema)} TO ${q(user)}`
+      : `GRANT ${kind} ON TABLE ${quoteTable(on.table)} TO ${q(user)}`;
   },
 
   lookupColumns(table: TableName): Statement {

@@ -14,6 +14,12 @@ import type { TableName } from "./table-name.ts";
  */
 export type TableLayout = "key-hash" | "pk-key";
 
+/** A privilege dynacrate needs: to create its tables in a schema, or to use an existing table. */
+export type Privilege = "CREATE" | "SELECT" | "INSERT" | "UPDATE" | "DELETE";
+
+/** Where a privilege is needed: a schema (CREATE) or a table. */
+export type PrivilegeObject = { schema: string } | { table: TableName };
+
 export interface Dialect {
   readonly name: "cratedb" | "postgresql";
   /** How rows are encoded for this database, given the user's number format. */
@@ -27,6 +33,25 @@ export interface Dialect {
    * `VIEW`, `FOREIGN`, ... and a view's definition (see sink/target-check.ts).
    */
   lookupRelations(table: TableName): Statement;
+  /**
+   * Why the names dynacrate creates for the target `table` (its view, its
+   * state table, any index) would not reach this database as written: too
+   * long (cut short), characters it refuses or changes, a schema it reserves.
+   * One sentence per problem; empty when every name survives.
+   */
+  targetNameProblems(table: TableName): string[];
+  /** The same for a table dynacrate creates under the name given (the dead-letter table). */
+  tableNameProblems(table: TableName): string[];
+  /**
+   * One row `{user, schema, exists, can_create}`: the current user, the schema
+   * (`schema`, or the one unqualified names go to), whether it exists, and
+   * whether the user may create tables in it (or create it, when it does not).
+   */
+  schemaPrivileges(schema: string | undefined): Statement;
+  /** One row `{select, insert, update, delete}`: the current user's privileges on an existing table. */
+  tablePrivileges(table: TableName): Statement;
+  /** The statement that grants a missing privilege, for the message that names it. */
+  grantText(privileges: Privilege[], on: PrivilegeObject, user: string): string;
   /** The columns of a table or view: rows `{column_name, data_type}`, sub-columns included. */
   lookupColumns(table: TableName): Statement;
   /** Statements that create the state table and the user's view, if missing. */

@@ -5,7 +5,8 @@ import { createHash } from "node:crypto";
 import type { NumberFormat } from "../codec/decimal.ts";
 import type { EncodedRow, RowFormat } from "../codec/row.ts";
 import { ConfigError } from "../errors.ts";
-import type { Dialect, TableLayout } from "./dialect.ts";
+import type { Dialect, Privilege, PrivilegeObject, TableLayout } from "./dialect.ts";
+import { postgresTableProblems, postgresTargetProblems } from "./relation-names.ts";
 import type { BatchWrite, Statement } from "./statement.ts";
 import { stateTable, type TableName } from "./table-name.ts";
 import { newerVersion } from "./version-order.ts";
@@ -68,11 +69,47 @@ export const postgresql: Dialect = {
     };
   },
 
-  lookupColumns(table: TableName): Statement {
+  targetNameProblems: postgresTargetProblems,
+  tableNameProblems: postgresTableProblems,
+
+  schemaPrivileges(schema: string | undefined): Statement {
+    // A missing schema is created (CREATE SCHEMA): that takes CREATE on the database.
     return {
       sql:
-        "SELECT column_name::text AS column_name, data_type::text AS data_type FROM information_schema.columns " +
-        "WHERE table_schema = COALESCE($1::text, current_schema()) AND table_name = $2 ORDER BY ordinal_position",
+        'SELECT current_user::text AS "user", s.name AS schema, n.oid IS NOT NULL AS "exists", ' +
+        "CASE WHEN n.oid IS NULL THEN s.name IS NOT NULL AND has_database_privilege(current_database(), 'CREATE') " +
+        "ELSE has_schema_privilege(n.oid, 'CREATE') AND has_schema_privilege(n.oid, 'USAGE') END AS can_create " +
+        "FROM (SELECT COALESCE($1::text, current_schema()::text) AS name) s LEFT JOIN pg_namespace n ON n.nspname = s.name",
+      params: [schema ?? null],
+    };
+  },
+
+  tablePrivileges(table: TableName): Statement {
+    const has = (p: Privilege) => `has_table_privilege($1, '${p}') AS ${p.toLowerCase()}`;
+    return {
+      sql: `SELECT ${(["SELECT", "INSERT", "UPDATE", "DELETE"] as const).map(has).join(", ")}`,
+      params: [quoteTable(table)],
+    };
+  },
+
+  grantText(privileges: Privilege[], on: PrivilegeObject, user: string): string {
+    const what = privileges.join(", ");
+    return "schema" in on
+      ? `GRANT ${what} ON SCHEMA ${q(on.schema)} TO ${q(user)}`
+      : `GRANT ${what} ON ${quoteTable(on.table)} TO ${q(user)}`;
+  },
+
+  lookupColumns(table: TableName): Statement {
+    // pg_attribute, not information_schema.columns: the latter hides the
+    // columns of a table the user has no privilege on, which would make a
+    // table of dynacrate's layout look like another one (the set-up check
+    // then names the missing privilege instead).
+    return {
+      sql:
+        "SELECT a.attname::text AS column_name, format_type(a.atttypid, a.atttypmod) AS data_type " +
+        "FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace " +
+        "WHERE n.nspname = COALESCE($1::text, current_schema()) AND c.relname = $2 AND a.attnum > 0 " +
+        "AND NOT a.attisdropped ORDER BY a.attnum",
       params: [table.schema ?? null, table.name],
     };
   },

@@ -13,11 +13,14 @@ import { ConfigError } from "../../errors.ts";
 import { checkRetention, checkStream, relayFrom, type StreamCheck } from "../../load/hand-off.ts";
 import { runLoad } from "../../load/load.ts";
 import { ApplyPipeline } from "../../pipeline/apply-pipeline.ts";
+import { checkConnection } from "../../sink/connection-check.ts";
 import { openSink, redactUrl } from "../../sink/open-sink.ts";
+import { checkSetUp } from "../../sink/set-up-check.ts";
 import { DynamoDbExportSource } from "../../source/dynamodb-export.ts";
 import { DynamoDbScanSource, describeTable, tableKeySchema } from "../../source/dynamodb-scan.ts";
 import { LocalExportStore, parseS3Url, S3ExportStore } from "../../source/export-store.ts";
 import type { SnapshotInfo, SnapshotSource } from "../../source/snapshot-source.ts";
+import { LOAD_PROGRESS_TABLE } from "../../sql/load-progress.ts";
 import { formatTableName } from "../../sql/table-name.ts";
 import {
   keyOption,
@@ -159,7 +162,15 @@ export async function run(argv: string[]): Promise<number> {
     if (info.snapshotTimeMs !== undefined) checkRetention(check, info.snapshotTimeMs - marginMs);
   }
 
+  // Before reading an item: the sink answers, and the target can be created and written.
+  await checkConnection(url);
   const sink = await openSink(url, sinkOptions(values));
+  try {
+    await checkSetUp(sink, { targets: [table], tables: [LOAD_PROGRESS_TABLE] });
+  } catch (error) {
+    await sink.close();
+    throw error;
+  }
   const deadLetters = new DeadLetterFile(
     (values.dlq as string | undefined) ?? "dynacrate-dead-letters.ndjson",
   );

@@ -12,10 +12,12 @@ import { Router } from "../../routing/router.ts";
 import { namedTargets } from "../../routing/table-routes.ts";
 import { checkConnection } from "../../sink/connection-check.ts";
 import { openSink, redactUrl } from "../../sink/open-sink.ts";
-import { checkTargetAtStart } from "../../sink/target-check.ts";
+import { checkSetUp } from "../../sink/set-up-check.ts";
 import { DynamoDbStreamsSource } from "../../source/dynamodb-streams.ts";
 import { KinesisSource } from "../../source/kinesis.ts";
 import type { StartPosition, StreamSource } from "../../source/stream-source.ts";
+import { CHECKPOINT_TABLE } from "../../sql/checkpoints.ts";
+import { PURGE_TABLE } from "../../sql/purges.ts";
 import { formatTableName } from "../../sql/table-name.ts";
 import {
   keyOption,
@@ -122,8 +124,13 @@ export async function run(argv: string[]): Promise<number> {
   try {
     // Checkpoints belong to a named target table: a {table} template alone is refused here.
     pipeline.table;
-    // Before the first record: never write over a relation dynacrate did not create.
-    for (const table of namedTargets(routes)) await checkTargetAtStart(sink, table);
+    // Before the first record: names, relations dynacrate did not create, privileges
+    // (its checkpoints and the tombstone purges' horizon live in the target database too).
+    await checkSetUp(sink, {
+      targets: namedTargets(routes),
+      tables: [CHECKPOINT_TABLE, PURGE_TABLE],
+      purges: true,
+    });
   } catch (error) {
     await sink.close();
     throw error;
