@@ -4,6 +4,7 @@
 // the next ones; a failed build is not kept, so the next invocation tries
 // again (a database that was down at cold start is not fatal for the container).
 
+import type { KinesisClient } from "@aws-sdk/client-kinesis";
 import { OnceUntilFailure } from "../cache-until-failure.ts";
 import { decodeMongoRecord, MONGODB_KEY_SCHEMA } from "../codec/mongodb-event.ts";
 import type { DeadLetterDestination } from "../dead-letter/destination.ts";
@@ -21,6 +22,7 @@ import { formatTableName } from "../sql/table-name.ts";
 import { type Environment, type LambdaConfig, readConfig } from "./config.ts";
 import type { Logger } from "./log.ts";
 import { forgetSecret, resolveSecret, type SecretsClient } from "./secret.ts";
+import { StreamRetention } from "./stream-retention.ts";
 
 export interface ContainerOptions {
   env: Environment;
@@ -28,6 +30,8 @@ export interface ContainerOptions {
   /** Clients for AWS services; by default, made from the function's environment. */
   secretsClient?: SecretsClient | undefined;
   sqsClient?: SqsClient | undefined;
+  /** Asked for a Kinesis event source's retention (DescribeStreamSummary). */
+  kinesisClient?: KinesisClient | undefined;
 }
 
 export interface Container {
@@ -36,6 +40,8 @@ export interface Container {
   /** One pipeline per target table, records routed by their source table. */
   pipeline: Router;
   deadLetters: DeadLetterDestination | undefined;
+  /** Keeps the pipeline's tombstones at least the event source's retention. */
+  retention: StreamRetention;
   /** The target table as the metrics and logs name it. */
   tableName: string;
 }
@@ -129,7 +135,8 @@ export class ContainerState {
       table: tableName,
       deadLetters: deadLetters?.name ?? "none",
     });
-    return { config, sink, pipeline, deadLetters, tableName };
+    const retention = new StreamRetention(log, this.options.kinesisClient);
+    return { config, sink, pipeline, deadLetters, retention, tableName };
   }
 
   async close(): Promise<void> {

@@ -4,6 +4,7 @@
 // batch response out; then one log line and one metrics line per batch.
 // No decoding or SQL here: that is the pipeline's.
 
+import type { KinesisClient } from "@aws-sdk/client-kinesis";
 import type { Context, DynamoDBStreamEvent, KinesisStreamEvent } from "aws-lambda";
 import { sourceRecords } from "../codec/source-record.ts";
 import { deadLetterCandidates, deadLetterOf } from "../dead-letter/destination.ts";
@@ -29,6 +30,8 @@ export interface HandlerOptions {
   writeLine?: LineWriter;
   secretsClient?: SecretsClient;
   sqsClient?: SqsClient;
+  /** Asked for a Kinesis event source's retention; by default, one for the stream's region. */
+  kinesisClient?: KinesisClient;
 }
 
 export interface LambdaHandler {
@@ -45,6 +48,7 @@ export function createHandler(options: HandlerOptions): LambdaHandler {
     log,
     secretsClient: options.secretsClient,
     sqsClient: options.sqsClient,
+    kinesisClient: options.kinesisClient,
   });
   // Lambda runs one invocation at a time per container: the first one is the cold start.
   let invocations = 0;
@@ -167,7 +171,7 @@ export function createHandler(options: HandlerOptions): LambdaHandler {
       }),
     );
 
-    await afterBatch(container, stillFailed);
+    await afterBatch(container, stillFailed, source.eventSourceARN);
     if (responseError !== undefined) {
       log.error("batch retried whole", { requestId, error: (responseError as Error).message });
       throw responseError;
@@ -175,7 +179,11 @@ export function createHandler(options: HandlerOptions): LambdaHandler {
     return response as BatchResponse;
   }
 
-  async function afterBatch(container: Container, stillFailed: FailedRecord[]): Promise<void> {
+  async function afterBatch(
+    container: Container,
+    stillFailed: FailedRecord[],
+    eventSourceARN: string | undefined,
+  ): Promise<void> {
     const sinkErrors = stillFailed
       .map((f) => f.error)
       .filter((e): e is SinkError => e instanceof SinkError);
@@ -189,6 +197,8 @@ export function createHandler(options: HandlerOptions): LambdaHandler {
     }
     // With the sink down, a purge would only wait through the retries again.
     if (sinkErrors.some((e) => e.kind === "transient")) return;
+    // Before the first purge: tombstones outlive every change the stream can still deliver.
+    await container.retention.keep(container.pipeline, eventSourceARN);
     try {
       // Rate-limited by the pipeline itself (at most once an hour).
       const purged = await container.pipeline.purgeTombstones();

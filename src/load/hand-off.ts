@@ -17,9 +17,7 @@ import {
 import { snapshotCutSecondMs } from "../codec/snapshot.ts";
 import { ConfigError, SourceError } from "../errors.ts";
 import { describeTable } from "../source/dynamodb-scan.ts";
-
-/** DynamoDB Streams keeps changes for 24 hours. */
-const DYNAMODB_STREAMS_RETENTION_HOURS = 24;
+import { DYNAMODB_STREAMS_RETENTION_HOURS } from "../source/stream-source.ts";
 
 export interface StreamCheck {
   /** The relay's --source. */

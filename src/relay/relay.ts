@@ -23,6 +23,7 @@ import {
   type StreamSource,
 } from "../source/stream-source.ts";
 import { type Checkpoint, CheckpointStore } from "./checkpoint-store.ts";
+import { keepTombstonesForStream } from "./stream-retention.ts";
 
 export interface RelayOptions {
   source: StreamSource;
@@ -81,30 +82,10 @@ export async function runRelay(options: RelayOptions): Promise<RelayStats> {
   const { source, pipeline } = options;
   const batchSize = options.batchSize ?? 1000;
   const pollMs = options.pollMs ?? 250;
-  // Tombstones outlive every change the stream can still deliver, plus an
-  // hour for the purge interval and a stalled shard's last batch.
-  let retentionHours: number | undefined;
-  try {
-    retentionHours = await source.retentionHours?.();
-  } catch (error) {
-    // A stream that can not be read stops the relay as listing its shards would.
-    const fatal = permanentSourceError(error);
-    if (fatal) throw fatal;
-    options.onNotice?.(
-      `the stream's retention could not be read (${(error as Error).message}); tombstones kept ` +
-        `${Math.round(pipeline.tombstoneRetentionMs / 3600_000)} h`,
-    );
-  }
-  if (retentionHours !== undefined) {
-    const atLeast = (retentionHours + 1) * 3600 * 1000;
-    if (atLeast > pipeline.tombstoneRetentionMs) {
-      options.onNotice?.(
-        `tombstones kept ${retentionHours + 1} h, the stream's retention (${retentionHours} h) plus an hour, ` +
-          `instead of ${Math.round(pipeline.tombstoneRetentionMs / 3600_000)} h`,
-      );
-      pipeline.atLeast(atLeast);
-    }
-  }
+  const retention = await keepTombstonesForStream(source, pipeline);
+  // A stream that can not be described stops the relay as listing its shards would.
+  if (retention.permanent) throw retention.permanent;
+  if (retention.notice) options.onNotice?.(retention.notice);
   const store = new CheckpointStore(pipeline.sink, source.id, pipeline.table);
   const checkpoints = await store.load({
     reset: options.resetCheckpoints ?? false,

@@ -13,6 +13,7 @@ import {
 } from "@aws-sdk/client-dynamodb-streams";
 import { ConfigError } from "../errors.ts";
 import {
+  DYNAMODB_STREAMS_RETENTION_HOURS,
   ExpiredIteratorError,
   type ReadResult,
   type ShardInfo,
@@ -48,9 +49,8 @@ export class DynamoDbStreamsSource implements StreamSource {
     return this.streamArn;
   }
 
-  /** DynamoDB Streams keeps records 24 hours, a fixed limit. */
   async retentionHours(): Promise<number> {
-    return 24;
+    return DYNAMODB_STREAMS_RETENTION_HOURS;
   }
 
   async listShards(): Promise<ShardInfo[]> {

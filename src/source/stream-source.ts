@@ -23,6 +23,9 @@ export interface ReadResult {
   behindMs: number | undefined;
 }
 
+/** DynamoDB Streams keeps records 24 hours, a fixed limit (Kinesis: 24 h to 365 days, as set). */
+export const DYNAMODB_STREAMS_RETENTION_HOURS = 24;
+
 export interface StreamSource {
   /** Names the stream in checkpoints, e.g. `kinesis://orders-cdc`. */
   readonly id: string;

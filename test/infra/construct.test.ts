@@ -262,6 +262,11 @@ describe.each(VARIANTS)("the %s stack", (variant) => {
       actions(st).some((a) => a.startsWith("secretsmanager:")),
     );
     expect(secretStatements).toHaveLength(1);
+    // The function reads a Kinesis stream's retention to keep tombstones at least that long.
+    const readsStream = statements.find((st) => actions(st).includes("kinesis:GetRecords"));
+    if (source === "kinesis")
+      expect(actions(readsStream as Statement)).toContain("kinesis:DescribeStreamSummary");
+    else expect(readsStream).toBeUndefined();
   });
 
   it("keeps what holds data when the stack is destroyed", async () => {

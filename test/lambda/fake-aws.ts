@@ -1,8 +1,10 @@
 // FAKE AWS endpoints for the Lambda tests: a local HTTP server that speaks
 // just enough of the AWS JSON 1.0 / 1.1 protocols (POST /, the operation in
 // the `x-amz-target` header) to stand in for SQS (AmazonSQS.SendMessageBatch)
-// and Secrets Manager (secretsmanager.GetSecretValue). It is a fake because no
-// SQS or Secrets Manager can run here; the real AWS SDK v3 clients talk to it
+// and Secrets Manager (secretsmanager.GetSecretValue), and for a Kinesis that
+// denies DescribeStreamSummary (as IAM does without the permission; the local
+// Kinesis emulator checks no permissions). It is a fake because no SQS,
+// Secrets Manager or IAM can run here; the real AWS SDK v3 clients talk to it
 // (pointed at it with `endpoint` and dummy credentials), so request and answer
 // shapes, MD5 checks of SQS and error decoding are the SDK's own.
 // It does not check signatures.
@@ -10,6 +12,7 @@
 import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { KinesisClient } from "@aws-sdk/client-kinesis";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
@@ -37,7 +40,11 @@ export interface FakeAws {
   secrets: Map<string, string>;
   /** GetSecretValue calls received. */
   secretCalls: number;
+  /** DescribeStreamSummary calls received (each one denied). */
+  describeStreamCalls: number;
   sqsClient(): SQSClient;
+  /** A Kinesis client whose DescribeStreamSummary is denied. */
+  deniedKinesisClient(): KinesisClient;
   secretsClient(): SecretsManagerClient;
   close(): Promise<void>;
 }
@@ -45,13 +52,17 @@ export interface FakeAws {
 const CREDENTIALS = { accessKeyId: "AKIDFAKE", secretAccessKey: "fake-secret-key" };
 
 export async function startFakeAws(): Promise<FakeAws> {
-  const fake: Omit<FakeAws, "url" | "close" | "sqsClient" | "secretsClient" | "queueUrl"> = {
+  const fake: Omit<
+    FakeAws,
+    "url" | "close" | "sqsClient" | "secretsClient" | "deniedKinesisClient" | "queueUrl"
+  > = {
     messages: [],
     sqsCalls: 0,
     refuseWhen: undefined,
     sqsDown: false,
     secrets: new Map(),
     secretCalls: 0,
+    describeStreamCalls: 0,
   };
 
   const server = createServer((req, res) => {
@@ -129,6 +140,15 @@ export async function startFakeAws(): Promise<FakeAws> {
       return;
     }
 
+    if (target === "Kinesis_20131202.DescribeStreamSummary") {
+      fake.describeStreamCalls++;
+      reply(res, 400, "1.1", {
+        __type: "AccessDeniedException",
+        message: `User: arn:aws:sts::123456789012:assumed-role/dynacrate-lambda/fn is not authorized to perform: kinesis:DescribeStreamSummary on resource: ${String(body.StreamARN ?? body.StreamName)}`,
+      });
+      return;
+    }
+
     reply(res, 400, "1.0", {
       __type: "UnknownOperationException",
       message: `the fake does not speak ${target}`,
@@ -150,6 +170,7 @@ export async function startFakeAws(): Promise<FakeAws> {
     queueUrl: (name = "dead-letters") => `${url}/123456789012/${name}`,
     sqsClient: () => new SQSClient(common),
     secretsClient: () => new SecretsManagerClient(common),
+    deniedKinesisClient: () => new KinesisClient(common),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

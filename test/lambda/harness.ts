@@ -2,6 +2,8 @@
 // whose log and metrics lines are collected instead of printed, plus small
 // helpers over the Lambda event fixtures.
 
+import { KinesisClient } from "@aws-sdk/client-kinesis";
+import { NodeHttpHandler } from "@smithy/node-http-handler";
 import {
   createHandler,
   type HandlerOptions,
@@ -19,12 +21,33 @@ export interface TestLambda extends LambdaHandler {
   lastBatch(): Record<string, unknown> | undefined;
 }
 
+/**
+ * No Kinesis behind it (a closed port): the function's one DescribeStreamSummary
+ * per container fails at once, without looking for AWS credentials, and the
+ * function keeps the configured tombstone retention (stream-retention.test.ts
+ * asks the local Kinesis emulator).
+ */
+function noKinesis(): KinesisClient {
+  return new KinesisClient({
+    region: "us-east-1",
+    endpoint: "http://127.0.0.1:9",
+    credentials: { accessKeyId: "AKIDNONE", secretAccessKey: "none" },
+    requestHandler: new NodeHttpHandler(),
+    maxAttempts: 1,
+  });
+}
+
 export function testLambda(
   env: Record<string, string>,
   options: Omit<HandlerOptions, "env" | "writeLine"> = {},
 ): TestLambda {
   const lines: string[] = [];
-  const lambda = createHandler({ env, writeLine: (line) => lines.push(line), ...options });
+  const lambda = createHandler({
+    env,
+    writeLine: (line) => lines.push(line),
+    kinesisClient: noKinesis(),
+    ...options,
+  });
   const parsed = () => lines.map((line) => JSON.parse(line) as Record<string, unknown>);
   return {
     ...lambda,
