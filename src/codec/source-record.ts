@@ -9,6 +9,7 @@ import { type EncodedRow, encodeRow, type RowFormat } from "./row.ts";
 import { TextRecord } from "./text-record.ts";
 import { transcode } from "./transcode.ts";
 import type { Change } from "./types.ts";
+import { notUtf8Reason, utf8Text } from "./utf8.ts";
 
 /** One change record as delivered, not yet decoded. */
 export interface SourceRecord extends Envelope {
@@ -63,9 +64,18 @@ function unwrap(record: unknown, ref: string | undefined): SourceRecord {
       position,
     };
   }
+  const bytes = Buffer.from(data, "base64");
+  const text = utf8Text(bytes);
+  if (text === undefined) {
+    return {
+      ...failed(name, "kinesis.data", `is base64 of bytes that are ${notUtf8Reason(bytes)}`),
+      payload: record,
+      position,
+    };
+  }
   // The record's text goes to the transcoder; JSON.parse runs only if it bails.
   return new TextRecord(
-    Buffer.from(data, "base64").toString("utf8"),
+    text,
     { ref, position },
     {
       decode: (text) => {

@@ -5,6 +5,7 @@
 
 import { type SourceRecord, sourceRecords } from "../codec/source-record.ts";
 import { TextRecord } from "../codec/text-record.ts";
+import { notUtf8Reason } from "../codec/utf8.ts";
 import { isDeadLetterEntry } from "../dead-letter/file.ts";
 import { RecordError } from "../errors.ts";
 
@@ -91,5 +92,22 @@ function notJson(text: string, ref: string, error: Error): SourceRecord {
     payload: text,
     ref,
     error: new RecordError(ref, undefined, `not JSON (${error.message})`, { cause: error }),
+  };
+}
+
+/**
+ * A line whose bytes are not UTF-8 fails alone; its dead letter keeps the
+ * bytes, in base64, since JSON can hold no invalid UTF-8.
+ */
+export function notUtf8Line(bytes: Buffer, lineNo: number): SourceRecord {
+  const ref = `line ${lineNo}`;
+  return {
+    payload: bytes.toString("base64"),
+    ref,
+    error: new RecordError(
+      ref,
+      undefined,
+      `${notUtf8Reason(bytes)}; the dead letter holds the line's bytes in base64`,
+    ),
   };
 }

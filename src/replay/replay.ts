@@ -20,7 +20,7 @@ import { checkSetUp } from "../sink/set-up-check.ts";
 import type { Sink } from "../sink/sink.ts";
 import { SinkError } from "../sink/sink-error.ts";
 import { CaptureFile } from "./capture-file.ts";
-import { mongoRecordsOfLine, recordsOfLine } from "./capture-records.ts";
+import { mongoRecordsOfLine, notUtf8Line, recordsOfLine } from "./capture-records.ts";
 import { ReplayStopped } from "./resume.ts";
 import { addToSummary, emptySummary, type ReplaySummary } from "./summary.ts";
 
@@ -125,9 +125,10 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
   let batch: SourceRecord[] = [];
   let batchLine = resumeLine;
   try {
-    for await (const { lineNo, text } of capture.lines(resumeLine)) {
+    for await (const { lineNo, text, bytes } of capture.lines(resumeLine)) {
       if (batch.length === 0) batchLine = lineNo;
-      batch.push(...recordsOf(text, lineNo));
+      if (bytes) batch.push(notUtf8Line(bytes, lineNo));
+      else batch.push(...recordsOf(text, lineNo));
       if (batch.length >= batchSize) {
         await flush(batch, batchLine);
         batch = [];

@@ -15,6 +15,7 @@ import {
 } from "@aws-sdk/client-kinesis";
 import type { SourceRecord } from "../codec/source-record.ts";
 import { TextRecord } from "../codec/text-record.ts";
+import { notUtf8Reason, utf8Text } from "../codec/utf8.ts";
 import { RecordError } from "../errors.ts";
 import {
   ExpiredIteratorError,
@@ -27,7 +28,6 @@ import {
 export class KinesisSource implements StreamSource {
   readonly id: string;
   private readonly stream: { StreamName: string } | { StreamARN: string };
-  private readonly decoder = new TextDecoder();
 
   constructor(
     private readonly client: KinesisClient,
@@ -89,11 +89,21 @@ export class KinesisSource implements StreamSource {
       if (error instanceof ExpiredIteratorException) throw new ExpiredIteratorError(error.message);
       throw error;
     }
-    const records: SourceRecord[] = (out.Records ?? []).map((r) => {
+    const records: SourceRecord[] = (out.Records ?? []).map((r): SourceRecord => {
       const position = r.SequenceNumber;
+      const data = r.Data ?? new Uint8Array(0);
+      const text = utf8Text(data);
+      if (text === undefined) {
+        const ref = `at ${position}`;
+        return {
+          payload: Buffer.from(data).toString("base64"),
+          position,
+          error: new RecordError(ref, "Data", `is ${notUtf8Reason(data)}`),
+        };
+      }
       // The text goes to the codec's one-pass transcoder; JSON.parse runs only if it bails.
       return new TextRecord(
-        this.decoder.decode(r.Data),
+        text,
         { position },
         {
           decode: (text) => {

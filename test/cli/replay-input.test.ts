@@ -179,6 +179,43 @@ describe("the capture file", () => {
   });
 });
 
+describe("bytes that are not UTF-8", () => {
+  it("fail their line alone, named, with the bytes kept; the other lines apply", async () => {
+    const table = target.table("utf8");
+    const file = join(dir, "latin1.ndjson");
+    const dlq = join(dir, "latin1-dlq.ndjson");
+    // Line 2 is Latin-1, as a tool that re-encoded the capture would write it:
+    // "café" with é as the single byte 0xe9.
+    const bad = Buffer.from(
+      JSON.stringify(record("b", 1_720_000_000_000_002)).replace('"b"', '"caf\u00e9"'),
+      "latin1",
+    );
+    writeFileSync(
+      file,
+      Buffer.concat([
+        Buffer.from(`${JSON.stringify(record("a", 1_720_000_000_000_001))}\r\n`),
+        bad,
+        Buffer.from(`\n${JSON.stringify(record("c", 1_720_000_000_000_003))}`),
+      ]),
+    );
+    const r = await replay([file, "--table", table.name, "--dlq", dlq]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(`failed   1 (appended to ${dlq})`);
+    expect([...(await target.live(table)).keys()].sort()).toEqual(["a", "c"]);
+    const letters = readFileSync(dlq, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(letters).toHaveLength(1);
+    const offset = bad.indexOf(0xe9);
+    expect(letters[0]).toMatchObject({
+      ref: "line 2",
+      reason: `record line 2: not UTF-8 text (byte 0xe9 at offset ${offset} starts no valid UTF-8 sequence); the dead letter holds the line's bytes in base64`,
+      record: bad.toString("base64"),
+    });
+  });
+});
+
 describe("integer options", () => {
   it.each([["1e3"], ["0x10"], ["99999999999999999999"], ["-1"], ["0"], ["1.5"]])(
     "--batch-size %s is refused with the rule",

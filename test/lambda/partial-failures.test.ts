@@ -81,6 +81,18 @@ async function deadLetterRows(table: string) {
   });
 }
 
+/** A handler whose dead-letter destination is a table beside the target's. */
+function deadLetterTableLambda(prefix: string) {
+  const table = target.table(prefix);
+  const deadLetters = `${table.name}_dead`;
+  const lambda = testLambda({
+    TARGET_URL: target.url,
+    TARGET_TABLE: table.name,
+    DEAD_LETTER_TABLE: deadLetters,
+  });
+  return { table, deadLetters, lambda };
+}
+
 describe("partial batch response without a dead-letter destination", () => {
   it.each([
     ['an undecodable record ({"N": "abc"})', notANumber, "dynamodb.NewImage.price.N"],
@@ -186,13 +198,7 @@ describe("partial batch response without a dead-letter destination", () => {
 
 describe("dead-letter table (DEAD_LETTER_TABLE)", () => {
   it("both kinds of poison go to the table with their reason, and the batch succeeds", async () => {
-    const table = target.table("dlt");
-    const deadLetters = `${table.name}_dead`;
-    const lambda = testLambda({
-      TARGET_URL: target.url,
-      TARGET_TABLE: table.name,
-      DEAD_LETTER_TABLE: deadLetters,
-    });
+    const { table, deadLetters, lambda } = deadLetterTableLambda("dlt");
     try {
       const event = lambdaKinesisEvent([
         good("d0", 0),
@@ -222,19 +228,38 @@ describe("dead-letter table (DEAD_LETTER_TABLE)", () => {
   });
 
   it("a record whose kinesis.data is not JSON is stored as delivered", async () => {
-    const table = target.table("dlt_raw");
-    const deadLetters = `${table.name}_dead`;
-    const lambda = testLambda({
-      TARGET_URL: target.url,
-      TARGET_TABLE: table.name,
-      DEAD_LETTER_TABLE: deadLetters,
-    });
+    const { table, deadLetters, lambda } = deadLetterTableLambda("dlt_raw");
     try {
       const event = lambdaKinesisEvent([good("x0", 0), "this is not JSON", good("x2", 2)]);
       expect(await lambda.handler(event)).toEqual({ batchItemFailures: [] });
       const [row] = await deadLetterRows(deadLetters);
       expect(row?.field).toBe("kinesis.data");
       expect(JSON.parse(row?.record ?? "null")).toEqual(event.Records[1]);
+    } finally {
+      await lambda.close();
+    }
+  });
+
+  it("a record whose kinesis.data is not UTF-8 fails alone, named, and is stored as delivered", async () => {
+    const { table, deadLetters, lambda } = deadLetterTableLambda("dlt_utf8");
+    try {
+      const event = lambdaKinesisEvent([good("u0", 0), good("u1", 1), good("u2", 2)]);
+      const wrapper = event.Records[1] as (typeof event.Records)[number];
+      // "u1" as Latin-1 would write "ü1": the byte 0xfc, which starts no UTF-8 sequence.
+      const bytes = Buffer.from(
+        Buffer.from(wrapper.kinesis.data, "base64").toString("utf8").replace('"u1"', '"\u00fc1"'),
+        "latin1",
+      );
+      wrapper.kinesis.data = bytes.toString("base64");
+      expect(await lambda.handler(event)).toEqual({ batchItemFailures: [] });
+      expect([...(await target.live(table)).keys()].sort()).toEqual(["u0", "u2"]);
+      const rows = await deadLetterRows(deadLetters);
+      expect(rows).toHaveLength(1);
+      expect(rows[0]?.field).toBe("kinesis.data");
+      expect(rows[0]?.reason).toMatch(
+        `field kinesis.data: is base64 of bytes that are not UTF-8 text (byte 0xfc at offset ${bytes.indexOf(0xfc)} starts no valid UTF-8 sequence)`,
+      );
+      expect(JSON.parse(rows[0]?.record ?? "null")).toEqual(wrapper);
     } finally {
       await lambda.close();
     }

@@ -72,4 +72,42 @@ describe("relay errors", () => {
     expect(retries).toEqual([]);
     client.destroy();
   });
+
+  it("a Kinesis record whose data is not UTF-8 fails alone, named, its bytes kept", async () => {
+    const client = localKinesisClient(kinesis.endpoint);
+    await client.send(new CreateStreamCommand({ StreamName: "latin1", ShardCount: 1 }));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const texts = ["a", "b", "c"].map((id, i) =>
+      JSON.stringify(
+        kinesisDynamoRecord({ keys: { id: { S: id } }, millis: 1_720_000_000_000 + i }),
+      ),
+    );
+    // Record b as Latin-1 would write "bé": the byte 0xe9, which starts no UTF-8 sequence.
+    const bad = Buffer.from((texts[1] as string).replaceAll('"b"', '"b\u00e9"'), "latin1");
+    for (const data of [Buffer.from(texts[0] as string), bad, Buffer.from(texts[2] as string)]) {
+      await client.send(
+        new PutRecordCommand({ StreamName: "latin1", PartitionKey: "k", Data: data }),
+      );
+    }
+    const source = new KinesisSource(client, "latin1");
+    const [shard] = await source.listShards();
+    const iterator = await source.iterator(shard?.id as string, { type: "trim-horizon" });
+    const { records } = await source.read(iterator as string, 10);
+    expect(records).toHaveLength(3);
+    const table = target.table("latin1");
+    const result = await new ApplyPipeline(target.sink, { table }).apply(records);
+    expect(result.applied).toBe(2);
+    expect(result.failed).toHaveLength(1);
+    expect(result.failed[0]).toMatchObject({
+      index: 1,
+      permanent: true,
+      position: records[1]?.position,
+      payload: bad.toString("base64"),
+    });
+    expect(result.failed[0]?.error.message).toBe(
+      `record at ${records[1]?.position}, field Data: is not UTF-8 text (byte 0xe9 at offset ${bad.indexOf(0xe9)} starts no valid UTF-8 sequence)`,
+    );
+    expect([...(await target.live(table)).keys()].sort()).toEqual(["a", "c"]);
+    client.destroy();
+  });
 });
