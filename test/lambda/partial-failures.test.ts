@@ -228,7 +228,7 @@ describe("dead-letter table (DEAD_LETTER_TABLE)", () => {
   });
 
   it("a record whose kinesis.data is not JSON is stored as delivered", async () => {
-    const { table, deadLetters, lambda } = deadLetterTableLambda("dlt_raw");
+    const { deadLetters, lambda } = deadLetterTableLambda("dlt_raw");
     try {
       const event = lambdaKinesisEvent([good("x0", 0), "this is not JSON", good("x2", 2)]);
       expect(await lambda.handler(event)).toEqual({ batchItemFailures: [] });
