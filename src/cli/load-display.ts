@@ -1,19 +1,29 @@
 // What `dynacrate load` shows while it runs: on a terminal, a progress bar
 // (items, items/s, percent of the table's or export's item count, ETA);
-// otherwise one JSON line every few seconds.
+// otherwise one JSON line every few seconds, a structured log line as the
+// relay and the Lambda function write them (src/log.ts).
 
 import type { LoadProgressEvent } from "../load/load.ts";
+import { Logger } from "../log.ts";
+import { redactSecrets } from "../sink/redact-url.ts";
 
 export class LoadDisplay {
   private readonly started = performance.now();
   private lastDraw = 0;
   private drawn = false;
 
+  /** Progress, on `out` when it is not a terminal. */
+  private readonly log: Logger;
+  /** Retries, on stderr: a terminal's progress bar stays on `out`. */
+  private readonly problems = new Logger("info", (line) => process.stderr.write(`${line}\n`));
+
   constructor(
     private readonly out: NodeJS.WriteStream,
     /** Between JSON lines when not on a terminal. */
     private readonly intervalMs = 2000,
-  ) {}
+  ) {
+    this.log = new Logger("info", (line) => out.write(`${line}\n`));
+  }
 
   progress(event: LoadProgressEvent, force = false): void {
     const now = performance.now();
@@ -28,19 +38,16 @@ export class LoadDisplay {
     const left = event.total !== undefined ? Math.max(0, event.total - event.items) : undefined;
     const eta = left !== undefined && rate > 0 ? left / rate : undefined;
     if (!tty) {
-      this.out.write(
-        `${JSON.stringify({
-          msg: "progress",
-          items: event.items,
-          total: event.total,
-          percent: fraction === undefined ? undefined : Math.round(fraction * 1000) / 10,
-          itemsPerSecond: Math.round(rate),
-          etaSeconds: eta === undefined ? undefined : Math.round(eta),
-          parts: event.parts,
-          partsDone: event.partsDone,
-          queued: event.queued,
-        })}\n`,
-      );
+      this.log.info("progress", {
+        items: event.items,
+        total: event.total,
+        percent: fraction === undefined ? undefined : Math.round(fraction * 1000) / 10,
+        itemsPerSecond: Math.round(rate),
+        etaSeconds: eta === undefined ? undefined : Math.round(eta),
+        parts: event.parts,
+        partsDone: event.partsDone,
+        queued: event.queued,
+      });
       return;
     }
     const width = 24;
@@ -56,10 +63,10 @@ export class LoadDisplay {
   }
 
   retry(what: string, error: unknown, delayMs: number): void {
-    const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(
-      `${this.out.isTTY && this.drawn ? "\n" : ""}${JSON.stringify({ msg: "retry", what, error: message, delayMs })}\n`,
-    );
+    const message = redactSecrets(error instanceof Error ? error.message : String(error));
+    // On a terminal, the progress bar is ended first, so the log line stands alone.
+    if (this.out.isTTY && this.drawn) process.stderr.write("\n");
+    this.problems.warn("retry", { what, error: message, delayMs });
   }
 
   done(): void {

@@ -1,8 +1,11 @@
 // What the relay shows: on a terminal, one live line with records/s and the
 // lag of each shard; otherwise one JSON log line per batch. A shard's lag is
 // the age of its newest applied change (lagMs); behindMs is how far its read
-// was behind the shard's newest record, where the stream says (Kinesis).
+// was behind the shard's newest record, where the stream says (Kinesis). Log
+// lines are the Lambda function's structured logs (src/log.ts): the same
+// fields, level and scrubbing in both.
 
+import { Logger } from "../log.ts";
 import type { BatchEvent } from "../relay/relay.ts";
 import { redactSecrets } from "../sink/redact-url.ts";
 
@@ -21,7 +24,14 @@ export class RelayDisplay {
   /** Recent batches: when each ended and how many records it held. */
   private readonly recent: Array<{ at: number; records: number; ms: number }> = [];
 
-  constructor(private readonly out: NodeJS.WriteStream) {}
+  /** Batches, on `out` when it is not a terminal. */
+  private readonly log: Logger;
+  /** Retries, on stderr: a terminal's live line stays on `out`. */
+  private readonly problems = new Logger("info", (line) => process.stderr.write(`${line}\n`));
+
+  constructor(private readonly out: NodeJS.WriteStream) {
+    this.log = new Logger("info", (line) => out.write(`${line}\n`));
+  }
 
   /**
    * Records per second over the last few seconds in which batches arrived:
@@ -47,20 +57,17 @@ export class RelayDisplay {
     const now = performance.now();
     this.recent.push({ at: now, records: event.result.records, ms: event.durationMs });
     if (!this.out.isTTY) {
-      this.out.write(
-        `${JSON.stringify({
-          msg: "batch",
-          shard: event.shard,
-          records: event.result.records,
-          applied: event.result.applied,
-          skipped: event.result.skipped,
-          deadLettered: event.deadLettered,
-          roundedNumbers: event.result.roundedNumbers,
-          lagMs: event.lagMs === undefined ? undefined : Math.round(event.lagMs),
-          behindMs: event.behindMs,
-          durationMs: Math.round(event.durationMs),
-        })}\n`,
-      );
+      this.log.info("batch", {
+        shard: event.shard,
+        records: event.result.records,
+        applied: event.result.applied,
+        skipped: event.result.skipped,
+        deadLettered: event.deadLettered,
+        roundedNumbers: event.result.roundedNumbers,
+        lagMs: event.lagMs === undefined ? undefined : Math.round(event.lagMs),
+        behindMs: event.behindMs,
+        durationMs: Math.round(event.durationMs),
+      });
       return;
     }
     if (now - this.lastDraw < 200) return;
@@ -82,9 +89,9 @@ export class RelayDisplay {
 
   retry(shard: string, error: unknown, delayMs: number): void {
     const message = redactSecrets(error instanceof Error ? error.message : String(error));
-    process.stderr.write(
-      `${this.out.isTTY ? "\n" : ""}${JSON.stringify({ msg: "retry", shard, error: message, delayMs })}\n`,
-    );
+    // On a terminal, the live line is ended first, so the log line stands alone.
+    if (this.out.isTTY) process.stderr.write("\n");
+    this.problems.warn("retry", { shard, error: message, delayMs });
   }
 
   done(): void {

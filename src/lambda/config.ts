@@ -10,6 +10,7 @@
 import { isNumberFormat, NUMBER_FORMATS, type NumberFormat } from "../codec/decimal.ts";
 import { type KeySchema, parseKeySchema } from "../codec/key-schema.ts";
 import { ConfigError } from "../errors.ts";
+import { type LogLevel, parseLogLevel } from "../log.ts";
 import {
   checkTableRoutes,
   parseRoute,
@@ -22,7 +23,6 @@ import { redactUrl } from "../sink/redact-url.ts";
 import { DEFAULT_RETRY } from "../sink/retry.ts";
 import { formatTableName, parseTableName, type TableName } from "../sql/table-name.ts";
 import { wholeNumberProblem } from "../whole-number.ts";
-import { type LogLevel, parseLogLevel } from "./log.ts";
 
 export type Environment = Record<string, string | undefined>;
 

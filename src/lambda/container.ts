@@ -10,6 +10,7 @@ import { decodeMongoRecord, MONGODB_KEY_SCHEMA } from "../codec/mongodb-event.ts
 import type { DeadLetterDestination } from "../dead-letter/destination.ts";
 import { type SqsClient, SqsDeadLetters } from "../dead-letter/sqs.ts";
 import { TableDeadLetters } from "../dead-letter/table.ts";
+import type { Logger } from "../log.ts";
 import { Router } from "../routing/router.ts";
 import { namedTargets } from "../routing/table-routes.ts";
 import { openSink } from "../sink/open-sink.ts";
@@ -20,7 +21,6 @@ import type { Sink } from "../sink/sink.ts";
 import { PURGE_TABLE } from "../sql/purges.ts";
 import { formatTableName } from "../sql/table-name.ts";
 import { type Environment, type LambdaConfig, readConfig } from "./config.ts";
-import type { Logger } from "./log.ts";
 import { forgetSecret, resolveSecret, type SecretsClient } from "./secret.ts";
 import { StreamRetention } from "./stream-retention.ts";
 

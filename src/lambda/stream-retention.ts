@@ -8,9 +8,9 @@
 // is refused (HorizonError), never applied over it.
 
 import type { KinesisClient } from "@aws-sdk/client-kinesis";
+import type { Logger } from "../log.ts";
 import { keepTombstonesForStream, type TombstoneKeeper } from "../relay/stream-retention.ts";
 import { DYNAMODB_STREAMS_RETENTION_HOURS, type StreamSource } from "../source/stream-source.ts";
-import type { Logger } from "./log.ts";
 
 export class StreamRetention {
   /** Event sources whose retention was asked for in this container. */

@@ -3,9 +3,9 @@
 // line per batch, and never a secret.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Logger } from "../../src/lambda/log.ts";
 import { metricsLine } from "../../src/lambda/metrics.ts";
 import { freePort } from "../../src/local/services/free-port.ts";
+import { Logger } from "../../src/log.ts";
 import { BASE_MILLIS, kinesisDynamoRecord, lambdaKinesisEvent } from "../support/fixtures.ts";
 import { type PgTarget, pgTarget } from "../support/pg-target.ts";
 import { sequenceOf, testLambda } from "./harness.ts";

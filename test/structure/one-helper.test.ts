@@ -60,3 +60,14 @@ describe("one place per setting", () => {
     ).toEqual([]);
   });
 });
+
+describe("one structured logger", () => {
+  it("JSON log lines are written by src/log.ts alone", () => {
+    const offenders = (readdirSync(root, { recursive: true }) as string[])
+      .filter((file) => file.endsWith(".ts") && file !== "log.ts")
+      .filter((file) =>
+        /JSON\.stringify\(\{\s*(?:time|level|msg):/.test(readFileSync(join(root, file), "utf8")),
+      );
+    expect(offenders).toEqual([]);
+  });
+});

@@ -1,5 +1,6 @@
-// Structured logs of the Lambda handler: one JSON object per line on stdout,
-// filtered by level, with every registered secret scrubbed from the line.
+// Structured logs of the long-running parts, the Lambda function and the
+// relay alike: one JSON object per line (time, level, msg, fields), filtered
+// by level, with every registered secret scrubbed from the line.
 //
 // Lines go to process.stdout directly, not through console.log: the Lambda
 // Node.js runtime prefixes console output with a timestamp, request id and
