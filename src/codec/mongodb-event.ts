@@ -60,14 +60,6 @@ export function mongoVersion(seconds: number, increment: number, token = ""): st
   return `${time}.${String(increment).padStart(10, "0")}${token.toUpperCase()}`;
 }
 
-/** The cluster time a version was made from (for the initial copy's hand-off). */
-export function versionClusterTime(version: string): { t: number; i: number } {
-  return {
-    t: Number(version.slice(0, 17)) / 1_000_000,
-    i: Number(version.slice(18, 28)),
-  };
-}
-
 /** An event as the pipeline sees it: the EventBridge envelope unwrapped. */
 function eventOf(payload: unknown): Record<string, unknown> | undefined {
   if (typeof payload !== "object" || payload === null || Array.isArray(payload)) return undefined;
@@ -86,12 +78,6 @@ function eventOf(payload: unknown): Record<string, unknown> | undefined {
 export function resumeTokenData(event: unknown): string | undefined {
   const data = (eventOf(event)?._id as { _data?: unknown } | undefined)?._data;
   return typeof data === "string" ? data : undefined;
-}
-
-/** The event's operationType, or undefined. */
-export function operationTypeOf(event: unknown): string | undefined {
-  const type = eventOf(event)?.operationType;
-  return typeof type === "string" ? type : undefined;
 }
 
 /**
