@@ -188,3 +188,40 @@ export function checkTableRoutes(routes: TableRoutes): TableRoutes {
 export function singleTable(table: TableName, names: RouteNames = CLI_NAMES): TableRoutes {
   return { table, names };
 }
+
+/**
+ * The target of one known source table (a load's: the table scanned, or the
+ * one an export's manifest names), as the routes say; ConfigError naming the
+ * option when they place it nowhere.
+ */
+export function targetOfTable(routes: TableRoutes, source: string | undefined): TableName {
+  const { names } = routes;
+  if (routes.routes?.length)
+    throw new ConfigError(
+      `${names.route} places records by their attributes, one by one; a load copies one table into one target: give ${names.table} or ${names.map}`,
+    );
+  if (routes.map) {
+    if (source === undefined)
+      throw new ConfigError(
+        `${names.map} needs the source table's name, and the export's manifest names none: give ${names.table}`,
+      );
+    const target = routes.map.get(source);
+    if (target) return target;
+    throw new ConfigError(
+      `the table loaded, ${source}, is not in ${names.map} (it maps ${[...routes.map.keys()].join(", ")}): add ${source}=<target table> to ${names.map}`,
+    );
+  }
+  const table = routes.table as TableName;
+  if (isTemplate(table)) {
+    if (source === undefined)
+      throw new ConfigError(
+        `${names.table} ${formatTableName(table)} needs the source table's name, and the export's manifest names none`,
+      );
+    return fillTemplate(table, source);
+  }
+  if (routes.sourceTable !== undefined && source !== undefined && routes.sourceTable !== source)
+    throw new ConfigError(
+      `${names.sourceTable} ${routes.sourceTable} is not the table loaded, ${source}`,
+    );
+  return table;
+}

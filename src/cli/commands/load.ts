@@ -13,6 +13,7 @@ import { ConfigError } from "../../errors.ts";
 import { checkRetention, checkStream, relayFrom, type StreamCheck } from "../../load/hand-off.ts";
 import { runLoad } from "../../load/load.ts";
 import { ApplyPipeline } from "../../pipeline/apply-pipeline.ts";
+import { targetOfTable } from "../../routing/table-routes.ts";
 import { checkConnection } from "../../sink/connection-check.ts";
 import { openSink, redactUrl } from "../../sink/open-sink.ts";
 import { checkSetUp } from "../../sink/set-up-check.ts";
@@ -28,10 +29,10 @@ import {
   parse,
   positiveInt,
   requireOption,
+  routesOption,
   SINK_HELP,
   SINK_OPTIONS,
   sinkOptions,
-  tableOption,
   targetUrl,
 } from "../args.ts";
 import { asSourceError, awsClientConfig } from "../aws.ts";
@@ -48,6 +49,10 @@ writes as the stream path, and optionally hands off to the change stream.
                       mongodb://host/<db>.<collection> (or <db>.*): a MongoDB copy, after
                       which the relay's checkpoint is set where the change stream resumes
 ${SINK_HELP.replace("(default: from each target's first record's Keys)", "(default: DescribeTable; an export needs it\n                      unless its table can be described)")}
+                      --table-map places the table loaded (the one scanned, or the one
+                      the export's manifest names) as it places that table's changes: a
+                      table not in the map stops the load (exit 2); --then-relay relays
+                      the table's changes into that same target
   --segments N        Scan segments read at once (default 4)
   --consistent-read   strongly consistent Scan reads (twice the read capacity)
   --page-size N       items per Scan call (default: pages of up to 1 MB) or per
@@ -101,7 +106,7 @@ export async function run(argv: string[]): Promise<number> {
     return runMongoLoad(values as Record<string, string | boolean | undefined>);
   }
   const url = targetUrl(values);
-  const table = tableOption(values);
+  const routes = routesOption(values);
   const sourceText = requireOption(
     values,
     "source",
@@ -142,6 +147,8 @@ export async function run(argv: string[]): Promise<number> {
     throw asSourceError(error);
   }
   const tableName = info.tableName;
+  // The table loaded is known: --table-map (or a {table} template) places it as it would its changes.
+  const table = targetOfTable(routes, tableName);
   const keySchema = await keySchemaFor(info, keyOption(values), dynamodb);
 
   // The stream must be on before the snapshot starts, or writes made meanwhile are lost.
@@ -222,6 +229,7 @@ export async function run(argv: string[]): Promise<number> {
       ? [
           "--source",
           check.stream,
+          // The relay applies the table's changes where the load placed the table.
           "--table",
           formatTableName(table),
           "--key",
