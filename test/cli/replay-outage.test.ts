@@ -19,7 +19,7 @@ import { PostgresSink } from "../../src/sink/postgres.ts";
 import type { Sink } from "../../src/sink/sink.ts";
 import { kinesisDynamoRecord } from "../support/fixtures.ts";
 import { type PgTarget, pgTarget } from "../support/pg-target.ts";
-import { startTcpProxy, type TcpProxy } from "../support/tcp-proxy.ts";
+import { proxyInFront, type TcpProxy } from "../support/tcp-proxy.ts";
 import { dynacrate, STACK_TRACE } from "./cli-run.ts";
 
 let target: PgTarget;
@@ -28,10 +28,7 @@ let proxyUrl: string;
 let dir: string;
 beforeAll(async () => {
   target = await pgTarget();
-  const url = new URL(target.url);
-  proxy = await startTcpProxy(Number(url.port), url.hostname);
-  url.port = String(proxy.port);
-  proxyUrl = url.toString();
+  ({ proxy, url: proxyUrl } = await proxyInFront(target.url));
   dir = mkdtempSync(join(tmpdir(), "dynacrate-outage-"));
 });
 afterAll(async () => {
@@ -218,12 +215,10 @@ describe("a sink that goes away during a replay", () => {
     workload(file, 30, 10);
     const table = target.table("cli_stop");
     // The check passes, then the sink goes away before the first write.
-    const url = new URL(target.url);
-    const late = await startTcpProxy(Number(url.port), url.hostname);
-    url.port = String(late.port);
+    const { proxy: late, url: lateUrl } = await proxyInFront(target.url);
     const running = dynacrate(
       ["replay", file, "--table", table.name, "--outage-wait", "1", "--batch-size", "10"],
-      { TARGET_URL: url.toString() },
+      { TARGET_URL: lateUrl },
     );
     // The check's connection is the first: down once it is closed (or the replay's opened).
     const downAfterCheck = setInterval(() => {
@@ -243,7 +238,7 @@ describe("a sink that goes away during a replay", () => {
         `resume with:\\n  dynacrate replay ${file} --table ${table.name} --outage-wait 1 --batch-size 10 --resume 1\\n`,
       ),
     );
-    expect(r.stderr).not.toContain(url.password);
+    expect(r.stderr).not.toContain(new URL(lateUrl).password);
   });
 
   it("property: down and up at random moments, the table ends equal to the source and the dead-letter file holds only the bad records", async () => {

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { prng } from "../../src/local/prng.ts";
 import { kinesisDynamoRecord, lambdaKinesisEvent } from "../support/fixtures.ts";
 import { type PgTarget, pgTarget } from "../support/pg-target.ts";
-import { startTcpProxy, type TcpProxy } from "../support/tcp-proxy.ts";
+import { proxyInFront, type TcpProxy } from "../support/tcp-proxy.ts";
 import { testLambda } from "./harness.ts";
 
 let target: PgTarget;
@@ -19,10 +19,7 @@ let proxy: TcpProxy;
 let proxyUrl: string;
 beforeAll(async () => {
   target = await pgTarget();
-  const url = new URL(target.url);
-  proxy = await startTcpProxy(Number(url.port), url.hostname);
-  url.port = String(proxy.port);
-  proxyUrl = url.toString();
+  ({ proxy, url: proxyUrl } = await proxyInFront(target.url));
 });
 afterAll(async () => {
   await proxy?.close();

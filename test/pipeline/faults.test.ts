@@ -10,7 +10,7 @@ import { PostgresSink } from "../../src/sink/postgres.ts";
 import { SinkError } from "../../src/sink/sink-error.ts";
 import { emit, type Operation } from "../support/history.ts";
 import { type PgTarget, pgTarget } from "../support/pg-target.ts";
-import { startTcpProxy, type TcpProxy } from "../support/tcp-proxy.ts";
+import { proxyInFront, type TcpProxy } from "../support/tcp-proxy.ts";
 
 let target: PgTarget;
 let proxy: TcpProxy;
@@ -19,10 +19,7 @@ let proxiedUrl: string;
 
 beforeAll(async () => {
   target = await pgTarget();
-  const url = new URL(target.url);
-  proxy = await startTcpProxy(Number(url.port));
-  url.port = String(proxy.port);
-  proxiedUrl = url.toString();
+  ({ proxy, url: proxiedUrl } = await proxyInFront(target.url));
   sink = new PostgresSink({
     url: proxiedUrl,
     timeoutMs: 2000,

@@ -83,3 +83,11 @@ export async function startTcpProxy(
       }),
   };
 }
+
+/** A proxy in front of the server a URL names, and the same URL through the proxy. */
+export async function proxyInFront(serverUrl: string): Promise<{ proxy: TcpProxy; url: string }> {
+  const url = new URL(serverUrl);
+  const proxy = await startTcpProxy(Number(url.port), url.hostname);
+  url.port = String(proxy.port);
+  return { proxy, url: url.toString() };
+}
