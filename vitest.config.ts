@@ -12,6 +12,7 @@ const UNIT = [
   "test/sql/**/*.test.ts",
   "test/structure/**/*.test.ts",
   "test/shared/**/*.test.ts",
+  "test/verify/item-compare.test.ts",
   "test/sink/cratedb-http.test.ts",
   "test/lambda/dead-letter.test.ts",
   "test/lambda/reference-config.test.ts",

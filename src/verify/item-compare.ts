@@ -163,15 +163,7 @@ function compareValue(
     )
       differ();
   } else if (Array.isArray(av.NS)) {
-    const set = (av.NS as string[]).map(normalDecimal);
-    if (
-      !Array.isArray(actual) ||
-      !sameMembers(
-        set,
-        actual.map((v) => (isNumberLike(v, options) ? normalDecimal(String(v)) : show(v))),
-      )
-    )
-      differ();
+    if (!Array.isArray(actual) || !sameNumberSet(av.NS as string[], actual, options)) differ();
   } else if (Array.isArray(av.L)) {
     if (!Array.isArray(actual) || actual.length !== av.L.length) return void differ();
     av.L.forEach((element, i) => {
@@ -211,6 +203,29 @@ function sameNumber(expected: string, actual: ExactJson, options: CompareOptions
       return true;
     }
     return false;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A number set by exact values; where the sink holds doubles, by values once
+ * rounded to a double, each member equal only so counted in `rounded`.
+ */
+function sameNumberSet(expected: string[], actual: ExactJson[], options: CompareOptions): boolean {
+  if (!actual.every((v) => isNumberLike(v, options))) return false;
+  try {
+    const exact = expected.map(normalDecimal);
+    const held = actual.map((v) => normalDecimal(String(v)));
+    if (sameMembers(exact, held)) return true;
+    if (!options.doubles || expected.length !== actual.length) return false;
+    const doubles = (texts: string[]) => texts.map(Number).sort((a, b) => a - b);
+    const x = doubles(expected);
+    const y = doubles(held);
+    if (!x.every((v, i) => v === y[i])) return false;
+    const heldSet = new Set(held);
+    options.doubles.rounded += exact.filter((n) => !heldSet.has(n)).length;
+    return true;
   } catch {
     return false;
   }
