@@ -1,210 +1,233 @@
-// `dynacrate verify` against DynamoDB Local and a live PostgreSQL, run as a
-// process: equal tables match; each kind of difference injected into the
-// target is found and reported with its key; --repair mends them all, and a
-// second verify matches; a repair never overtakes a newer change (G16); bad
-// input stops with one clear line and exit 2.
+// `dynacrate verify` against DynamoDB Local, run as a process, on both sinks:
+// the scenarios of verify-scenarios.ts on PostgreSQL, and on a live CrateDB
+// where CRATEDB_URL is set, there under CrateDB's default `--numbers double`
+// (numbers equal only once rounded are counted apart) and under `--numbers
+// exact` (no rounding: a change in the 38th digit is a difference).
 
-import { readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { KeySchema } from "../../src/codec/key-schema.ts";
 import { canonicalKey } from "../../src/codec/row.ts";
 import { localDynamoDbClient } from "../../src/local/services/aws-clients.ts";
 import { type LocalDynamoDb, startDynamoDbLocal } from "../../src/local/services/dynamodb-local.ts";
-import { LOCAL_REGION } from "../../src/local/services/stack.ts";
+import { type CrateDbHttpSink, createCrateDbHttpSink } from "../../src/sink/cratedb-http.ts";
+import type { Sink } from "../../src/sink/sink.ts";
 import { keyHash } from "../../src/sql/postgresql.ts";
-import type { TableName } from "../../src/sql/table-name.ts";
-import { spawnCommand } from "../e2e/relay-process.ts";
-import { runLoadProcess } from "../load/load-process.ts";
-import { createFilledTable } from "../load/snapshot-fixtures.ts";
+import { stateTable, type TableName } from "../../src/sql/table-name.ts";
+import { dropTables } from "../support/drop-tables.ts";
 import { type PgTarget, pgTarget } from "../support/pg-target.ts";
+import {
+  commandArgs,
+  count,
+  type Key,
+  keyOf,
+  loaded,
+  type VerifyEnv,
+  type VerifyTarget,
+  verifyProcess,
+  verifyScenarios,
+} from "./verify-scenarios.ts";
+
+const crateUrl = process.env.CRATEDB_URL;
+const SKIP_REASON =
+  "CRATEDB_URL is not set, so no live CrateDB is available; set it (../shared/cratedb/start) to run the CrateDB half";
+if (!crateUrl) console.log(`verify.test.ts, CrateDB part skipped: ${SKIP_REASON}`);
+
+/** A version above any repair's cut (versions compare as text). */
+const FUTURE_VERSION = "99999999999999999.000";
 
 let dynamo: LocalDynamoDb;
 let client: DynamoDBClient;
-let target: PgTarget;
-let tables = 0;
 
 beforeAll(async () => {
-  [dynamo, target] = await Promise.all([startDynamoDbLocal(), pgTarget()]);
+  dynamo = await startDynamoDbLocal();
   client = localDynamoDbClient(dynamo.endpoint);
 });
 afterAll(async () => {
   client?.destroy();
-  await target?.close();
   await dynamo?.stop();
 });
 
-const keySchema: KeySchema = [
-  { name: "id", type: "S" },
-  { name: "sk", type: "N" },
-];
-
-async function verify(args: string[], env: Record<string, string> = {}) {
-  const child = spawnCommand("verify", args, env);
-  const { code } = await child.exited;
-  return { code, stdout: child.stdout(), stderr: child.stderr() };
+/** PostgreSQL's state rows, found by their `pk` JSON (the key's number exact as numeric). */
+function pgRows(target: PgTarget): VerifyTarget {
+  const state = (table: TableName) => target.sink.dialect.quoteTable(stateTable(table));
+  const where = "pk = jsonb_build_object('id', $1::text, 'sk', $2::numeric)";
+  const run = (sql: string, params: unknown[]) => target.sink.query({ sql, params });
+  return {
+    url: target.url,
+    wrongCredentials: Object.assign(new URL(target.url), { password: "wrong-password" }).toString(),
+    table: (prefix) => target.table(prefix),
+    async remove(table, key) {
+      await run(`DELETE FROM ${state(table)} WHERE ${where}`, [key.id, key.sk]);
+    },
+    async bury(table, key) {
+      await run(`UPDATE ${state(table)} SET deleted = true WHERE ${where}`, [key.id, key.sk]);
+    },
+    async set(table, key, path, value) {
+      await run(`UPDATE ${state(table)} SET data = jsonb_set(data, $3, $4::jsonb) WHERE ${where}`, [
+        key.id,
+        key.sk,
+        path,
+        JSON.stringify(value),
+      ]);
+    },
+    async addExtra(table, key) {
+      const hash = keyHash(canonicalKey({ id: { S: key.id }, sk: { N: key.sk } }));
+      await run(
+        `INSERT INTO ${state(table)} (key_hash, pk, data, aux, version, deleted) ` +
+          `SELECT decode($3, 'hex'), jsonb_build_object('id', $1::text, 'sk', $2::numeric), '{}', '{}', version, false FROM ${state(table)} LIMIT 1`,
+        [key.id, key.sk, hash],
+      );
+    },
+    async stampNewer(table, key, text) {
+      await run(
+        `UPDATE ${state(table)} SET data = jsonb_set(data, '{text}', to_jsonb($3::text)), version = $4 WHERE ${where}`,
+        [key.id, key.sk, text, FUTURE_VERSION],
+      );
+    },
+    async text(table, key) {
+      const rows = await run(`SELECT data->>'text' AS text FROM ${state(table)} WHERE ${where}`, [
+        key.id,
+        key.sk,
+      ]);
+      return (rows[0] as { text?: string } | undefined)?.text;
+    },
+  };
 }
 
-/** A DynamoDB table of `count` items of every type, loaded into a fresh target table. */
-async function loaded(count: number): Promise<{ source: string; table: TableName }> {
-  const source = `verify_${process.pid}_${++tables}`;
-  await createFilledTable(client, source, keySchema, count, { stream: false });
-  const table = target.table("verify");
-  // A wide margin: the load's rows are clearly older than a repair's cut.
-  const load = await runLoadProcess([
-    "--source",
-    `dynamodb://${source}`,
-    ...common(table),
-    "--margin",
-    "600",
-    "--dlq",
-    join(tmpdir(), `${table.name}.dlq`),
-  ]);
-  expect(load.stderr).not.toMatch(/Error/);
-  expect(load.code).toBe(0);
-  return { source, table };
+/** CrateDB's state rows, found by the key sub-columns of `pk` (a NUMERIC key given as text). */
+function crateRows(sink: Sink, url: string, tables: TableName[]): VerifyTarget {
+  const q = sink.dialect.quoteIdentifier;
+  const literal = (name: string) => `'${name.replaceAll("'", "''")}'`;
+  const column = (path: string[]) => `${q("data")}${path.map((p) => `[${literal(p)}]`).join("")}`;
+  const state = (table: TableName) => sink.dialect.quoteTable(stateTable(table));
+  const where = `${q("pk")}['id'] = ? AND ${q("pk")}['sk'] = ?`;
+  // Writes are seen by searches (an UPDATE ... WHERE is one) only after a refresh.
+  const run = async (table: TableName, sql: string, params: unknown[]) => {
+    await sink.query({ sql: `REFRESH TABLE ${state(table)}`, params: [] });
+    return sink.query({ sql, params });
+  };
+  let counter = 0;
+  return {
+    url,
+    wrongCredentials: Object.assign(new URL(url), {
+      username: "nobody",
+      password: "wrong-password",
+    }).toString(),
+    table(prefix) {
+      const table = { schema: undefined, name: `${prefix}_${process.pid}_${++counter}` };
+      tables.push(table);
+      return table;
+    },
+    async remove(table, key) {
+      await run(table, `DELETE FROM ${state(table)} WHERE ${where}`, [key.id, key.sk]);
+    },
+    async bury(table, key) {
+      await run(table, `UPDATE ${state(table)} SET ${q("deleted")} = true WHERE ${where}`, [
+        key.id,
+        key.sk,
+      ]);
+    },
+    async set(table, key, path, value) {
+      await run(table, `UPDATE ${state(table)} SET ${column(path)} = ? WHERE ${where}`, [
+        value,
+        key.id,
+        key.sk,
+      ]);
+    },
+    async addExtra(table, key) {
+      const rows = await run(table, `SELECT ${q("version")} FROM ${state(table)} LIMIT 1`, []);
+      const version = (rows[0] as { version: string }).version;
+      await run(
+        table,
+        `INSERT INTO ${state(table)} (${q("pk")}, ${q("data")}, ${q("aux")}, ${q("version")}, ${q("deleted")}, ${q("updated_at")}) ` +
+          "VALUES (?, {}, {}, ?, false, CURRENT_TIMESTAMP)",
+        [{ id: key.id, sk: key.sk }, version],
+      );
+    },
+    async stampNewer(table, key, text) {
+      await run(
+        table,
+        `UPDATE ${state(table)} SET ${column(["text"])} = ?, ${q("version")} = ? WHERE ${where}`,
+        [text, FUTURE_VERSION, key.id, key.sk],
+      );
+    },
+    async text(table, key) {
+      const rows = await run(
+        table,
+        `SELECT ${column(["text"])} AS text FROM ${state(table)} WHERE ${where}`,
+        [key.id, key.sk],
+      );
+      return (rows[0] as { text?: string } | undefined)?.text;
+    },
+  };
 }
 
-function common(table: TableName): string[] {
-  return [
-    "--target",
-    target.url,
-    "--table",
-    table.name,
-    "--endpoint",
-    dynamo.endpoint,
-    "--region",
-    LOCAL_REGION,
-  ];
-}
-
-function count(stdout: string, what: string): number {
-  const match = new RegExp(`^\\s+${what}\\s+(\\d+)`, "m").exec(stdout);
-  return match ? Number(match[1]) : Number.NaN;
-}
-
-async function sql(text: string, params: unknown[] = []) {
-  return target.sink.query({ sql: text, params });
-}
-
-describe("dynacrate verify", () => {
-  it("finds equal tables equal, then each kind of difference injected into the target; --repair mends them and a second verify matches", async () => {
-    const { source, table } = await loaded(120);
-    const args = [
-      "--source",
-      `dynamodb://${source}`,
-      ...common(table),
-      "--grace",
-      "0s",
-      "--segments",
-      "3",
-    ];
-    const equal = await verify(args);
-    expect(equal.stderr).not.toMatch(/Error/);
-    expect(equal.code).toBe(0);
-    expect(count(equal.stdout, "equal")).toBe(120);
-    expect(count(equal.stdout, "compared")).toBe(120);
-
-    const state = `"${table.name}__state"`;
-    const key = (id: string, sk: number) =>
-      `pk = jsonb_build_object('id', '${id}'::text, 'sk', ${sk})`;
-    // missing: the row removed; a tombstone too (a lost re-insert)
-    await sql(`DELETE FROM ${state} WHERE ${key("item-00001", 1.1)}`);
-    await sql(`UPDATE ${state} SET deleted = true WHERE ${key("item-00002", 2.1)}`);
-    // changed attribute, changed number, changed set
-    await sql(
-      `UPDATE ${state} SET data = jsonb_set(data, '{text}', '"changed"') WHERE ${key("item-00003", 3.1)}`,
-    );
-    await sql(
-      `UPDATE ${state} SET data = jsonb_set(data, '{map,level}', '1.5') WHERE ${key("item-00004", 4.1)}`,
-    );
-    await sql(
-      `UPDATE ${state} SET data = jsonb_set(data, '{strings}', '["a","ç","other"]') WHERE ${key("item-00005", 5.1)}`,
-    );
-    // extra: a row DynamoDB does not hold
-    await sql(
-      `INSERT INTO ${state} (key_hash, pk, data, aux, version, deleted) SELECT decode($1, 'hex'), '{"id":"ghost","sk":1}', '{}', '{}', version, false FROM ${state} LIMIT 1`,
-      [keyHash(canonicalKey({ id: { S: "ghost" }, sk: { N: "1" } }))],
-    );
-    // Set order and number spelling are no difference.
-    await sql(
-      `UPDATE ${state} SET data = jsonb_set(data, '{strings}', '["ç","item-x","a"]'::jsonb - 1 || '["b6"]') WHERE ${key("item-00006", 6.1)}`,
-    );
-
-    const report = join(tmpdir(), `${table.name}.report.json`);
-    const found = await verify([...args, "--report", report]);
-    expect(found.stderr).not.toMatch(/Error/);
-    expect(found.code).toBe(1);
-    expect(count(found.stdout, "missing")).toBe(2);
-    expect(count(found.stdout, "extra")).toBe(1);
-    expect(count(found.stdout, "different")).toBe(3);
-    expect(count(found.stdout, "equal")).toBe(120 - 5);
-    expect(found.stdout).toMatch(/different id="item-00003", sk=3\.1\n\s+text: DynamoDB "Zürich/);
-    expect(found.stdout).toMatch(/map\.level: DynamoDB -?[0-9.E-]+, sink 1\.5/);
-    expect(found.stdout).toMatch(/extra id="ghost", sk=1/);
-    const json = JSON.parse(readFileSync(report, "utf8"));
-    expect(json).toMatchObject({ missing: 2, extra: 1, different: 3, match: false });
-    expect(json.differences).toHaveLength(6);
-
-    const repaired = await verify([...args, "--repair"]);
-    expect(repaired.code).toBe(1);
-    expect(count(repaired.stdout, "repaired")).toBe(6);
-    const again = await verify(args);
-    expect(again.stdout).toMatch(/^match/);
-    expect(again.code).toBe(0);
-    expect(count(again.stdout, "equal")).toBe(120);
+describe("dynacrate verify on PostgreSQL", () => {
+  let target: PgTarget;
+  let env: VerifyEnv;
+  beforeAll(async () => {
+    target = await pgTarget();
+    env = { client, endpoint: dynamo.endpoint, target: pgRows(target) };
   });
-
-  it("G16: a repair never overtakes a change newer than its cut; --sample checks a fraction", async () => {
-    const { source, table } = await loaded(40);
-    const state = `"${table.name}__state"`;
-    // The target holds a (wrong) change stamped in the future: the repair must leave it.
-    await sql(
-      `UPDATE ${state} SET data = jsonb_set(data, '{text}', '"newer"'), version = '99999999999999999.000' WHERE pk->>'id' = 'item-00007'`,
-    );
-    const args = ["--source", `dynamodb://${source}`, ...common(table), "--grace", "0s"];
-    const repair = await verify([...args, "--repair"]);
-    expect(count(repair.stdout, "different")).toBe(1);
-    expect(count(repair.stdout, "repaired")).toBe(0);
-    expect(count(repair.stdout, "left alone")).toBe(1);
-    const rows = await sql(
-      `SELECT data->>'text' AS text FROM ${state} WHERE pk->>'id' = 'item-00007'`,
-    );
-    expect(rows).toEqual([{ text: "newer" }]);
-
-    const sampled = await verify([...args, "--sample", "0.5"]);
-    const compared = count(sampled.stdout, "compared");
-    expect(compared).toBeGreaterThan(5);
-    expect(compared).toBeLessThan(35);
+  afterAll(async () => {
+    await target?.close();
   });
-
-  it("bad input: a missing source table, a missing target table, wrong credentials: one clear line, exit 2", async () => {
-    const { source, table } = await loaded(3);
-    const noSource = await verify(["--source", "dynamodb://no_such_table", ...common(table)]);
-    expect(noSource.code).toBe(2);
-    expect(noSource.stderr).toMatch(/table no_such_table does not exist/);
-    const noTarget = await verify([
-      "--source",
-      `dynamodb://${source}`,
-      ...common({ schema: undefined, name: "no_such_target" }),
-    ]);
-    expect(noTarget.code).toBe(2);
-    expect(noTarget.stderr).toMatch(/target table no_such_target does not exist/);
-    const badUrl = new URL(target.url);
-    badUrl.password = "wrong-password";
-    const args = ["--source", `dynamodb://${source}`, ...common(table)];
-    args[args.indexOf(target.url)] = badUrl.toString();
-    const badPassword = await verify(args);
-    expect(badPassword.code).toBe(2);
-    expect(badPassword.stderr).toMatch(/^dynacrate verify: /m);
-    expect(badPassword.stderr).not.toMatch(/wrong-password/);
-    const badAws = await verify(["--source", `dynamodb://${source}`, ...common(table)], {
-      AWS_ACCESS_KEY_ID: "not valid!",
-      AWS_SECRET_ACCESS_KEY: "x",
-    });
-    expect(badAws.code).toBe(2);
-    expect(badAws.stderr).toMatch(/^dynacrate verify: /m);
-  });
+  verifyScenarios(() => env, { rounded: false });
 });
+
+describe.skipIf(!crateUrl)(
+  `dynacrate verify on CrateDB (${crateUrl ? "live" : `skipped: ${SKIP_REASON}`})`,
+  () => {
+    let sink: CrateDbHttpSink;
+    let env: VerifyEnv;
+    const tables: TableName[] = [];
+    beforeAll(() => {
+      sink = createCrateDbHttpSink({ url: crateUrl as string });
+      env = {
+        client,
+        endpoint: dynamo.endpoint,
+        target: crateRows(sink, crateUrl as string, tables),
+      };
+    });
+    afterAll(async () => {
+      if (sink) {
+        await dropTables(sink, tables);
+        await sink.close();
+      }
+    });
+
+    describe("--numbers double (CrateDB's default)", () => {
+      verifyScenarios(() => env, { rounded: true });
+    });
+
+    it("--numbers exact: numbers are compared exactly, none is rounded, a change in the 38th digit is a difference", async () => {
+      const numbers = ["--numbers", "exact"];
+      const { source, table } = await loaded(env, 20, numbers);
+      const args = commandArgs(env, source, table, ...numbers, "--grace", "0s");
+      const equal = await verifyProcess(args);
+      expect(equal.stderr).not.toMatch(/Error/);
+      expect(equal.code).toBe(0);
+      expect(count(equal.stdout, "equal")).toBe(20);
+      expect(equal.stdout).not.toMatch(/rounded/);
+
+      const key: Key = keyOf(4);
+      const level = await sink.query<{ level: string }>({
+        sql: `SELECT data['map']['level'] AS level FROM ${sink.dialect.quoteTable(stateTable(table))} WHERE pk['id'] = ? AND pk['sk'] = ?`,
+        params: [key.id, key.sk],
+      });
+      const text = (level[0] as { level: string }).level;
+      // The last digit before any exponent, changed: a double can not tell the two apart.
+      const changed = text.replace(
+        /(\d)(E.*)?$/i,
+        (_, d: string, e = "") => `${(Number(d) + 1) % 10}${e}`,
+      );
+      expect(Number(changed)).toBe(Number(text));
+      await env.target.set(table, key, ["map", "level"], changed);
+      const found = await verifyProcess(args);
+      expect(found.code).toBe(1);
+      expect(count(found.stdout, "different")).toBe(1);
+      expect(found.stdout).toContain(`, sink "${changed}"`);
+      expect(found.stdout).toMatch(/map\.level: DynamoDB [0-9.E-]+, sink "/);
+    });
+  },
+);
