@@ -1,0 +1,109 @@
+// The relay routes a table's DynamoDB stream by its source table: GetRecords
+// returns records that name no table (only a Lambda event carries
+// `eventSourceARN`), so the source stamps each with its stream's ARN, and a
+// --table-map or a {table} template places them as it places a Lambda
+// function's records, instead of refusing every one (G14). DynamoDB Local and
+// PostgreSQL, the relay run in-process from the stream's trim horizon.
+
+import { DeleteItemCommand, type DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import type { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { KeySchema } from "../../src/codec/key-schema.ts";
+import { localDynamoDbClient, localStreamsClient } from "../../src/local/services/aws-clients.ts";
+import { type LocalDynamoDb, startDynamoDbLocal } from "../../src/local/services/dynamodb-local.ts";
+import { createStreamingTable } from "../../src/local/services/provision.ts";
+import type { FailedRecord } from "../../src/pipeline/batch-result.ts";
+import { runRelay } from "../../src/relay/relay.ts";
+import { Router } from "../../src/routing/router.ts";
+import { CLI_NAMES, type TableRoutes } from "../../src/routing/table-routes.ts";
+import { DynamoDbStreamsSource } from "../../src/source/dynamodb-streams.ts";
+import { type PgTarget, pgTarget } from "../support/pg-target.ts";
+
+let dynamo: LocalDynamoDb;
+let dynamodb: DynamoDBClient;
+let streams: DynamoDBStreamsClient;
+let target: PgTarget;
+let tables = 0;
+const keySchema: KeySchema = [{ name: "id", type: "S" }];
+
+beforeAll(async () => {
+  [dynamo, target] = await Promise.all([startDynamoDbLocal(), pgTarget()]);
+  dynamodb = localDynamoDbClient(dynamo.endpoint);
+  streams = localStreamsClient(dynamo.endpoint);
+});
+afterAll(async () => {
+  dynamodb?.destroy();
+  streams?.destroy();
+  await target?.close();
+  await dynamo?.stop();
+});
+
+/** A streaming table with three items written, one updated and one deleted. */
+async function changedTable(): Promise<string> {
+  const name = `routed_${process.pid}_${++tables}`;
+  await createStreamingTable(dynamodb, name, keySchema);
+  const put = (id: string, n: number) =>
+    dynamodb.send(
+      new PutItemCommand({ TableName: name, Item: { id: { S: id }, n: { N: String(n) } } }),
+    );
+  await put("a", 1);
+  await put("b", 2);
+  await put("c", 3);
+  await put("a", 10);
+  await dynamodb.send(new DeleteItemCommand({ TableName: name, Key: { id: { S: "b" } } }));
+  return name;
+}
+
+async function relay(table: string, routes: Omit<TableRoutes, "names">) {
+  const failed: FailedRecord[] = [];
+  const stats = await runRelay({
+    source: new DynamoDbStreamsSource(streams, dynamodb, table),
+    pipeline: new Router(target.sink, { routes: { ...routes, names: CLI_NAMES } }),
+    from: { type: "trim-horizon" },
+    idleExitMs: 1500,
+    pollMs: 100,
+    deadLetter: async (failures) => {
+      failed.push(...failures);
+    },
+  });
+  return { stats, reasons: failed.map((f) => f.error.message) };
+}
+
+describe("G14: the relay routes a DynamoDB stream's records by their table", () => {
+  it("--table-map: the table's changes go to its mapped target, none refused", async () => {
+    const table = await changedTable();
+    const mapped = target.table("streams_mapped");
+    const elsewhere = target.table("streams_elsewhere");
+    const { stats, reasons } = await relay(table, {
+      map: new Map([
+        [table, mapped],
+        ["other_table", elsewhere],
+      ]),
+    });
+    expect(reasons).toEqual([]);
+    expect(stats.records).toBe(5);
+    const live = await target.live(mapped);
+    expect(Object.fromEntries(live)).toEqual({ a: { n: 10 }, c: { n: 3 } });
+  }, 120_000);
+
+  it("a {table} template: the target is named after the stream's table", async () => {
+    const table = await changedTable();
+    const { reasons } = await relay(table, {
+      table: { schema: undefined, name: "replica_{table}" },
+    });
+    expect(reasons).toEqual([]);
+    const live = await target.live({ schema: undefined, name: `replica_${table}` });
+    expect(Object.fromEntries(live)).toEqual({ a: { n: 10 }, c: { n: 3 } });
+  }, 120_000);
+
+  it("--table with --source-table of another table: each record refused, naming both tables", async () => {
+    const table = await changedTable();
+    const { reasons } = await relay(table, {
+      table: target.table("streams_other"),
+      sourceTable: "other_table",
+    });
+    expect(reasons).toHaveLength(5);
+    expect(reasons[0]).toContain(`comes from table ${table}, but --table`);
+    expect(reasons[0]).toContain("takes the records of table other_table");
+  }, 120_000);
+});
