@@ -1,9 +1,9 @@
 // The DynamoDB table a change record comes from, found without decoding it:
 // Kinesis Data Streams for DynamoDB records name it in `tableName`, DynamoDB
 // Streams records in their stream's `eventSourceARN`
-// (arn:aws:dynamodb:<region>:<account>:table/<name>/stream/<label>). A record
-// read from a DynamoDB stream through GetRecords names none: the stream is one
-// table's.
+// (arn:aws:dynamodb:<region>:<account>:table/<name>/stream/<label>). GetRecords
+// returns records without it (the stream is one table's); the relay's source
+// adds its stream's ARN, as the Lambda event has it (streams-record.ts).
 
 import type { SourceRecord } from "./source-record.ts";
 

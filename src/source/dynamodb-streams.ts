@@ -95,12 +95,14 @@ export class DynamoDbStreamsSource implements StreamSource {
   }
 
   async read(iterator: string, limit: number): Promise<ReadResult> {
+    // Each record names its table as in a Lambda event, by the stream's ARN.
+    const streamArn = await this.arn();
     try {
       const out = await this.streams.send(
         new GetRecordsCommand({ ShardIterator: iterator, Limit: Math.min(limit, 1000) }),
       );
       const records = (out.Records ?? []).map((r) => {
-        const payload = wireStreamsRecord(r as unknown as Record<string, unknown>);
+        const payload = wireStreamsRecord(r as unknown as Record<string, unknown>, streamArn);
         return { payload, position: r.dynamodb?.SequenceNumber };
       });
       const newest = out.Records?.at(-1)?.dynamodb?.ApproximateCreationDateTime;

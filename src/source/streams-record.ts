@@ -23,8 +23,17 @@ function wireValue(av: unknown): unknown {
   return av;
 }
 
-/** A GetRecords record in the Lambda event's JSON shape. */
-export function wireStreamsRecord(record: Record<string, unknown>): Record<string, unknown> {
+/**
+ * A GetRecords record in the Lambda event's JSON shape. GetRecords names no
+ * table in a record (the stream is one table's); the Lambda event names it in
+ * `eventSourceARN`, the stream's ARN, which the reader gives here so that
+ * routing by source table (--table-map, a {table} template, --source-table)
+ * places the record as it would the Lambda function's.
+ */
+export function wireStreamsRecord(
+  record: Record<string, unknown>,
+  streamArn?: string,
+): Record<string, unknown> {
   const d = (record.dynamodb ?? {}) as Record<string, unknown>;
   const created = d.ApproximateCreationDateTime;
   // GetRecords names the members of userIdentity `Type` and `PrincipalId`;
@@ -32,6 +41,9 @@ export function wireStreamsRecord(record: Record<string, unknown>): Record<strin
   const identity = record.userIdentity as { Type?: unknown; PrincipalId?: unknown } | undefined;
   return {
     ...record,
+    ...(streamArn !== undefined && record.eventSourceARN === undefined
+      ? { eventSourceARN: streamArn }
+      : {}),
     ...(identity && (identity.Type !== undefined || identity.PrincipalId !== undefined)
       ? { userIdentity: { type: identity.Type, principalId: identity.PrincipalId } }
       : {}),
