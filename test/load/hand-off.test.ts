@@ -4,9 +4,10 @@
 // and the target equals a final scan of DynamoDB. For the scan path (through
 // DynamoDB Streams, from its trim horizon) and the export path (through the
 // bridge's Kinesis stream, from AT_TIMESTAMP before the export's time, with
-// changes older than that in the export only).
+// changes older than that in the export only). The scan path also with
+// --table-map, which the relay after the load takes on (G14).
 
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -78,12 +79,21 @@ async function exitOf(load: ReturnType<typeof spawnLoad>) {
 }
 
 describe("G13: a load hands off to the change stream without losing a write", () => {
-  it("scan path: load --then-relay (DynamoDB Streams) while a writer inserts, updates and deletes; the target equals a final scan", async () => {
+  /**
+   * The scan path: a load through DynamoDB Streams while a writer inserts,
+   * updates and deletes, with `place` saying where the table goes; the relay
+   * line it prints must match `relayLine`. Nothing is dead-lettered.
+   */
+  async function scanHandOff(
+    name: string,
+    place: (tableName: string, table: TableName) => string[],
+    relayLine: (tableName: string, table: TableName) => RegExp,
+  ) {
     const pipe = await openPipe(emulators, keySchema);
     await pipe.bridge.stop();
     const { dynamodb } = emulators.clients;
     await runWorkload(dynamodb, pipe.tableName, keySchema, { seed: 11, changes: 600, keys: KEYS });
-    const table = target.table("handoff_scan");
+    const table = target.table(name);
     let written = 0;
     const writing = runWorkload(dynamodb, pipe.tableName, keySchema, {
       seed: 12,
@@ -95,6 +105,7 @@ describe("G13: a load hands off to the change stream without losing a write", ()
       },
     });
     await waitFor("the writer under way", () => written >= 100);
+    const dlq = join(scratch, `${name}.dlq`);
     const load = spawnLoad([
       "--source",
       `dynamodb://${pipe.tableName}`,
@@ -109,14 +120,13 @@ describe("G13: a load hands off to the change stream without losing a write", ()
       "4",
       "--target",
       target.url,
-      "--table",
-      table.name,
+      ...place(pipe.tableName, table),
       "--endpoint",
       emulators.dynamo.endpoint,
       "--region",
       LOCAL_REGION,
       "--dlq",
-      join(scratch, "scan.dlq"),
+      dlq,
     ]);
     const applied = progressOf(`dynamodb://${pipe.tableName} -> ${table.name}`);
     await waitFor("the load's first items", async () => (await applied()) > 0);
@@ -126,10 +136,32 @@ describe("G13: a load hands off to the change stream without losing a write", ()
     const { code } = await exitOf(load);
     expect(load.stderr()).not.toMatch(/dynacrate (load|relay):/);
     expect(code).toBe(0);
-    expect(load.stdout()).toMatch(
-      /relay\s+dynacrate relay --source dynamodb-streams:\/\/\S+ .*--from trim-horizon/,
-    );
+    expect(load.stdout()).toMatch(relayLine(pipe.tableName, table));
+    // Every change was placed: none refused by the relay's routing.
+    expect(existsSync(dlq) ? readFileSync(dlq, "utf8") : "").toBe("");
     await expectSameTable(pipe.tableName, table);
+  }
+
+  it("scan path: load --then-relay (DynamoDB Streams) while a writer inserts, updates and deletes; the target equals a final scan", async () => {
+    await scanHandOff(
+      "handoff_scan",
+      (_, table) => ["--table", table.name],
+      (_, table) =>
+        new RegExp(
+          `relay\\s+dynacrate relay --source dynamodb-streams://\\S+ --table ${table.name} .*--from trim-horizon`,
+        ),
+    );
+  }, 300_000);
+
+  it("scan path with --table-map: the map passed on to the relay places the changes where the load placed the table; the target equals a final scan", async () => {
+    await scanHandOff(
+      "handoff_map",
+      (tableName, table) => ["--table-map", `${tableName}=${table.name},other_table=elsewhere`],
+      (tableName, table) =>
+        new RegExp(
+          `relay\\s+dynacrate relay --source dynamodb-streams://\\S+ --table-map ${tableName}=${table.name},other_table=elsewhere --from trim-horizon`,
+        ),
+    );
   }, 300_000);
 
   it("export path: an export taken while a writer runs, loaded with --then-relay from Kinesis (AT_TIMESTAMP before the export's time); the target equals a final scan", async () => {

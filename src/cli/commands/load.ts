@@ -52,7 +52,7 @@ ${SINK_HELP.replace("(default: from each target's first record's Keys)", "(defau
                       --table-map places the table loaded (the one scanned, or the one
                       the export's manifest names) as it places that table's changes: a
                       table not in the map stops the load (exit 2); --then-relay relays
-                      the table's changes into that same target
+                      the table's changes into that same target (the relay gets the map)
   --segments N        Scan segments read at once (default 4)
   --consistent-read   strongly consistent Scan reads (twice the read capacity)
   --page-size N       items per Scan call (default: pages of up to 1 MB) or per
@@ -229,11 +229,13 @@ export async function run(argv: string[]): Promise<number> {
       ? [
           "--source",
           check.stream,
-          // The relay applies the table's changes where the load placed the table.
-          "--table",
-          formatTableName(table),
-          "--key",
-          formatKeySchema(keySchema),
+          // The relay places the table's changes as the load placed the table:
+          // by the same map, without --key (each target learns its key schema
+          // from its own records, so the other tables of a shared stream keep
+          // theirs), or into the one target, with the table's key schema.
+          ...(typeof values["table-map"] === "string"
+            ? ["--table-map", values["table-map"]]
+            : ["--table", formatTableName(table), "--key", formatKeySchema(keySchema)]),
           "--from",
           relayFrom(check.stream, summary.cutMs),
         ]
