@@ -15,7 +15,9 @@
 //   minus a margin would get (codec/snapshot.ts, G13): any change made after
 //   the cut ranks above it, so a repair never overtakes the stream; a target
 //   row holding such a change is left alone and counted as not repaired.
-//   An extra is deleted with a tombstone at the same version.
+//   An extra is deleted with a tombstone at the same version. Each repaired
+//   key is read again after the grace period; one that still differs counts
+//   as `remaining` (the command's exit status rests on it).
 
 import { createHash } from "node:crypto";
 import {
@@ -58,6 +60,8 @@ export interface VerifySummary {
   repaired: number;
   /** Differences left alone because the target holds a change newer than the repair's cut. */
   notRepaired: number;
+  /** Repaired keys that still differed when read again after the grace period. */
+  remaining: number;
   /** The first differences, at most `keepDifferences`. */
   differences: Difference[];
   seconds: number;
@@ -95,6 +99,8 @@ export interface VerifyOptions {
 interface Suspect {
   keys: AttributeMap;
   dueMs: number;
+  /** Repaired already: this reading only checks the repair. */
+  repaired?: boolean;
 }
 
 export async function runVerify(options: VerifyOptions): Promise<VerifySummary> {
@@ -119,6 +125,7 @@ export async function runVerify(options: VerifyOptions): Promise<VerifySummary> 
     rounded: 0,
     repaired: 0,
     notRepaired: 0,
+    remaining: 0,
     differences: [],
     seconds: 0,
     match: false,
@@ -153,18 +160,25 @@ export async function runVerify(options: VerifyOptions): Promise<VerifySummary> 
     const dueSet = new Set(due);
     pending = pending.filter((s) => !dueSet.has(s));
     for (let i = 0; i < due.length; i += 100) {
-      const chunk = due.slice(i, i + 100).map((s) => s.keys);
+      const suspects = due.slice(i, i + 100);
+      const chunk = suspects.map((s) => s.keys);
       const readAt = now();
       const items = await getItems(options.dynamodb, options.tableName, chunk, true);
       await options.target.refresh();
       const rows = await options.target.byKeys(chunk);
       const repairs: SourceRecord[] = [];
+      const repairedKeys: AttributeMap[] = [];
       const cutMs = readAt - options.marginMs;
-      for (const keys of chunk) {
+      for (const { keys, repaired } of suspects) {
         const key = canonicalKey(keys);
         const item = items.get(key);
         const row = rows.get(key);
         const found = judge(item, row);
+        if (repaired) {
+          // Counted when first found; now only whether the repair holds.
+          if (found) summary.remaining++;
+          continue;
+        }
         if (!found) {
           summary.resolved++;
           summary.equal++;
@@ -183,12 +197,15 @@ export async function runVerify(options: VerifyOptions): Promise<VerifySummary> 
           ? snapshotChange(item, { keyNames, cutMs }, ref)
           : snapshotRemoval(keys, cutMs, ref);
         repairs.push({ payload: { Keys: keys }, ref, change });
+        repairedKeys.push(keys);
       }
       if (options.repair && repairs.length > 0) {
         const result = await options.repair.apply(repairs);
         const failed = result.failed[0];
         if (failed) throw failed.error;
         summary.repaired += repairs.length;
+        const dueMs = now() + options.graceMs;
+        for (const keys of repairedKeys) pending.push({ keys, dueMs, repaired: true });
       }
     }
   };
@@ -242,7 +259,8 @@ export async function runVerify(options: VerifyOptions): Promise<VerifySummary> 
     await recheck(false);
     progress("extras");
   }
-  await recheck(true);
+  // Until the last repairs have been read again.
+  while (pending.length > 0) await recheck(true);
 
   summary.rounded = doubles.rounded;
   summary.seconds = (performance.now() - started) / 1000;

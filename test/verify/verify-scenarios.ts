@@ -144,7 +144,7 @@ export function verifyScenarios(
 ): void {
   const numbers = options.numbers ?? [];
 
-  it("finds equal tables equal, then each kind of difference injected into the target; --repair mends them and a second verify matches", async () => {
+  it("finds equal tables equal, then each kind of difference injected into the target; --repair mends them (exit 0) and a second verify matches", async () => {
     const e = env();
     const { source, table } = await loaded(e, 120, numbers);
     const args = commandArgs(e, source, table, ...numbers, "--grace", "0s", "--segments", "3");
@@ -192,8 +192,11 @@ export function verifyScenarios(
 
     const repaired = await verifyProcess([...args, "--repair"]);
     expect(repaired.stderr).not.toMatch(/Error/);
-    expect(repaired.code).toBe(1);
+    // Every difference was repaired and, read again, is gone: exit 0.
+    expect(repaired.code).toBe(0);
+    expect(repaired.stdout).toMatch(/^differ/);
     expect(count(repaired.stdout, "repaired")).toBe(6);
+    expect(count(repaired.stdout, "remaining")).toBe(0);
     const again = await verifyProcess(args);
     expect(again.stdout).toMatch(/^match/);
     expect(again.code).toBe(0);
@@ -211,6 +214,8 @@ export function verifyScenarios(
     expect(count(repair.stdout, "different")).toBe(1);
     expect(count(repair.stdout, "repaired")).toBe(0);
     expect(count(repair.stdout, "left alone")).toBe(1);
+    // A difference remains: exit 1.
+    expect(repair.code).toBe(1);
     expect(await e.target.text(table, keyOf(7))).toBe("newer");
 
     const sampled = await verifyProcess([...args, "--sample", "0.5"]);

@@ -1,7 +1,8 @@
 // The `verify` command line: compares a DynamoDB table with its target item
 // by item (src/verify/verify.ts), prints the counts and the first
-// differences, optionally repairs them. Exit 0: they match; 1: they differ;
-// 2: a usage or connection error.
+// differences, optionally repairs them. Exit 0: they match (with --repair:
+// every difference found was repaired and, read again, is gone); 1: they
+// differ (with --repair: a difference remains); 2: a usage or connection error.
 
 import { writeFileSync } from "node:fs";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
@@ -12,7 +13,7 @@ import { openSink, redactUrl } from "../../sink/open-sink.ts";
 import { DynamoDbScanSource } from "../../source/dynamodb-scan.ts";
 import { formatTableName, stateTable } from "../../sql/table-name.ts";
 import { TargetRows } from "../../verify/target-rows.ts";
-import { runVerify } from "../../verify/verify.ts";
+import { runVerify, type VerifySummary } from "../../verify/verify.ts";
 import {
   numbersOption,
   parse,
@@ -31,6 +32,8 @@ export const usage = `dynacrate verify --source dynamodb://<table> --target URL 
 Compares a DynamoDB table with the target table item by item (attribute
 order, set order and number spelling do not count) and prints what differs.
 Exit status: 0 they match, 1 they differ, 2 usage or connection error.
+With --repair: 0 when every difference found was repaired and, read again
+after --grace, is gone; 1 when any remains (left alone, or still different).
 
   --source dynamodb://<table>  the DynamoDB table (read by parallel Scan)
   --target URL        postgresql://... or crate://... (or set TARGET_URL)
@@ -141,6 +144,7 @@ export async function run(argv: string[]): Promise<number> {
         ? [
             `  repaired   ${summary.repaired}`,
             `  left alone ${summary.notRepaired} (the target holds a change newer than the repair's cut)`,
+            `  remaining  ${summary.remaining} (repaired, still different when read again)`,
           ]
         : []),
       `  ${summary.seconds.toFixed(1)} s`,
@@ -152,11 +156,17 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(`${lines.join("\n")}\n`);
     if (typeof values.report === "string")
       writeFileSync(values.report, `${JSON.stringify(summary, null, 2)}\n`);
-    return summary.match ? 0 : 1;
+    return exitStatus(summary, repair !== undefined);
   } finally {
     await sink.close();
     dynamodb.destroy();
   }
+}
+
+/** 0 when the tables match, or when a repair left no difference behind; else 1. */
+function exitStatus(summary: VerifySummary, repairing: boolean): number {
+  if (summary.match) return 0;
+  return repairing && summary.notRepaired === 0 && summary.remaining === 0 ? 0 : 1;
 }
 
 function fraction(value: unknown): number {
