@@ -3,31 +3,23 @@
 // and PostgreSQL behind it.
 
 import { CreateStreamCommand, PutRecordCommand } from "@aws-sdk/client-kinesis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { sourceRecords } from "../../src/codec/source-record.ts";
 import { SourceError } from "../../src/errors.ts";
 import { localKinesisClient } from "../../src/local/services/aws-clients.ts";
-import { type LocalKinesis, startKinesisLocal } from "../../src/local/services/kinesis-local.ts";
 import { ApplyPipeline } from "../../src/pipeline/apply-pipeline.ts";
 import { CheckpointStore } from "../../src/relay/checkpoint-store.ts";
 import { runRelay } from "../../src/relay/relay.ts";
 import { KinesisSource } from "../../src/source/kinesis.ts";
 import { kinesisDynamoRecord } from "../support/fixtures.ts";
-import { type PgTarget, pgTarget } from "../support/pg-target.ts";
+import { kinesisAndPostgres } from "../support/kinesis-and-postgres.ts";
 
-let target: PgTarget;
-let kinesis: LocalKinesis;
-beforeAll(async () => {
-  [target, kinesis] = await Promise.all([pgTarget(), startKinesisLocal()]);
-});
-afterAll(async () => {
-  await Promise.all([target?.close(), kinesis?.stop()]);
-});
+const env = kinesisAndPostgres();
 
 describe("relay errors", () => {
   it("a stream that does not exist: SourceError naming it, at once", async () => {
-    const client = localKinesisClient(kinesis.endpoint);
-    const pipeline = new ApplyPipeline(target.sink, { table: target.table("missing") });
+    const client = localKinesisClient(env.kinesis.endpoint);
+    const pipeline = new ApplyPipeline(env.target.sink, { table: env.target.table("missing") });
     const run = runRelay({
       source: new KinesisSource(client, "no-such-stream"),
       pipeline,
@@ -39,7 +31,7 @@ describe("relay errors", () => {
   });
 
   it("a checkpoint the stream does not have: SourceError, not an endless retry", async () => {
-    const client = localKinesisClient(kinesis.endpoint);
+    const client = localKinesisClient(env.kinesis.endpoint);
     await client.send(new CreateStreamCommand({ StreamName: "reused", ShardCount: 1 }));
     await new Promise((resolve) => setTimeout(resolve, 200));
     const record = kinesisDynamoRecord({ keys: { id: { S: "a" } } });
@@ -54,10 +46,10 @@ describe("relay errors", () => {
     const [shard] = await source.listShards();
     // A checkpoint left by an earlier stream of the same name, far beyond this
     // one's records, beside the rows that stream wrote.
-    const table = target.table("reused");
-    const pipeline = new ApplyPipeline(target.sink, { table });
+    const table = env.target.table("reused");
+    const pipeline = new ApplyPipeline(env.target.sink, { table });
     await pipeline.apply(sourceRecords(record));
-    await new CheckpointStore(target.sink, source.id, table).save(shard?.id as string, {
+    await new CheckpointStore(env.target.sink, source.id, table).save(shard?.id as string, {
       position: "99999999999999999999999999999999999999999999999999999999",
       finished: false,
     });
@@ -74,7 +66,7 @@ describe("relay errors", () => {
   });
 
   it("a Kinesis record whose data is not UTF-8 fails alone, named, its bytes kept", async () => {
-    const client = localKinesisClient(kinesis.endpoint);
+    const client = localKinesisClient(env.kinesis.endpoint);
     await client.send(new CreateStreamCommand({ StreamName: "latin1", ShardCount: 1 }));
     await new Promise((resolve) => setTimeout(resolve, 200));
     const texts = ["a", "b", "c"].map((id, i) =>
@@ -94,8 +86,8 @@ describe("relay errors", () => {
     const iterator = await source.iterator(shard?.id as string, { type: "trim-horizon" });
     const { records } = await source.read(iterator as string, 10);
     expect(records).toHaveLength(3);
-    const table = target.table("latin1");
-    const result = await new ApplyPipeline(target.sink, { table }).apply(records);
+    const table = env.target.table("latin1");
+    const result = await new ApplyPipeline(env.target.sink, { table }).apply(records);
     expect(result.applied).toBe(2);
     expect(result.failed).toHaveLength(1);
     expect(result.failed[0]).toMatchObject({
@@ -107,7 +99,7 @@ describe("relay errors", () => {
     expect(result.failed[0]?.error.message).toBe(
       `record at ${records[1]?.position}, field Data: is not UTF-8 text (byte 0xe9 at offset ${bad.indexOf(0xe9)} starts no valid UTF-8 sequence)`,
     );
-    expect([...(await target.live(table)).keys()].sort()).toEqual(["a", "c"]);
+    expect([...(await env.target.live(table)).keys()].sort()).toEqual(["a", "c"]);
     client.destroy();
   });
 });

@@ -4,25 +4,17 @@
 // the terminal line show them. A real Kinesis emulator and PostgreSQL.
 
 import { PutRecordsCommand } from "@aws-sdk/client-kinesis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { RelayDisplay } from "../../src/cli/relay-display.ts";
 import { localKinesisClient } from "../../src/local/services/aws-clients.ts";
-import { type LocalKinesis, startKinesisLocal } from "../../src/local/services/kinesis-local.ts";
 import { createKinesisStream } from "../../src/local/services/provision.ts";
 import { ApplyPipeline } from "../../src/pipeline/apply-pipeline.ts";
 import { type BatchEvent, runRelay } from "../../src/relay/relay.ts";
 import { KinesisSource } from "../../src/source/kinesis.ts";
 import { kinesisDynamoRecord } from "../support/fixtures.ts";
-import { type PgTarget, pgTarget } from "../support/pg-target.ts";
+import { kinesisAndPostgres } from "../support/kinesis-and-postgres.ts";
 
-let target: PgTarget;
-let kinesis: LocalKinesis;
-beforeAll(async () => {
-  [target, kinesis] = await Promise.all([pgTarget(), startKinesisLocal()]);
-});
-afterAll(async () => {
-  await Promise.all([target?.close(), kinesis?.stop()]);
-});
+const env = kinesisAndPostgres();
 
 /** What the display writes, as a terminal (isTTY) or a log (not). */
 function capture(isTTY: boolean) {
@@ -33,7 +25,7 @@ function capture(isTTY: boolean) {
 
 describe("relay lag", () => {
   it("reports per shard the age of the newest applied change and MillisBehindLatest", async () => {
-    const client = localKinesisClient(kinesis.endpoint);
+    const client = localKinesisClient(env.kinesis.endpoint);
     const stream = `lag-${process.pid}`;
     await createKinesisStream(client, stream, 2);
     // Changes made 5 s ago, stamped in microseconds as Kinesis streaming does.
@@ -57,7 +49,7 @@ describe("relay lag", () => {
     const before = Date.now();
     await runRelay({
       source: new KinesisSource(client, stream),
-      pipeline: new ApplyPipeline(target.sink, { table: target.table("lag") }),
+      pipeline: new ApplyPipeline(env.target.sink, { table: env.target.table("lag") }),
       from: { type: "trim-horizon" },
       idleExitMs: 300,
       pollMs: 50,
