@@ -25,6 +25,9 @@ import {
 import { type Checkpoint, CheckpointStore } from "./checkpoint-store.ts";
 import { keepTombstonesForStream } from "./stream-retention.ts";
 
+/** Five reads per shard per second: the limit Kinesis and DynamoDB Streams set. */
+export const DEFAULT_POLL_MS = 200;
+
 export interface RelayOptions {
   source: StreamSource;
   /** Applies batches: a pipeline, or a router over one pipeline per target table. */
@@ -36,7 +39,13 @@ export interface RelayOptions {
   from: StartPosition;
   /** Records per GetRecords call and per applied batch. */
   batchSize?: number;
-  /** Pause after an empty read, in milliseconds (Kinesis allows 5 reads per shard per second). */
+  /**
+   * At the stream's tip, a shard is read at most once per this many
+   * milliseconds, counted from the start of one read to the start of the
+   * next. Default 200: Kinesis allows 5 GetRecords per shard per second, and
+   * DynamoDB Streams as many. A read that returned a full batch is followed
+   * at once: the shard is behind, and waiting would only add to its lag.
+   */
   pollMs?: number;
   /** Stop once every shard has had nothing new for this long (demo, tests, benchmarks). */
   idleExitMs?: number;
@@ -81,7 +90,7 @@ export interface RelayStats extends Counts {
 export async function runRelay(options: RelayOptions): Promise<RelayStats> {
   const { source, pipeline } = options;
   const batchSize = options.batchSize ?? 1000;
-  const pollMs = options.pollMs ?? 250;
+  const pollMs = options.pollMs ?? DEFAULT_POLL_MS;
   const retention = await keepTombstonesForStream(source, pipeline);
   // A stream that can not be described stops the relay as listing its shards would.
   if (retention.permanent) throw retention.permanent;
@@ -174,8 +183,20 @@ export async function runRelay(options: RelayOptions): Promise<RelayStats> {
     // The next read is under way while a batch is applied, so the stream and
     // the database work at the same time. Records are still applied in order.
     let ahead: { iterator: string; result: Promise<ReadResult> } | undefined;
+    // When the last read was sent, and whether the one after it may go at once.
+    let lastReadAt = Number.NEGATIVE_INFINITY;
+    let behind = false;
     const readFrom = (from: string) => {
-      const result = source.read(from, batchSize);
+      const result = (async (): Promise<ReadResult> => {
+        // Paced by read starts, not by a pause after an empty read: a record
+        // waits at most pollMs (plus a read) whether the reads before it
+        // were empty or not, and the shard's read limit is kept either way.
+        const wait = behind ? 0 : lastReadAt + pollMs - performance.now();
+        if (wait > 0) await sleep(wait);
+        if (stopped()) return { records: [], next: from, behindMs: undefined };
+        lastReadAt = performance.now();
+        return source.read(from, batchSize);
+      })();
       // Its error, if any, is handled when the read is awaited; not before.
       result.catch(() => {});
       return { iterator: from, result };
@@ -196,6 +217,7 @@ export async function runRelay(options: RelayOptions): Promise<RelayStats> {
         await sleep(1000);
         continue;
       }
+      behind = read.records.length >= batchSize;
       if (read.records.length > 0 && read.next) ahead = readFrom(read.next);
       if (read.records.length > 0) {
         idleSince.delete(shard.id);
@@ -213,10 +235,8 @@ export async function runRelay(options: RelayOptions): Promise<RelayStats> {
         checkpoints.set(shard.id, done);
         return;
       }
-      if (read.records.length === 0) {
-        if (!idleSince.has(shard.id)) idleSince.set(shard.id, Date.now());
-        await sleep(pollMs);
-      }
+      if (read.records.length === 0 && !idleSince.has(shard.id))
+        idleSince.set(shard.id, Date.now());
     }
   }
 

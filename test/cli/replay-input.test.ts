@@ -229,6 +229,27 @@ describe("integer options", () => {
     },
   );
 
+  it.each([["0"], ["60001"], ["2e2"]])(
+    "relay --poll-ms %s is refused with the rule",
+    async (value) => {
+      const r = await dynacrate([
+        "relay",
+        "--source",
+        "kinesis://orders",
+        "--target",
+        "postgresql://localhost:1/x",
+        "--table",
+        "t",
+        "--poll-ms",
+        value,
+      ]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(
+        /--poll-ms must be a whole number from 1 to 60000, written in decimal digits, got /,
+      );
+    },
+  );
+
   it("--version prints the package's version", async () => {
     const { version } = JSON.parse(
       readFileSync(new URL("../../package.json", import.meta.url), "utf8"),

@@ -7,7 +7,7 @@ import { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
 import { KinesisClient } from "@aws-sdk/client-kinesis";
 import { DeadLetterFile } from "../../dead-letter/file.ts";
 import { ConfigError } from "../../errors.ts";
-import { runRelay } from "../../relay/relay.ts";
+import { DEFAULT_POLL_MS, runRelay } from "../../relay/relay.ts";
 import { Router } from "../../routing/router.ts";
 import { namedTargets } from "../../routing/table-routes.ts";
 import { checkConnection } from "../../sink/connection-check.ts";
@@ -53,6 +53,10 @@ ${SINK_HELP}
   --dlq FILE          records that can never be applied go to FILE (NDJSON; default
                       dynacrate-dead-letters.ndjson)
   --batch-size N      records per read and per batch (default 1000)
+  --poll-ms MS        at the stream's tip, read each shard at most once per MS
+                      milliseconds (default 200: 5 reads per shard per second, the
+                      limit Kinesis and DynamoDB Streams set, shared by every reader of
+                      the shard); a shard behind its tip is read without pause
   --endpoint URL      AWS endpoint (for emulators); credentials and region come
                       from the standard AWS SDK chain (AWS_REGION, AWS_PROFILE, ...)
   --region NAME       AWS region
@@ -71,6 +75,7 @@ export async function run(argv: string[]): Promise<number> {
     from: { type: "string" },
     dlq: { type: "string" },
     "batch-size": { type: "string" },
+    "poll-ms": { type: "string" },
     "reset-checkpoints": { type: "boolean" },
     "tombstone-retention": { type: "string" },
     endpoint: { type: "string" },
@@ -109,6 +114,7 @@ export async function run(argv: string[]): Promise<number> {
   );
   // GetRecords returns at most 10,000 records (Kinesis) or 1,000 (DynamoDB Streams).
   const batchSize = positiveInt(values, "batch-size", 1000, 10_000);
+  const pollMs = positiveInt(values, "poll-ms", DEFAULT_POLL_MS, 60_000);
   const keySchema = keyOption(values);
   const numbers = numbersOption(values);
   await checkConnection(url);
@@ -148,6 +154,7 @@ export async function run(argv: string[]): Promise<number> {
       pipeline,
       from,
       batchSize,
+      pollMs,
       ...(idleExit === undefined ? {} : { idleExitMs: idleExit }),
       deadLetter: (failures) => deadLetters.write(failures),
       onBatch: (event) => display.batch(event),
