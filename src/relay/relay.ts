@@ -13,7 +13,7 @@ import {
   type FailedRecord,
   zeroCounts,
 } from "../pipeline/batch-result.ts";
-import { backoffMs } from "../sink/retry.ts";
+import { backoffMs, isTransientSinkError } from "../sink/retry.ts";
 import { permanentSourceError } from "../source/source-fault.ts";
 import {
   ExpiredIteratorError,
@@ -174,6 +174,29 @@ export async function runRelay(options: RelayOptions): Promise<RelayStats> {
     }
   }
 
+  /**
+   * Writes a shard's checkpoint, waiting out an outage of the sink in place:
+   * the batch before it is applied and its dead letters are written, so
+   * reading it again would write them twice. False when the relay stopped
+   * first: a restart reads the batch again (at least once, G7).
+   */
+  async function saveCheckpoint(shard: string, checkpoint: Checkpoint): Promise<boolean> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await store.save(shard, checkpoint);
+        checkpoints.set(shard, checkpoint);
+        return true;
+      } catch (error) {
+        if (!isTransientSinkError(error)) throw error;
+        if (stopped()) return false;
+        const delay = backoffMs(attempt + 1, 200, 30_000);
+        options.onRetry?.(shard, error, delay);
+        await sleep(delay);
+        if (stopped()) return false;
+      }
+    }
+  }
+
   async function readShard(shard: ShardInfo): Promise<void> {
     const saved = checkpoints.get(shard.id);
     let position = saved?.position;
@@ -224,15 +247,12 @@ export async function runRelay(options: RelayOptions): Promise<RelayStats> {
         lastActivity = Date.now();
         if (!(await applyBatch(shard.id, read.records, read.behindMs))) return;
         position = read.records.at(-1)?.position ?? position;
-        await store.save(shard.id, { position, finished: false });
-        checkpoints.set(shard.id, { position, finished: false });
+        if (!(await saveCheckpoint(shard.id, { position, finished: false }))) return;
       }
       iterator = read.next;
       if (!iterator) {
         // Closed and read to its end: its children may start.
-        const done: Checkpoint = { position, finished: true };
-        await store.save(shard.id, done);
-        checkpoints.set(shard.id, done);
+        await saveCheckpoint(shard.id, { position, finished: true });
         return;
       }
       if (read.records.length === 0 && !idleSince.has(shard.id))
