@@ -11,7 +11,12 @@
 
 import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import {
+  createServer as createHttp2Server,
+  type Http2ServerRequest,
+  type Http2ServerResponse,
+} from "node:http2";
+import { type AddressInfo, createServer as createTcpServer, type Socket } from "node:net";
 
 export interface MemoryKinesis {
   endpoint: string;
@@ -170,7 +175,10 @@ export async function startMemoryKinesis(region = "us-east-1"): Promise<MemoryKi
     },
   };
 
-  const handle = async (request: IncomingMessage, response: ServerResponse) => {
+  const handle = async (
+    request: IncomingMessage | Http2ServerRequest,
+    response: ServerResponse | Http2ServerResponse,
+  ) => {
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
     const target = String(request.headers["x-amz-target"] ?? "");
@@ -196,9 +204,28 @@ export async function startMemoryKinesis(region = "us-east-1"): Promise<MemoryKi
     response.end(text);
   };
 
-  const server = createServer((request, response) => {
+  const serve = (
+    request: IncomingMessage | Http2ServerRequest,
+    response: ServerResponse | Http2ServerResponse,
+  ) => {
     handle(request, response).catch((error) => {
       response.writeHead(500).end(String(error));
+    });
+  };
+  // HTTP/1.1 for the clients the project makes (NodeHttpHandler), and HTTP/2
+  // without TLS for the SDK's default Kinesis client, which speaks only
+  // HTTP/2 (as the Lambda function's own client does): one port, told apart
+  // by the HTTP/2 connection preface.
+  const http1 = createServer(serve);
+  const http2 = createHttp2Server(serve);
+  const sockets = new Set<Socket>();
+  const server = createTcpServer((socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+    socket.once("readable", () => {
+      const head = socket.read() as Buffer | null;
+      if (head) socket.unshift(head);
+      (head?.subarray(0, 3).toString() === "PRI" ? http2 : http1).emit("connection", socket);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -208,7 +235,9 @@ export async function startMemoryKinesis(region = "us-east-1"): Promise<MemoryKi
     port,
     stop: () =>
       new Promise<void>((resolve) => {
-        server.closeAllConnections();
+        for (const socket of sockets) socket.destroy();
+        http1.close();
+        http2.close();
         server.close(() => resolve());
       }),
   };

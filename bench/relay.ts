@@ -175,6 +175,7 @@ async function timeLambda(
   table: string,
   shards: KinesisStreamEvent[][],
   total: number,
+  kinesis: KinesisClient,
 ) {
   // The table exists already, as in production: two containers creating it at
   // once race in PostgreSQL's catalog, and one of them fails its first batch.
@@ -185,6 +186,8 @@ async function timeLambda(
     createHandler({
       env: { TARGET_URL: url, TARGET_TABLE: table, KEY_SCHEMA: CORPUS_KEY, LOG_LEVEL: "error" },
       writeLine: () => {},
+      // The stream's retention is asked of the Kinesis the events came from, not of AWS.
+      kinesisClient: kinesis,
     }),
   );
   try {
@@ -249,11 +252,17 @@ async function main(): Promise<void> {
     );
 
     const events = [...lambdaEvents(queued).values()];
-    const lambda = await timeLambda(postgres.url, "bench_lambda", events, COUNT);
+    const lambda = await timeLambda(postgres.url, "bench_lambda", events, COUNT, client);
     console.log(
       `(b) Lambda handler, events of ${LAMBDA_BATCH.toLocaleString("en-US")}, ${events.length} containers (one per shard) at once: ${fmt(lambda.rate)} (${lambda.seconds.toFixed(1)} s)`,
     );
-    const single = await timeLambda(postgres.url, "bench_lambda_single", [events.flat()], COUNT);
+    const single = await timeLambda(
+      postgres.url,
+      "bench_lambda_single",
+      [events.flat()],
+      COUNT,
+      client,
+    );
     console.log(
       `    Lambda handler, one container, the shards one after the other: ${fmt(single.rate)} (${single.seconds.toFixed(1)} s)`,
     );
