@@ -9,7 +9,10 @@
 // - A suspect (missing, extra or different) is not reported at once: the
 //   replication may be on its way. After the grace period it is read again,
 //   the source with a consistent read and the target by key, and reported
-//   only if it still differs.
+//   only if it still differs. One whose source item changed since it was last
+//   read is a change in flight, not a divergence: it waits another grace
+//   period (a key written over and over may always be a little ahead of the
+//   stream), up to MAX_ROUNDS times; still differing then, it is reported.
 // - Repair (G16): the source's image read then is written through the apply
 //   pipeline's version guard at the version a snapshot cut at the read's time
 //   minus a margin would get (codec/snapshot.ts, G13): any change made after
@@ -96,9 +99,16 @@ export interface VerifyOptions {
   now?: () => number;
 }
 
+/** Grace periods a suspect whose source item keeps changing waits at most. */
+const MAX_ROUNDS = 5;
+
 interface Suspect {
   keys: AttributeMap;
   dueMs: number;
+  /** The source item as last read (fingerprint; "" when absent). */
+  seen: string;
+  /** Grace periods waited so far. */
+  rounds: number;
   /** Repaired already: this reading only checks the repair. */
   repaired?: boolean;
 }
@@ -150,15 +160,21 @@ export async function runVerify(options: VerifyOptions): Promise<VerifySummary> 
   };
 
   // Suspects wait for the grace period, then are read again from both sides.
-  let pending: Suspect[] = [];
+  // By canonical key: a key met twice (in the scan and in the extras pass, or
+  // twice in a scan of a table being written) waits once, and BatchGetItem
+  // refuses a key listed twice.
+  const pending = new Map<string, Suspect>();
+  const enqueue = (s: Suspect) => {
+    const key = canonicalKey(s.keys);
+    if (!pending.has(key)) pending.set(key, s);
+  };
   const recheck = async (all: boolean) => {
     const at = now();
-    const due = all ? pending : pending.filter((s) => s.dueMs <= at);
+    const due = [...pending.values()].filter((s) => all || s.dueMs <= at);
     if (due.length === 0) return;
     const wait = Math.max(0, ...due.map((s) => s.dueMs - at));
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    const dueSet = new Set(due);
-    pending = pending.filter((s) => !dueSet.has(s));
+    for (const s of due) pending.delete(canonicalKey(s.keys));
     for (let i = 0; i < due.length; i += 100) {
       const suspects = due.slice(i, i + 100);
       const chunk = suspects.map((s) => s.keys);
@@ -169,7 +185,7 @@ export async function runVerify(options: VerifyOptions): Promise<VerifySummary> 
       const repairs: SourceRecord[] = [];
       const repairedKeys: AttributeMap[] = [];
       const cutMs = readAt - options.marginMs;
-      for (const { keys, repaired } of suspects) {
+      for (const { keys, repaired, seen, rounds } of suspects) {
         const key = canonicalKey(keys);
         const item = items.get(key);
         const row = rows.get(key);
@@ -177,6 +193,17 @@ export async function runVerify(options: VerifyOptions): Promise<VerifySummary> 
         if (repaired) {
           // Counted when first found; now only whether the repair holds.
           if (found) summary.remaining++;
+          continue;
+        }
+        const current = fingerprint(item);
+        if (found && current !== seen && rounds < MAX_ROUNDS) {
+          // The source moved on since: the stream has a newer change to bring.
+          enqueue({
+            keys,
+            dueMs: readAt + options.graceMs,
+            seen: current,
+            rounds: rounds + 1,
+          });
           continue;
         }
         if (!found) {
@@ -205,13 +232,14 @@ export async function runVerify(options: VerifyOptions): Promise<VerifySummary> 
         if (failed) throw failed.error;
         summary.repaired += repairs.length;
         const dueMs = now() + options.graceMs;
-        for (const keys of repairedKeys) pending.push({ keys, dueMs, repaired: true });
+        for (const keys of repairedKeys)
+          enqueue({ keys, dueMs, seen: "", rounds: 0, repaired: true });
       }
     }
   };
-  const suspect = async (keys: AttributeMap) => {
-    pending.push({ keys, dueMs: now() + options.graceMs });
-    if (pending.length >= maxPending) await recheck(true);
+  const suspect = async (keys: AttributeMap, item: AttributeMap | undefined) => {
+    enqueue({ keys, dueMs: now() + options.graceMs, seen: fingerprint(item), rounds: 0 });
+    if (pending.size >= maxPending) await recheck(true);
   };
   const progress = (phase: string) =>
     options.onProgress?.({ compared: summary.compared, total: options.total, phase });
@@ -235,7 +263,7 @@ export async function runVerify(options: VerifyOptions): Promise<VerifySummary> 
           for (const item of items) {
             summary.compared++;
             const found = judge(item, rows.get(canonicalKey(keysOf(item))));
-            if (found) await suspect(keysOf(item));
+            if (found) await suspect(keysOf(item), item);
             else summary.equal++;
           }
           await recheck(false);
@@ -254,13 +282,13 @@ export async function runVerify(options: VerifyOptions): Promise<VerifySummary> 
     for (let i = 0; i < keys.length; i += 100) {
       const chunk = keys.slice(i, i + 100);
       const items = await getItems(options.dynamodb, options.tableName, chunk, false, keyNames);
-      for (const k of chunk) if (!items.has(canonicalKey(k))) await suspect(k);
+      for (const k of chunk) if (!items.has(canonicalKey(k))) await suspect(k, undefined);
     }
     await recheck(false);
     progress("extras");
   }
   // Until the last repairs have been read again.
-  while (pending.length > 0) await recheck(true);
+  while (pending.size > 0) await recheck(true);
 
   summary.rounded = doubles.rounded;
   summary.seconds = (performance.now() - started) / 1000;
@@ -310,6 +338,24 @@ async function getItems(
     todo = (answer.UnprocessedKeys?.[table]?.Keys ?? []) as Record<string, AttributeValue>[];
   }
   return out;
+}
+
+/** An item's values as one short text, the same whatever its attribute order; "" when absent. */
+function fingerprint(item: AttributeMap | undefined): string {
+  if (!item) return "";
+  const sorted = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(sorted);
+    if (typeof value !== "object" || value === null) return value;
+    const object = value as Record<string, unknown>;
+    return Object.fromEntries(
+      Object.keys(object)
+        .sort()
+        .map((k) => [k, sorted(object[k])]),
+    );
+  };
+  return createHash("sha1")
+    .update(JSON.stringify(sorted(item)))
+    .digest("base64");
 }
 
 /** A wire-form key (binary as base64) in the SDK's form. */

@@ -80,7 +80,7 @@ export function count(stdout: string, what: string): number {
 
 /** A load's or a verify's arguments: the source, the target, and `more`. */
 export function commandArgs(
-  env: VerifyEnv,
+  env: { endpoint: string; target: { url: string } },
   source: string,
   table: TableName,
   ...more: string[]
