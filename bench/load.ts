@@ -9,22 +9,18 @@
 //       load/replay.
 // Sizes: npm run bench:load -- --sizes 100000,300000 --export 300000
 
-import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import type { AttributeValue } from "@aws-sdk/client-dynamodb";
-import { BatchWriteItemCommand } from "@aws-sdk/client-dynamodb";
-import type { KeySchema } from "../src/codec/key-schema.ts";
-import type { AttributeMap } from "../src/codec/types.ts";
-import { prng } from "../src/local/prng.ts";
 import { localDynamoDbClient } from "../src/local/services/aws-clients.ts";
 import { startDynamoDbLocal } from "../src/local/services/dynamodb-local.ts";
 import { writeExport } from "../src/local/services/export-files.ts";
 import { startPostgres } from "../src/local/services/postgres.ts";
 import { createStreamingTable } from "../src/local/services/provision.ts";
-import { LOCAL_AWS_ENV, LOCAL_REGION } from "../src/local/services/stack.ts";
+import { LOCAL_REGION } from "../src/local/services/stack.ts";
+import { runCli } from "./support/cli-process.ts";
+import { BENCH_KEY, benchItem, fillTable } from "./support/dynamodb-fill.ts";
 
 const { values } = parseArgs({
   options: {
@@ -35,66 +31,6 @@ const { values } = parseArgs({
 });
 const SIZES = (values.sizes as string).split(",").map(Number);
 const EXPORT_SIZE = Number(values.export);
-const KEY: KeySchema = [
-  { name: "pk", type: "S" },
-  { name: "sk", type: "N" },
-];
-const ROOT = new URL("..", import.meta.url).pathname;
-
-/** Item `i`, about 1 KB in DynamoDB JSON: a few typed attributes and some text. */
-function item(i: number): AttributeMap {
-  const r = prng(i + 1);
-  const words = Array.from({ length: 80 }, () => Math.floor(r() * 1e6).toString(36)).join(" ");
-  return {
-    pk: { S: `customer-${String(i % 10_000).padStart(5, "0")}` },
-    sk: { N: String(i) },
-    status: { S: ["NEW", "PAID", "SHIPPED"][i % 3] as string },
-    total: { N: (r() * 1e4).toFixed(2) },
-    exact: { N: "12345678901234567890.123456789012345678" },
-    paid: { BOOL: r() < 0.5 },
-    tags: { SS: ["a", "b", `t${i % 17}`] },
-    address: { M: { city: { S: "Zürich" }, zip: { S: String(8000 + (i % 100)) } } },
-    lines: { L: [{ M: { sku: { S: `sku-${i % 97}` }, qty: { N: String(1 + (i % 5)) } } }] },
-    note: { S: words.slice(0, 600) },
-  };
-}
-
-/** Runs `dynacrate <args>` in its own process; its wall time, output and peak RSS. */
-async function runCli(args: string[], env: Record<string, string> = {}) {
-  const started = performance.now();
-  const child = spawn(process.execPath, ["bin/dynacrate.js", ...args], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      ...LOCAL_AWS_ENV,
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
-      ...env,
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (c: Buffer) => {
-    stdout += c;
-  });
-  child.stderr.on("data", (c: Buffer) => {
-    stderr += c;
-  });
-  let peakKb = 0;
-  // VmHWM is the process's peak resident set so far; polled until it exits.
-  const poll = setInterval(() => {
-    try {
-      const status = readFileSync(`/proc/${child.pid}/status`, "utf8");
-      peakKb = Math.max(peakKb, Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0));
-    } catch {
-      // exited
-    }
-  }, 50);
-  const code = await new Promise<number | null>((resolve) => child.once("close", resolve));
-  clearInterval(poll);
-  if (code !== 0) throw new Error(`dynacrate ${args[0]} exited ${code}: ${stderr}`);
-  return { seconds: (performance.now() - started) / 1000, stdout, peakMb: peakKb / 1024 };
-}
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "dynacrate-bench-load-"));
@@ -105,27 +41,8 @@ async function main(): Promise<void> {
   try {
     for (const size of SIZES) {
       const table = `bench_scan_${size}`;
-      await createStreamingTable(client, table, KEY, { stream: false });
-      process.stdout.write(`filling ${table} with ${size} items...\n`);
-      for (let i = 0; i < size; i += 25 * 8) {
-        await Promise.all(
-          Array.from({ length: 8 }, async (_, c) => {
-            const from = i + c * 25;
-            let requests = Array.from(
-              { length: Math.max(0, Math.min(25, size - from)) },
-              (_, j) => ({
-                PutRequest: { Item: item(from + j) as Record<string, AttributeValue> },
-              }),
-            );
-            while (requests.length > 0) {
-              const out = await client.send(
-                new BatchWriteItemCommand({ RequestItems: { [table]: requests } }),
-              );
-              requests = (out.UnprocessedItems?.[table] ?? []) as typeof requests;
-            }
-          }),
-        );
-      }
+      await createStreamingTable(client, table, BENCH_KEY, { stream: false });
+      await fillTable(client, table, 0, size);
       const run = await runCli([
         "load",
         "--source",
@@ -148,7 +65,7 @@ async function main(): Promise<void> {
       });
     }
 
-    const items = Array.from({ length: EXPORT_SIZE }, (_, i) => item(i));
+    const items = Array.from({ length: EXPORT_SIZE }, (_, i) => benchItem(i));
     const { folder } = writeExport(join(dir, "export"), items, {
       tableName: "bench_export",
       exportTime: new Date(),
@@ -177,7 +94,7 @@ async function main(): Promise<void> {
     writeFileSync(
       capture,
       Array.from({ length: replaySize }, (_, i) => {
-        const image = item(i);
+        const image = benchItem(i);
         return JSON.stringify({
           eventID: `e${i}`,
           eventName: "INSERT",
