@@ -9,10 +9,12 @@
 // - A suspect (missing, extra or different) is not reported at once: the
 //   replication may be on its way. After the grace period it is read again,
 //   the source with a consistent read and the target by key, and reported
-//   only if it still differs. One whose source item changed since it was last
-//   read is a change in flight, not a divergence: it waits another grace
-//   period (a key written over and over may always be a little ahead of the
-//   stream), up to MAX_ROUNDS times; still differing then, it is reported.
+//   only if it still differs. One whose source item or target row changed
+//   since they were last read is a change in flight, not a divergence: it
+//   waits another grace period (a key written over and over may always be a
+//   little ahead of the stream; a key deleted, written and deleted again
+//   looks unchanged in the source, but its target row moved), up to
+//   MAX_ROUNDS times; still differing then, it is reported.
 // - Repair (G16): the source's image read then is written through the apply
 //   pipeline's version guard at the version a snapshot cut at the read's time
 //   minus a margin would get (codec/snapshot.ts, G13): any change made after
@@ -99,13 +101,13 @@ export interface VerifyOptions {
   now?: () => number;
 }
 
-/** Grace periods a suspect whose source item keeps changing waits at most. */
+/** Grace periods a suspect whose source item or target row keeps changing waits at most. */
 const MAX_ROUNDS = 5;
 
 interface Suspect {
   keys: AttributeMap;
   dueMs: number;
-  /** The source item as last read (fingerprint; "" when absent). */
+  /** The source item and the target row's version as last read (`seen()`). */
   seen: string;
   /** Grace periods waited so far. */
   rounds: number;
@@ -185,7 +187,7 @@ export async function runVerify(options: VerifyOptions): Promise<VerifySummary> 
       const repairs: SourceRecord[] = [];
       const repairedKeys: AttributeMap[] = [];
       const cutMs = readAt - options.marginMs;
-      for (const { keys, repaired, seen, rounds } of suspects) {
+      for (const { keys, repaired, seen: before, rounds } of suspects) {
         const key = canonicalKey(keys);
         const item = items.get(key);
         const row = rows.get(key);
@@ -195,8 +197,8 @@ export async function runVerify(options: VerifyOptions): Promise<VerifySummary> 
           if (found) summary.remaining++;
           continue;
         }
-        const current = fingerprint(item);
-        if (found && current !== seen && rounds < MAX_ROUNDS) {
+        const current = seen(item, row);
+        if (found && current !== before && rounds < MAX_ROUNDS) {
           // The source moved on since: the stream has a newer change to bring.
           enqueue({
             keys,
@@ -237,8 +239,12 @@ export async function runVerify(options: VerifyOptions): Promise<VerifySummary> 
       }
     }
   };
-  const suspect = async (keys: AttributeMap, item: AttributeMap | undefined) => {
-    enqueue({ keys, dueMs: now() + options.graceMs, seen: fingerprint(item), rounds: 0 });
+  const suspect = async (
+    keys: AttributeMap,
+    item: AttributeMap | undefined,
+    row: StateRow | undefined,
+  ) => {
+    enqueue({ keys, dueMs: now() + options.graceMs, seen: seen(item, row), rounds: 0 });
     if (pending.size >= maxPending) await recheck(true);
   };
   const progress = (phase: string) =>
@@ -262,8 +268,9 @@ export async function runVerify(options: VerifyOptions): Promise<VerifySummary> 
         await serial(async () => {
           for (const item of items) {
             summary.compared++;
-            const found = judge(item, rows.get(canonicalKey(keysOf(item))));
-            if (found) await suspect(keysOf(item), item);
+            const row = rows.get(canonicalKey(keysOf(item)));
+            const found = judge(item, row);
+            if (found) await suspect(keysOf(item), item, row);
             else summary.equal++;
           }
           await recheck(false);
@@ -278,11 +285,13 @@ export async function runVerify(options: VerifyOptions): Promise<VerifySummary> 
   for (let cursor: string | undefined, first = true; first || cursor !== undefined; first = false) {
     const page = await options.target.livePage(cursor, pageSize);
     cursor = page.next;
-    const keys = page.rows.map((r) => r.keys).filter(sampled);
-    for (let i = 0; i < keys.length; i += 100) {
-      const chunk = keys.slice(i, i + 100);
-      const items = await getItems(options.dynamodb, options.tableName, chunk, false, keyNames);
-      for (const k of chunk) if (!items.has(canonicalKey(k))) await suspect(k, undefined);
+    const rows = page.rows.filter((r) => sampled(r.keys));
+    for (let i = 0; i < rows.length; i += 100) {
+      const chunk = rows.slice(i, i + 100);
+      const keys = chunk.map((r) => r.keys);
+      const items = await getItems(options.dynamodb, options.tableName, keys, false, keyNames);
+      for (const r of chunk)
+        if (!items.has(canonicalKey(r.keys))) await suspect(r.keys, undefined, r);
     }
     await recheck(false);
     progress("extras");
@@ -340,7 +349,16 @@ async function getItems(
   return out;
 }
 
-/** An item's values as one short text, the same whatever its attribute order; "" when absent. */
+/**
+ * What a reading of one key saw: the source item's values (the same text
+ * whatever their attribute order; nothing when absent) and the target row's
+ * version and tombstone flag.
+ */
+function seen(item: AttributeMap | undefined, row: StateRow | undefined): string {
+  const target = row ? `${row.version}${row.deleted ? " deleted" : ""}` : "none";
+  return `${fingerprint(item)} ${target}`;
+}
+
 function fingerprint(item: AttributeMap | undefined): string {
   if (!item) return "";
   const sorted = (value: unknown): unknown => {
