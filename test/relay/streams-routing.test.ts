@@ -2,8 +2,10 @@
 // returns records that name no table (only a Lambda event carries
 // `eventSourceARN`), so the source stamps each with its stream's ARN, and a
 // --table-map or a {table} template places them as it places a Lambda
-// function's records, instead of refusing every one (G14). DynamoDB Local and
-// PostgreSQL, the relay run in-process from the stream's trim horizon.
+// function's records, instead of refusing every one (G14). A routed relay
+// restarts from its checkpoints even when its first target never got a
+// record. DynamoDB Local and PostgreSQL, the relay run in-process from the
+// stream's trim horizon.
 
 import { DeleteItemCommand, type DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import type { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
@@ -17,6 +19,7 @@ import { runRelay } from "../../src/relay/relay.ts";
 import { Router } from "../../src/routing/router.ts";
 import { CLI_NAMES, type TableRoutes } from "../../src/routing/table-routes.ts";
 import { DynamoDbStreamsSource } from "../../src/source/dynamodb-streams.ts";
+import { stateTable } from "../../src/sql/table-name.ts";
 import { type PgTarget, pgTarget } from "../support/pg-target.ts";
 
 let dynamo: LocalDynamoDb;
@@ -84,6 +87,37 @@ describe("G14: the relay routes a DynamoDB stream's records by their table", () 
     expect(stats.records).toBe(5);
     const live = await target.live(mapped);
     expect(Object.fromEntries(live)).toEqual({ a: { n: 10 }, c: { n: 3 } });
+  }, 120_000);
+
+  it("--table-map whose first target gets no record: a restart resumes from its checkpoints", async () => {
+    const table = await changedTable();
+    const mapped = target.table("streams_resumed");
+    const routes = {
+      map: new Map([
+        ["other_table", target.table("streams_never")],
+        [table, mapped],
+      ]),
+    };
+    expect((await relay(table, routes)).reasons).toEqual([]);
+    await dynamodb.send(
+      new PutItemCommand({ TableName: table, Item: { id: { S: "d" }, n: { N: "4" } } }),
+    );
+    const again = await relay(table, routes);
+    expect(again.reasons).toEqual([]);
+    // Only the change made since: the checkpoints were taken up again.
+    expect(again.stats.records).toBe(1);
+    const live = await target.live(mapped);
+    expect(Object.fromEntries(live)).toEqual({ a: { n: 10 }, c: { n: 3 }, d: { n: 4 } });
+    // With no named target holding a row, the checkpoints stand for nothing: the relay stops.
+    await target.sink.query({
+      sql: `DROP TABLE ${target.sink.dialect.quoteTable(stateTable(mapped))} CASCADE`,
+      params: [],
+    });
+    await expect(relay(table, routes)).rejects.toThrow(
+      new RegExp(
+        `none of the tables streams_never_\\d+_\\d+__state, ${mapped.name}__state holds a row`,
+      ),
+    );
   }, 120_000);
 
   it("a {table} template: the target is named after the stream's table", async () => {
