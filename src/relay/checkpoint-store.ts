@@ -6,7 +6,10 @@
 // Checkpoints describe what the target table holds, so before resuming from
 // them the store checks that the table is there: a target that was dropped
 // or emptied while its checkpoints say otherwise stops the relay with a
-// message, unless the user asked to start over.
+// message, unless the user asked to start over. A routed stream keeps its
+// checkpoints under its first target, but that target may never get a record
+// (a --table-map entry of a table the stream does not carry): there the check
+// passes when any target the routes name holds rows.
 
 import { OnceUntilFailure } from "../cache-until-failure.ts";
 import { ConfigError } from "../errors.ts";
@@ -53,12 +56,17 @@ export class CheckpointStore {
   });
   private readonly targetName: string;
 
+  /** The tables whose rows the checkpoints stand for: `target`, and the other routed targets. */
+  private readonly holders: TableName[];
+
   constructor(
     private readonly sink: Sink,
     private readonly stream: string,
-    private readonly target: TableName,
+    target: TableName,
+    others: TableName[] = [],
   ) {
     this.targetName = formatTableName(target);
+    this.holders = [target, ...others.filter((t) => formatTableName(t) !== this.targetName)];
   }
 
   async load(options: LoadOptions = {}): Promise<Map<string, Checkpoint>> {
@@ -73,14 +81,17 @@ export class CheckpointStore {
     }
     await this.refresh(CHECKPOINT_TABLE);
     let rows = await this.sink.query<Row>(loadCheckpoints(dialect, this.stream, this.targetName));
-    const holds = await this.targetHolds();
+    const holds = await this.targetsHold();
     if (rows.length === 0 && holds === "rows") rows = await this.adoptLegacy(options);
     const applied = rows.filter((r) => r.position !== null);
     if (applied.length > 0 && holds !== "rows") {
+      const states = this.holders.map((t) => formatTableName(stateTable(t)));
       throw new CheckpointMismatchError(
         `the checkpoints of ${this.stream} into ${this.targetName} say ${applied.length} shard(s) were applied ` +
-          `(table ${CHECKPOINT_TABLE.name}), but the table ${formatTableName(stateTable(this.target))} ` +
-          `${holds === "missing" ? "does not exist" : "is empty"}: it was dropped or emptied after them. ` +
+          `(table ${CHECKPOINT_TABLE.name}), but ` +
+          (states.length === 1
+            ? `the table ${states[0]} ${holds === "missing" ? "does not exist" : "is empty"}: it was dropped or emptied after them. `
+            : `none of the tables ${states.join(", ")} holds a row: they were dropped or emptied after them. `) +
           "Resuming would leave out everything before the checkpoints. Start over with --reset-checkpoints " +
           "(reads the stream again from --from), or restore the table.",
       );
@@ -104,11 +115,22 @@ export class CheckpointStore {
     );
   }
 
-  /** Whether the target's state table has rows, none, or does not exist. */
-  private async targetHolds(): Promise<"rows" | "empty" | "missing"> {
+  /** Whether any target's state table has rows; else whether one exists, empty. */
+  private async targetsHold(): Promise<"rows" | "empty" | "missing"> {
+    let holds: "empty" | "missing" = "missing";
+    for (const table of this.holders) {
+      const found = await this.holds(table);
+      if (found === "rows") return found;
+      if (found === "empty") holds = found;
+    }
+    return holds;
+  }
+
+  /** Whether a target's state table has rows, none, or does not exist. */
+  private async holds(table: TableName): Promise<"rows" | "empty" | "missing"> {
     try {
-      await this.refresh(stateTable(this.target));
-      const rows = await this.sink.query(anyStateRow(this.sink.dialect, this.target));
+      await this.refresh(stateTable(table));
+      const rows = await this.sink.query(anyStateRow(this.sink.dialect, table));
       return rows.length > 0 ? "rows" : "empty";
     } catch (error) {
       if (error instanceof SinkError && error.missingRelation) return "missing";

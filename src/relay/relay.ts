@@ -22,6 +22,7 @@ import {
   type StartPosition,
   type StreamSource,
 } from "../source/stream-source.ts";
+import type { TableName } from "../sql/table-name.ts";
 import { type Checkpoint, CheckpointStore } from "./checkpoint-store.ts";
 import { keepTombstonesForStream } from "./stream-retention.ts";
 
@@ -34,7 +35,10 @@ export interface RelayOptions {
   pipeline: Pick<
     ApplyPipeline,
     "sink" | "table" | "apply" | "purgeTombstones" | "tombstoneRetentionMs" | "atLeast"
-  >;
+  > & {
+    /** A router's other named targets: the checkpoints stand for their rows too. */
+    targets?: TableName[];
+  };
   /** Where a shard without a checkpoint starts. */
   from: StartPosition;
   /** Records per GetRecords call and per applied batch. */
@@ -95,7 +99,7 @@ export async function runRelay(options: RelayOptions): Promise<RelayStats> {
   // A stream that can not be described stops the relay as listing its shards would.
   if (retention.permanent) throw retention.permanent;
   if (retention.notice) options.onNotice?.(retention.notice);
-  const store = new CheckpointStore(pipeline.sink, source.id, pipeline.table);
+  const store = new CheckpointStore(pipeline.sink, source.id, pipeline.table, pipeline.targets);
   const checkpoints = await store.load({
     reset: options.resetCheckpoints ?? false,
     ...(options.onNotice ? { notice: options.onNotice } : {}),

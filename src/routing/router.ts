@@ -77,6 +77,11 @@ export class Router {
     );
   }
 
+  /** Every target the routes name up front; the relay's checkpoints stand for their rows. */
+  get targets(): TableName[] {
+    return namedTargets(this.routes);
+  }
+
   /** The pipeline of a target table, made on first use. */
   pipeline(target: TableName): ApplyPipeline {
     const key = formatTableName(target);
