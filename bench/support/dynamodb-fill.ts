@@ -52,9 +52,10 @@ export async function fillTable(
   let shown = started;
   const line = (done: number) => {
     const seconds = (performance.now() - started) / 1000;
+    const rate = Math.round((done - from) / Math.max(seconds, 0.001)).toLocaleString("en-US");
     out.write(
       `filling ${table}: ${done.toLocaleString("en-US")} / ${to.toLocaleString("en-US")} items` +
-        ` (${Math.round((done - from) / Math.max(seconds, 0.001)).toLocaleString("en-US")} items/s)\n`,
+        `${done > from ? ` (${rate} items/s)` : ""}\n`,
     );
   };
   line(from);
