@@ -56,6 +56,7 @@ import { openSink } from "../src/sink/open-sink.ts";
 import type { Sink } from "../src/sink/sink.ts";
 import { KinesisSource } from "../src/source/kinesis.ts";
 import { stateTable, type TableName } from "../src/sql/table-name.ts";
+import { dropTables } from "../test/support/drop-tables.ts";
 import { startMemoryKinesisProcess } from "./memory-kinesis-process.ts";
 
 const { values } = parseArgs({
@@ -443,6 +444,8 @@ async function measure(
   await stopWatch();
   await stopConsumer();
   await bridge?.stop();
+  // A live CrateDB is the user's: the row's table goes with the row.
+  await dropTables(sink, [table]);
   await sink.close();
 
   const whole: number[] = [];
