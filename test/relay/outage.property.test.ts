@@ -329,6 +329,7 @@ async function outageRun(seed: number) {
         onBatch: (event) => {
           batches++;
           applied += event.result.records;
+          firstBatch();
         },
         onRetry: (shard, error) => retries.push(`${shard}: ${(error as Error)?.message}`),
         signal: stop.signal,
@@ -364,12 +365,19 @@ async function outageRun(seed: number) {
   };
 
   let done = false;
+  // The first outage starts as the first batch is applied: a busy machine
+  // may take longer to start the relay than a timed outage lasts, and the
+  // stream, queued before, takes only a few batches.
+  let firstBatch = () => {};
+  const started = new Promise<void>((resolve) => {
+    firstBatch = resolve;
+  });
   // Up to OUTAGES outages, then the sink stays up: the relay's own backoff
   // grows with each failed attempt of a batch, and the run must stay short.
   const flapping = (async () => {
+    await Promise.race([started, pause(45_000, () => done)]);
     for (let round = 0; !done && round < OUTAGES; round++) {
-      // The first outage comes early, so every run meets one.
-      await pause(round === 0 ? random() * 100 : 100 + random() * 600, () => done);
+      if (round > 0) await pause(100 + random() * 600, () => done);
       if (done) break;
       proxy.down();
       outages++;
