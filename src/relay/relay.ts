@@ -128,6 +128,18 @@ export async function runRelay(options: RelayOptions): Promise<RelayStats> {
       stop.signal.addEventListener("abort", wake, { once: true });
     });
 
+  /**
+   * Waits before a shard's write is tried again after `attempt` failed ones,
+   * telling onRetry why; false once the relay is stopped, before or during it.
+   */
+  async function backOff(shard: string, error: unknown, attempt: number): Promise<boolean> {
+    if (stopped()) return false;
+    const delay = backoffMs(attempt + 1, 200, 30_000);
+    options.onRetry?.(shard, error, delay);
+    await sleep(delay);
+    return !stopped();
+  }
+
   /** Applies a batch until it is applied or dead-lettered; transient failures are retried, never skipped. */
   async function applyBatch(
     shard: string,
@@ -170,11 +182,7 @@ export async function runRelay(options: RelayOptions): Promise<RelayStats> {
         await pipeline.purgeTombstones().catch((error) => options.onRetry?.(shard, error, 0));
         return true;
       }
-      if (stopped()) return false;
-      const delay = backoffMs(attempt + 1, 200, 30_000);
-      options.onRetry?.(shard, deadLetterError ?? transient[0]?.error, delay);
-      await sleep(delay);
-      if (stopped()) return false;
+      if (!(await backOff(shard, deadLetterError ?? transient[0]?.error, attempt))) return false;
     }
   }
 
@@ -192,11 +200,7 @@ export async function runRelay(options: RelayOptions): Promise<RelayStats> {
         return true;
       } catch (error) {
         if (!isTransientSinkError(error)) throw error;
-        if (stopped()) return false;
-        const delay = backoffMs(attempt + 1, 200, 30_000);
-        options.onRetry?.(shard, error, delay);
-        await sleep(delay);
-        if (stopped()) return false;
+        if (!(await backOff(shard, error, attempt))) return false;
       }
     }
   }
