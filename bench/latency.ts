@@ -504,7 +504,10 @@ function p99(values: number[]): number {
 }
 
 async function main(): Promise<void> {
-  const stack = await startLocalStack({ tableName: "latency_unused", keySchema: KEY, shards: 1 });
+  const stack = await startLocalStack({
+    tables: [{ name: "latency_unused", keySchema: KEY }],
+    shards: 1,
+  });
   // Its own table's bridge would only poll: each measured run has its own.
   await stack.bridge.stop();
   // kinesis-mock slows down with every record it holds (bench/memory-kinesis.ts):

@@ -21,6 +21,7 @@ import {
   type ShardInfo,
   type StartPosition,
   type StreamSource,
+  TrimmedPositionError,
 } from "../source/stream-source.ts";
 import type { TableName } from "../sql/table-name.ts";
 import { type Checkpoint, CheckpointStore } from "./checkpoint-store.ts";
@@ -239,7 +240,9 @@ export async function runRelay(options: RelayOptions): Promise<RelayStats> {
       try {
         read = await pending.result;
       } catch (error) {
-        if (error instanceof ExpiredIteratorError) {
+        // The same iterator would fail again: a new one from the checkpoint. (A
+        // checkpoint that is itself trimmed fails there, loudly: records were lost.)
+        if (error instanceof ExpiredIteratorError || error instanceof TrimmedPositionError) {
           iterator = await source.iterator(shard.id, startAt());
           continue;
         }

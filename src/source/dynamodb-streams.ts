@@ -10,6 +10,7 @@ import {
   GetShardIteratorCommand,
   type Shard,
   ShardIteratorType,
+  TrimmedDataAccessException,
 } from "@aws-sdk/client-dynamodb-streams";
 import { ConfigError } from "../errors.ts";
 import {
@@ -19,6 +20,7 @@ import {
   type ShardInfo,
   type StartPosition,
   type StreamSource,
+  TrimmedPositionError,
 } from "./stream-source.ts";
 import { wireStreamsRecord } from "./streams-record.ts";
 
@@ -113,6 +115,8 @@ export class DynamoDbStreamsSource implements StreamSource {
       };
     } catch (error) {
       if (error instanceof ExpiredIteratorException) throw new ExpiredIteratorError(error.message);
+      if (error instanceof TrimmedDataAccessException)
+        throw new TrimmedPositionError(error.message, { cause: error });
       throw error;
     }
   }

@@ -44,3 +44,14 @@ export interface StreamSource {
 export class ExpiredIteratorError extends Error {
   override name = "ExpiredIteratorError";
 }
+
+/**
+ * Thrown by `read` when the iterator points before the oldest record the shard
+ * still keeps (TrimmedDataAccessException): the same iterator fails forever,
+ * a new one from the reader's last position may not. DynamoDB Local also
+ * throws it for an iterator of an empty shard once another table with a
+ * stream is created.
+ */
+export class TrimmedPositionError extends Error {
+  override name = "TrimmedPositionError";
+}

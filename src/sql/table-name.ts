@@ -57,3 +57,11 @@ export function stateTable(table: TableName): TableName {
 export function formatTableName(table: TableName): string {
   return table.schema ? `${table.schema}.${table.name}` : table.name;
 }
+
+/** The text parseTableName reads back as `table`: a part that holds a dot or a quote is quoted. */
+export function tableNameText(table: TableName): string {
+  const part = (p: string) => (/["."]/.test(p) ? `"${p.replaceAll('"', '""')}"` : p);
+  return table.schema === undefined
+    ? part(table.name)
+    : `${part(table.schema)}.${part(table.name)}`;
+}

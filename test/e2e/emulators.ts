@@ -4,7 +4,12 @@
 
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
-import type { KinesisClient } from "@aws-sdk/client-kinesis";
+import {
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  type KinesisClient,
+  ListShardsCommand,
+} from "@aws-sdk/client-kinesis";
 import type { KeySchema } from "../../src/codec/key-schema.ts";
 import { type Bridge, type BridgeOptions, startBridge } from "../../src/local/bridge/bridge.ts";
 import {
@@ -70,4 +75,42 @@ export async function openPipe(
     ...options.bridge,
   });
   return { tableName, streamName, keySchema, bridge };
+}
+
+export interface RawRecord {
+  shard: string;
+  partitionKey: string;
+  // biome-ignore lint/suspicious/noExplicitAny: a decoded record, inspected field by field by the test
+  data: any;
+}
+
+/** Every record on a Kinesis stream, shard by shard, decoded. */
+export async function readKinesisStream(
+  emulators: Emulators,
+  streamName: string,
+): Promise<RawRecord[]> {
+  const { kinesis } = emulators.clients;
+  const out: RawRecord[] = [];
+  const { Shards = [] } = await kinesis.send(new ListShardsCommand({ StreamName: streamName }));
+  for (const shard of Shards) {
+    let { ShardIterator } = await kinesis.send(
+      new GetShardIteratorCommand({
+        StreamName: streamName,
+        ShardId: shard.ShardId,
+        ShardIteratorType: "TRIM_HORIZON",
+      }),
+    );
+    for (;;) {
+      const page = await kinesis.send(new GetRecordsCommand({ ShardIterator }));
+      for (const r of page.Records ?? [])
+        out.push({
+          shard: shard.ShardId as string,
+          partitionKey: r.PartitionKey as string,
+          data: JSON.parse(new TextDecoder().decode(r.Data)),
+        });
+      if (!page.Records?.length) break;
+      ShardIterator = page.NextShardIterator;
+    }
+  }
+  return out;
 }

@@ -1,6 +1,7 @@
-// `dynacrate local up`: runs the stack in the foreground, prints a relay
-// command line that works as printed, and on Ctrl-C (SIGINT) stops everything
-// it started and exits 0.
+// `dynacrate local up`: runs the stack in the foreground with several tables
+// streaming into one Kinesis stream, prints a relay command line that works
+// as printed (each table into a target of its name), and on Ctrl-C (SIGINT)
+// stops everything it started and exits 0.
 
 import { spawn } from "node:child_process";
 import { tmpdir } from "node:os";
@@ -23,13 +24,13 @@ function words(line: string): string[] {
 }
 
 describe("dynacrate local up", () => {
-  it("prints endpoints and a relay command that works as printed; Ctrl-C stops everything", async () => {
+  it("--tables: prints endpoints and a relay command that works as printed for every table; Ctrl-C stops everything", async () => {
     const { CRATEDB_URL: _, ...env } = process.env;
-    const up = spawn(process.execPath, ["bin/dynacrate.js", "local", "up", "--table", "things"], {
-      cwd: ROOT,
-      env,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const up = spawn(
+      process.execPath,
+      ["bin/dynacrate.js", "local", "up", "--tables", "things:id:S,Other-Items:Id:N"],
+      { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] },
+    );
     let out = "";
     let err = "";
     up.stdout.on("data", (chunk: Buffer) => {
@@ -50,7 +51,8 @@ describe("dynacrate local up", () => {
       expect(out, err).toContain("ready; Ctrl-C stops everything");
 
       const dynamodb = /^DynamoDB \(and DynamoDB Streams\): (\S+)/m.exec(out)?.[1] as string;
-      const kinesis = /^Kinesis: +(\S+) +stream things-changes/m.exec(out)?.[1] as string;
+      const kinesis = /^Kinesis: +(\S+) +stream local-changes/m.exec(out)?.[1] as string;
+      expect(out).toMatch(/tables things \(key id:S\), Other-Items \(key Id:N\)/);
       const postgresUrl = /^PostgreSQL: +(\S+)/m.exec(out)?.[1] as string;
       expect([dynamodb, kinesis, postgresUrl].every(Boolean), out).toBe(true);
 
@@ -60,6 +62,9 @@ describe("dynacrate local up", () => {
           TableName: "things",
           Item: { id: { S: "x" }, n: { N: "12345678901234567890.5" } },
         }),
+      );
+      await client.send(
+        new PutItemCommand({ TableName: "Other-Items", Item: { Id: { N: "7" }, s: { S: "y" } } }),
       );
       client.destroy();
 
@@ -90,18 +95,20 @@ describe("dynacrate local up", () => {
       });
       const relayCode = await new Promise<number | null>((resolve) => relay.once("close", resolve));
       expect(relayCode, relayErr).toBe(0);
-      expect(relayErr).toMatch(/relay stopped: 1 records, 1 applied/);
+      expect(relayErr).toMatch(/relay stopped: 2 records, 2 applied/);
 
       const db = new pg.Client({ connectionString: postgresUrl });
       await db.connect();
       const { rows } = await db.query("SELECT pk::text AS pk, data::text AS data FROM things");
+      const other = await db.query('SELECT pk::text AS pk, data::text AS data FROM "Other-Items"');
       await db.end();
       expect(rows).toEqual([{ pk: '{"id": "x"}', data: '{"n": 12345678901234567890.5}' }]);
+      expect(other.rows).toEqual([{ pk: '{"Id": 7}', data: '{"s": "y"}' }]);
 
       up.kill("SIGINT");
       expect(await closed).toBe(0);
       expect(out).toMatch(
-        /SIGINT: stopping\.\.\.\nstopped \(the bridge forwarded 1 records from 1 changes\)/,
+        /SIGINT: stopping\.\.\.\nstopped \(the bridge forwarded 2 records from 2 changes\)/,
       );
       const ports = {
         dynamodb: Number(new URL(dynamodb).port),

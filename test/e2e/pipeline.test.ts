@@ -6,11 +6,6 @@
 // (docs/FACTS section 1, docs/SEMANTICS.md G1-G3).
 
 import { DeleteItemCommand, PutItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
-import {
-  GetRecordsCommand,
-  GetShardIteratorCommand,
-  ListShardsCommand,
-} from "@aws-sdk/client-kinesis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { KeySchema } from "../../src/codec/key-schema.ts";
 import { scanItems } from "../../src/local/verification/scan-items.ts";
@@ -18,7 +13,13 @@ import type { TableName } from "../../src/sql/table-name.ts";
 import { compareTable } from "../../src/verify/item-compare.ts";
 import { readLiveRows } from "../../src/verify/live-rows.ts";
 import { type PgTarget, pgTarget } from "../support/pg-target.ts";
-import { type Emulators, openPipe, type Pipe, startEmulators } from "./emulators.ts";
+import {
+  type Emulators,
+  openPipe,
+  type Pipe,
+  readKinesisStream,
+  startEmulators,
+} from "./emulators.ts";
 import { relayWhile } from "./relay-run.ts";
 import { runWorkload } from "./workload.ts";
 
@@ -135,7 +136,7 @@ describe("the bridge", () => {
       await pipe.bridge.drained();
       expect(pipe.bridge.stats).toMatchObject({ read: 7, put: 7, ttlDeletes: 1 });
 
-      const records = await readStream(pipe.streamName);
+      const records = await readKinesisStream(emulators, pipe.streamName);
       expect(records).toHaveLength(7);
       for (const { data } of records) {
         expect(Object.keys(data).sort()).toEqual(
@@ -189,37 +190,3 @@ describe("the bridge", () => {
     }
   });
 });
-
-interface RawRecord {
-  shard: string;
-  partitionKey: string;
-  // biome-ignore lint/suspicious/noExplicitAny: a decoded record, inspected field by field by the test
-  data: any;
-}
-
-async function readStream(streamName: string): Promise<RawRecord[]> {
-  const { kinesis } = emulators.clients;
-  const out: RawRecord[] = [];
-  const { Shards = [] } = await kinesis.send(new ListShardsCommand({ StreamName: streamName }));
-  for (const shard of Shards) {
-    let { ShardIterator } = await kinesis.send(
-      new GetShardIteratorCommand({
-        StreamName: streamName,
-        ShardId: shard.ShardId,
-        ShardIteratorType: "TRIM_HORIZON",
-      }),
-    );
-    for (;;) {
-      const page = await kinesis.send(new GetRecordsCommand({ ShardIterator }));
-      for (const r of page.Records ?? [])
-        out.push({
-          shard: shard.ShardId as string,
-          partitionKey: r.PartitionKey as string,
-          data: JSON.parse(new TextDecoder().decode(r.Data)),
-        });
-      if (!page.Records?.length) break;
-      ShardIterator = page.NextShardIterator;
-    }
-  }
-  return out;
-}

@@ -8,19 +8,29 @@ import { fileURLToPath } from "node:url";
 import { formatKeySchema, parseKeySchema } from "../../codec/key-schema.ts";
 import { ConfigError } from "../../errors.ts";
 import type { BridgeFaults } from "../../local/bridge/bridge-faults.ts";
-import { isStartError, LOCAL_AWS_ENV, startLocalStack } from "../../local/services/stack.ts";
+import {
+  isStartError,
+  LOCAL_AWS_ENV,
+  type LocalTable,
+  startLocalStack,
+} from "../../local/services/stack.ts";
 import { parse, positiveInt } from "../args.ts";
 
 export const usage = `dynacrate local up [options]
 
-Starts DynamoDB Local with a table whose stream is on, a Kinesis emulator with
-a stream, a bridge that forwards the table's changes to Kinesis in the Kinesis
-Data Streams for DynamoDB format, and PostgreSQL (or uses CRATEDB_URL), then
-prints the endpoints and the relay command line. Runs until Ctrl-C, then stops
-everything it started. Needs Java 17+ for DynamoDB Local.
+Starts DynamoDB Local with tables whose streams are on, a Kinesis emulator with
+a stream, a bridge per table that forwards its changes to Kinesis in the Kinesis
+Data Streams for DynamoDB format (several tables share the stream, as they can
+on AWS), and PostgreSQL (or uses CRATEDB_URL), then prints the endpoints and the
+relay command line. Runs until Ctrl-C, then stops everything it started. Needs
+Java 17+ for DynamoDB Local.
 
   --table NAME        DynamoDB table (default orders); the Kinesis stream is NAME-changes
   --key id:S[,sk:N]   the table's key, partition key first (default id:S)
+  --tables LIST       several tables instead: NAME:key:TYPE[:sortkey:TYPE],... e.g.
+                      ProductCatalog:Id:N,Forum:Name:S,Thread:ForumName:S:Subject:S;
+                      the Kinesis stream is local-changes
+  --stream NAME       the Kinesis stream's name
   --shards N          shards of the Kinesis stream (default 2)
   --ttl-attribute A   mark REMOVEs of items whose A (epoch seconds) has passed as TTL deletes
   --duplicates P      put a share P (0..1) of the changes twice, as Kinesis may
@@ -33,6 +43,8 @@ export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {
     table: { type: "string" },
     key: { type: "string" },
+    tables: { type: "string" },
+    stream: { type: "string" },
     shards: { type: "string" },
     "ttl-attribute": { type: "string" },
     duplicates: { type: "string" },
@@ -44,8 +56,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(usage);
     return values.help ? 0 : 2;
   }
-  const tableName = (values.table as string | undefined) ?? "orders";
-  const keySchema = parseKeySchema((values.key as string | undefined) ?? "id:S");
+  const tables = tablesOption(values);
   const faults = faultOptions(values);
 
   const stopped = new Promise<string>((resolve) => {
@@ -56,8 +67,8 @@ export async function run(argv: string[]): Promise<number> {
   let stack: Awaited<ReturnType<typeof startLocalStack>>;
   try {
     stack = await startLocalStack({
-      tableName,
-      keySchema,
+      tables,
+      ...(typeof values.stream === "string" ? { streamName: values.stream } : {}),
       shards: positiveInt(values, "shards", 2),
       targetUrl: process.env.CRATEDB_URL || undefined,
       faults,
@@ -78,7 +89,9 @@ export async function run(argv: string[]): Promise<number> {
   const env = Object.entries(LOCAL_AWS_ENV).map(([name, value]) => `${name}=${value}`);
   out("");
   out(
-    `DynamoDB (and DynamoDB Streams): ${stack.dynamodbEndpoint}   table ${stack.tableName} (key ${formatKeySchema(keySchema)})`,
+    `DynamoDB (and DynamoDB Streams): ${stack.dynamodbEndpoint}   ${tables.length === 1 ? "table" : "tables"} ${tables
+      .map((t) => `${t.name} (key ${formatKeySchema(t.keySchema)})`)
+      .join(", ")}`,
   );
   out(`Kinesis:                         ${stack.kinesisEndpoint}   stream ${stack.streamName}`);
   out(
@@ -86,14 +99,33 @@ export async function run(argv: string[]): Promise<number> {
   );
   if (faults) out(`the bridge injects faults: ${JSON.stringify(faults)}`);
   out("");
-  out("write to the table, e.g.:");
+  const [first] = tables as [LocalTable];
+  const key = first.keySchema;
+  out(`write to the ${tables.length === 1 ? "table" : "tables"}, e.g.:`);
   out(
-    `  ${env.join(" ")} aws dynamodb put-item --endpoint-url ${stack.dynamodbEndpoint} --table-name ${stack.tableName} --item '{"${keySchema[0]?.name}": {"${keySchema[0]?.type}": "${keySchema[0]?.type === "N" ? "1" : "a"}"}${keySchema[1] ? `, "${keySchema[1].name}": {"${keySchema[1].type}": "1"}` : ""}}'`,
+    `  ${env.join(" ")} aws dynamodb put-item --endpoint-url ${stack.dynamodbEndpoint} --table-name ${first.name} --item '{"${key[0]?.name}": {"${key[0]?.type}": "${key[0]?.type === "N" ? "1" : "a"}"}${key[1] ? `, "${key[1].name}": {"${key[1].type}": "1"}` : ""}}'`,
   );
   out("and relay the changes into the database:");
   // The command by its full path: `npx dynacrate` works only inside the project folder.
   const bin = fileURLToPath(new URL("../../../bin/dynacrate.js", import.meta.url));
-  out(`  ${env.join(" ")} node ${shellQuote(bin)} ${stack.relayArgs().map(shellQuote).join(" ")}`);
+  const command = (args: string[]) =>
+    `  ${env.join(" ")} node ${shellQuote(bin)} ${args.map(shellQuote).join(" ")}`;
+  out(command(stack.relayArgs()));
+  // Tables created later have no bridge: their own DynamoDB streams can be relayed directly.
+  out("a table you create yourself (stream on) is relayed from its DynamoDB stream directly:");
+  out(
+    command([
+      "relay",
+      "--source",
+      "dynamodb-streams://<table>",
+      "--endpoint",
+      stack.dynamodbEndpoint,
+      "--target",
+      stack.targetUrl,
+      "--table",
+      "<table>",
+    ]),
+  );
   out("");
   out("ready; Ctrl-C stops everything");
 
@@ -103,6 +135,34 @@ export async function run(argv: string[]): Promise<number> {
   await stack.stop();
   out(`stopped (the bridge forwarded ${stats.put} records from ${stats.read} changes)`);
   return 0;
+}
+
+/** --tables, or --table with --key (or the default table). */
+function tablesOption(values: Record<string, unknown>): LocalTable[] {
+  const list = values.tables as string | undefined;
+  if (list === undefined) {
+    return [
+      {
+        name: (values.table as string | undefined) ?? "orders",
+        keySchema: parseKeySchema((values.key as string | undefined) ?? "id:S"),
+      },
+    ];
+  }
+  if (values.table !== undefined || values.key !== undefined)
+    throw new ConfigError("--tables names each table with its key: leave out --table and --key");
+  const tables = list.split(",").map((entry): LocalTable => {
+    const [name = "", ...key] = entry.trim().split(":");
+    if (!/^[\w.-]{3,255}$/.test(name) || (key.length !== 2 && key.length !== 4))
+      throw new ConfigError(
+        `--tables: ${JSON.stringify(entry)} is not NAME:key:TYPE[:sortkey:TYPE]; write e.g. ProductCatalog:Id:N,Thread:ForumName:S:Subject:S`,
+      );
+    const pairs = key.length === 2 ? key.join(":") : `${key[0]}:${key[1]},${key[2]}:${key[3]}`;
+    return { name, keySchema: parseKeySchema(pairs) };
+  });
+  const names = tables.map((t) => t.name);
+  const twice = names.find((n, i) => names.indexOf(n) !== i);
+  if (twice) throw new ConfigError(`--tables names ${twice} twice`);
+  return tables;
 }
 
 function faultOptions(values: Record<string, unknown>): BridgeFaults | undefined {

@@ -15,7 +15,11 @@ import {
 } from "@aws-sdk/client-kinesis";
 import { backoffMs } from "../../sink/retry.ts";
 import { DynamoDbStreamsSource } from "../../source/dynamodb-streams.ts";
-import { ExpiredIteratorError, type StartPosition } from "../../source/stream-source.ts";
+import {
+  ExpiredIteratorError,
+  type StartPosition,
+  TrimmedPositionError,
+} from "../../source/stream-source.ts";
 import { prng } from "../prng.ts";
 import { type BridgeFaults, FaultInjector, type FaultStats } from "./bridge-faults.ts";
 import { partitionKeyOf, toKinesisChange } from "./kinesis-record.ts";
@@ -218,24 +222,66 @@ export function startBridge(options: BridgeOptions): Bridge {
   let open: string[] = [];
   let listedAt = Number.NEGATIVE_INFINITY;
 
+  /** The last change forwarded from each shard: where a new iterator starts. */
+  const positions = new Map<string, string>();
+
+  /**
+   * An iterator from the oldest record of the shard not yet forwarded. When
+   * even that position is trimmed (older than what the stream keeps), the
+   * oldest record the shard still has is the oldest one not forwarded.
+   */
+  async function openIterator(shardId: string): Promise<string | undefined> {
+    const position = positions.get(shardId);
+    if (!position) return source.iterator(shardId, from);
+    try {
+      return await source.iterator(shardId, { type: "after", sequence: position });
+    } catch (error) {
+      if ((error as { name?: unknown })?.name !== "TrimmedDataAccessException") throw error;
+      options.onError?.(
+        new Error(
+          `the stream of ${options.table} no longer holds the records after ${position} in ${shardId}: forwarding from its oldest record`,
+          { cause: error },
+        ),
+      );
+      return source.iterator(shardId, { type: "trim-horizon" });
+    }
+  }
+
   async function readShard(shardId: string): Promise<void> {
-    let position: string | undefined;
-    const start = (): StartPosition => (position ? { type: "after", sequence: position } : from);
-    let iterator = await source.iterator(shardId, start());
-    while (iterator && !stopping) {
+    let iterator: string | undefined;
+    // Errors in a row: each waits longer (up to 5 s) before the next try, so
+    // that an error that does not pass is never retried in a tight loop.
+    let failures = 0;
+    const failed = async (error: unknown) => {
+      failures++;
+      if (!stopping) options.onError?.(error);
+      await sleep(backoffMs(failures, 100, 5000));
+    };
+    while (!stopping) {
+      if (!iterator) {
+        try {
+          iterator = await openIterator(shardId);
+        } catch (error) {
+          await failed(error);
+          continue;
+        }
+        if (!iterator) break;
+      }
       const sentAt = performance.now();
       let read: Awaited<ReturnType<DynamoDbStreamsSource["read"]>>;
       try {
         read = await source.read(iterator, 1000);
       } catch (error) {
-        if (error instanceof ExpiredIteratorError) {
-          iterator = await source.iterator(shardId, start());
-          continue;
-        }
-        if (!stopping) options.onError?.(error);
-        await sleep(500);
+        // An iterator that expired or points at trimmed records fails again
+        // as it is: a new one starts from the oldest record not yet forwarded.
+        if (error instanceof ExpiredIteratorError || error instanceof TrimmedPositionError)
+          iterator = undefined;
+        // An expired iterator is normal after an idle spell; anything else is told.
+        if (error instanceof ExpiredIteratorError && failures === 0) failures++;
+        else await failed(error);
         continue;
       }
+      failures = 0;
       if (read.records.length > 0) {
         caughtUpAt.delete(shardId);
         stats.read += read.records.length;
@@ -243,19 +289,20 @@ export function startBridge(options: BridgeOptions): Bridge {
         await put(faults ? faults.apply(entries) : entries);
         syncFaultStats();
         options.onPut?.(read.records.map((r) => r.payload));
-        position = read.records.at(-1)?.position ?? position;
+        const last = read.records.at(-1)?.position;
+        if (last) positions.set(shardId, last);
       } else {
         // Nothing new: what the faults held back goes out now.
         if (faults && faults.pending > 0) await put(faults.flush());
         caughtUpAt.set(shardId, sentAt);
       }
       iterator = read.next;
-      if (!iterator) {
-        finished.add(shardId);
-        caughtUpAt.delete(shardId);
-        return;
-      }
+      if (!iterator) break;
       if (read.records.length === 0) await sleep(pollMs);
+    }
+    if (!stopping) {
+      finished.add(shardId);
+      caughtUpAt.delete(shardId);
     }
   }
 

@@ -63,8 +63,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     else out(`  ${event.service} ready in ${seconds(event.ms ?? 0)} at ${event.endpoint}`);
   };
   const stack = await startLocalStack({
-    tableName: TABLE,
-    keySchema: KEY_SCHEMA,
+    tables: [{ name: TABLE, keySchema: KEY_SCHEMA }],
     shards: 2,
     targetUrl: options.targetUrl,
     ttlAttribute: DEMO_TTL_ATTRIBUTE,

@@ -1,5 +1,7 @@
-// The whole pipeline on one machine: DynamoDB Local with a streaming table,
-// the Kinesis emulator with an N-shard stream, the bridge between them, and a
+// The whole pipeline on one machine: DynamoDB Local with streaming tables,
+// the Kinesis emulator with an N-shard stream they all stream into (as
+// several DynamoDB tables can stream into one Kinesis stream), a bridge per
+// table, and a
 // database to replicate into (a PostgreSQL started here, or the user's
 // CrateDB). Everything it starts, it stops: on stop(), on SIGINT/SIGTERM, and
 // through the launchers' 'exit' hooks when the process ends any other way
@@ -9,8 +11,11 @@ import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
 import type { KinesisClient } from "@aws-sdk/client-kinesis";
 import { formatKeySchema, type KeySchema } from "../../codec/key-schema.ts";
+import { LocalStackError } from "../../errors.ts";
+import { tableNameText } from "../../sql/table-name.ts";
 import { type Bridge, startBridge } from "../bridge/bridge.ts";
 import type { BridgeFaults } from "../bridge/bridge-faults.ts";
+import { joinBridges } from "../bridge/joined-bridges.ts";
 import { localDynamoDbClient, localKinesisClient, localStreamsClient } from "./aws-clients.ts";
 import {
   DynamoDbLocalStartError,
@@ -46,13 +51,19 @@ export interface StackProgress {
   endpoint?: string;
 }
 
-export interface LocalStackOptions {
-  tableName: string;
+/** A DynamoDB table of the stack. */
+export interface LocalTable {
+  name: string;
   /** The table's key, partition key first. */
   keySchema: KeySchema;
+}
+
+export interface LocalStackOptions {
+  /** At least one; each gets its stream and a bridge into the one Kinesis stream. */
+  tables: LocalTable[];
   /** Shards of the Kinesis stream. Default 2. */
   shards?: number;
-  /** Default `<tableName>-changes`. */
+  /** Default `<table>-changes` for one table, `local-changes` for several. */
   streamName?: string;
   /**
    * A database to replicate into, e.g. the user's CrateDB (`CRATEDB_URL`);
@@ -71,9 +82,8 @@ export interface LocalStackOptions {
 }
 
 export interface LocalStack {
-  tableName: string;
+  tables: LocalTable[];
   streamName: string;
-  keySchema: KeySchema;
   region: string;
   dynamodbEndpoint: string;
   kinesisEndpoint: string;
@@ -83,6 +93,7 @@ export interface LocalStack {
   /** True when the database was started here (and is stopped with the stack). */
   targetStarted: boolean;
   clients: { dynamodb: DynamoDBClient; streams: DynamoDBStreamsClient; kinesis: KinesisClient };
+  /** The bridges of every table, as one. */
   bridge: Bridge;
   /** Arguments of `dynacrate relay` that consume the stack's Kinesis stream into its database. */
   relayArgs(): string[];
@@ -91,7 +102,10 @@ export interface LocalStack {
 }
 
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
-  const streamName = options.streamName ?? `${options.tableName}-changes`;
+  const { tables } = options;
+  if (tables.length === 0) throw new LocalStackError("the local stack needs at least one table");
+  const streamName =
+    options.streamName ?? (tables.length === 1 ? `${tables[0]?.name}-changes` : "local-changes");
   const progress = options.onProgress ?? (() => {});
   const stoppers: Array<() => Promise<void>> = [];
   let stopping: Promise<void> | undefined;
@@ -169,29 +183,35 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       clients.kinesis.destroy();
     });
     await Promise.all([
-      createStreamingTable(clients.dynamodb, options.tableName, options.keySchema),
+      ...tables.map((t) => createStreamingTable(clients.dynamodb, t.name, t.keySchema)),
       createKinesisStream(clients.kinesis, streamName, options.shards ?? 2),
     ]);
-    const bridge = startBridge({
-      ...clients,
-      table: options.tableName,
-      stream: streamName,
-      faults: options.faults,
-      ttlAttribute: options.ttlAttribute,
-      region: LOCAL_REGION,
-      onError:
-        options.onBridgeError ??
-        ((error) => process.stderr.write(`bridge: ${(error as Error)?.message ?? error}\n`)),
-    });
+    const bridge = joinBridges(
+      tables.map((t) =>
+        startBridge({
+          ...clients,
+          table: t.name,
+          stream: streamName,
+          faults: options.faults,
+          ttlAttribute: options.ttlAttribute,
+          region: LOCAL_REGION,
+          onError:
+            options.onBridgeError ??
+            ((error) =>
+              process.stderr.write(
+                `bridge${tables.length > 1 ? ` ${t.name}` : ""}: ${(error as Error)?.message ?? error}\n`,
+              )),
+        }),
+      ),
+    );
     stoppers.push(async () => {
       await bridge.stop();
     });
 
     const targetUrl = options.targetUrl ?? (postgres as { url: string }).url;
     return {
-      tableName: options.tableName,
+      tables,
       streamName,
-      keySchema: options.keySchema,
       region: LOCAL_REGION,
       dynamodbEndpoint: dynamo.endpoint,
       kinesisEndpoint: kinesis.endpoint,
@@ -210,10 +230,20 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         LOCAL_REGION,
         "--target",
         targetUrl,
-        "--table",
-        options.tableName,
-        "--key",
-        formatKeySchema(options.keySchema),
+        // Several tables share the stream: each to a target of its own name.
+        ...(tables.length === 1
+          ? [
+              "--table",
+              tables[0]?.name as string,
+              "--key",
+              formatKeySchema(tables[0]?.keySchema ?? []),
+            ]
+          : [
+              "--table-map",
+              tables
+                .map((t) => `${t.name}=${tableNameText({ schema: undefined, name: t.name })}`)
+                .join(","),
+            ]),
       ],
       stop: stopAll,
     };
