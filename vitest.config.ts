@@ -14,6 +14,7 @@ const UNIT = [
   "test/shared/**/*.test.ts",
   "test/verify/item-compare.test.ts",
   "test/sink/cratedb-http.test.ts",
+  "test/sink/cratedb-cluster.test.ts",
   "test/lambda/dead-letter.test.ts",
   "test/lambda/reference-config.test.ts",
   "test/infra/config.test.ts",

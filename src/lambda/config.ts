@@ -18,6 +18,7 @@ import {
   type RouteNames,
   type TableRoutes,
 } from "../routing/table-routes.ts";
+import { splitHosts } from "../sink/host-list.ts";
 import { sinkKind } from "../sink/open-sink.ts";
 import { redactUrl } from "../sink/redact-url.ts";
 import { DEFAULT_RETRY } from "../sink/retry.ts";
@@ -214,16 +215,23 @@ function readTarget(get: Getter, problems: string[]): TargetSource | undefined {
  */
 export function sinkUrlProblem(url: string, quote = true): string | undefined {
   const shown = quote ? `${redactUrl(url)} ` : "the URL ";
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return `${shown}is not a URL; write postgresql://user:pass@host:5432/db or crate://user:pass@host:4200`;
+  const hosts = splitHosts(url);
+  for (const host of hosts) {
+    let parsed: URL;
+    try {
+      parsed = new URL(host);
+    } catch {
+      return `${shown}is not a URL; write postgresql://user:pass@host:5432/db, crate://user:pass@host:4200 or crate://user:pass@host1:4200,host2:4200`;
+    }
+    const kind = sinkKind(parsed.protocol);
+    if (kind === undefined) {
+      return `${shown}has the unknown scheme ${parsed.protocol}; use postgresql://, crate://, http:// or https://`;
+    }
+    if (!parsed.hostname)
+      return `${shown}names no host${hosts.length > 1 ? " in one place of its list" : ""}`;
+    if (kind === "postgresql" && hosts.length > 1)
+      return `${shown}names several hosts, which is for a CrateDB cluster; a PostgreSQL sink takes one`;
   }
-  if (sinkKind(parsed.protocol) === undefined) {
-    return `${shown}has the unknown scheme ${parsed.protocol}; use postgresql://, crate://, http:// or https://`;
-  }
-  if (!parsed.hostname) return `${shown}names no host`;
   return undefined;
 }
 

@@ -13,6 +13,7 @@ import { TableDeadLetters } from "../dead-letter/table.ts";
 import type { Logger } from "../log.ts";
 import { Router } from "../routing/router.ts";
 import { namedTargets } from "../routing/table-routes.ts";
+import { passwordsIn } from "../sink/host-list.ts";
 import { openSink } from "../sink/open-sink.ts";
 import { redactUrl } from "../sink/redact-url.ts";
 import { DEFAULT_RETRY } from "../sink/retry.ts";
@@ -85,7 +86,7 @@ export class ContainerState {
       for (const sensitive of secret.sensitive) log.addSecret(sensitive);
       url = secret.url;
     }
-    for (const password of passwordsOf(url)) log.addSecret(password);
+    for (const password of passwordsIn(url)) log.addSecret(password);
 
     const sink = await openSink(url, {
       timeoutMs: config.timeoutMs,
@@ -142,20 +143,5 @@ export class ContainerState {
   async close(): Promise<void> {
     const container = await this.current.forget()?.catch(() => undefined);
     await container?.sink.close();
-  }
-}
-
-/** The URL's password as written and decoded, for the logger to scrub. */
-function passwordsOf(url: string): string[] {
-  let raw: string;
-  try {
-    raw = new URL(url).password;
-  } catch {
-    return [];
-  }
-  try {
-    return [raw, decodeURIComponent(raw)];
-  } catch {
-    return [raw];
   }
 }

@@ -7,11 +7,13 @@
 //   - JSON with `url`: `{"url": "crate://..."}`
 //   - the RDS-style JSON Secrets Manager writes for databases:
 //     `{"engine": "postgres", "host", "port", "username", "password", "dbname"}`,
-//     with `engine: "cratedb"` (and optionally `ssl: true`) for CrateDB.
+//     with `engine: "cratedb"` (and optionally `ssl: true`) for CrateDB, whose
+//     `host` may list the nodes of a cluster: `"node1,node2"`.
 
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { CacheUntilFailure } from "../cache-until-failure.ts";
 import { ConfigError } from "../errors.ts";
+import { passwordsIn } from "../sink/host-list.ts";
 import { sinkUrlProblem } from "./config.ts";
 
 /** What fetching needs of a Secrets Manager client; tests point a real client at a fake endpoint. */
@@ -105,12 +107,31 @@ export function sinkUrlFromSecret(text: string, secretId: string): ResolvedSecre
     );
   }
   const user = `${encodeURIComponent(json.username as string)}:${encodeURIComponent(json.password as string)}`;
-  const hostPart = host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
   const url = crate
-    ? `crate://${user}@${hostPart}:${port}${json.ssl === true || json.ssl === "true" ? "?ssl=true" : ""}`
-    : `postgresql://${user}@${hostPart}:${port}/${encodeURIComponent((json.dbname as string | undefined) ?? "postgres")}` +
+    ? `crate://${user}@${crateHosts(host, port)}${json.ssl === true || json.ssl === "true" ? "?ssl=true" : ""}`
+    : `postgresql://${user}@${bracketed(host)}:${port}/${encodeURIComponent((json.dbname as string | undefined) ?? "postgres")}` +
       (typeof json.sslmode === "string" ? `?sslmode=${encodeURIComponent(json.sslmode)}` : "");
   return checked(url, sensitive, where);
+}
+
+/** An IPv6 address in brackets, as a URL writes it. */
+function bracketed(host: string): string {
+  return host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
+}
+
+/**
+ * `host` of a CrateDB secret as a URL's hosts: one host, or the nodes of a
+ * cluster (`"node1,node2"`, or with their own ports `"node1:4200,node2:4201"`),
+ * each without a port taking `port`.
+ */
+function crateHosts(host: string, port: number): string {
+  return host
+    .split(",")
+    .map((entry) => entry.trim())
+    .map((entry) =>
+      /^([^:]+|\[[^\]]+\]):\d+$/.test(entry) ? entry : `${bracketed(entry)}:${port}`,
+    )
+    .join(",");
 }
 
 function checked(url: string, sensitive: string[], where: string): ResolvedSecret {
@@ -118,12 +139,5 @@ function checked(url: string, sensitive: string[], where: string): ResolvedSecre
   const problem = sinkUrlProblem(url, false);
   if (problem)
     throw new ConfigError(`${where}: ${problem} (the secret's text is not repeated here)`);
-  let password = "";
-  try {
-    password = decodeURIComponent(new URL(url).password);
-  } catch {
-    // the URL was checked above; a password that is not valid percent-encoding stays as it is
-    password = new URL(url).password;
-  }
-  return { url, sensitive: [...sensitive, password].filter((s) => s !== "") };
+  return { url, sensitive: [...sensitive, ...passwordsIn(url)].filter((s) => s !== "") };
 }

@@ -5,6 +5,7 @@
 // missing permission), so a bad URL never runs a whole capture through.
 
 import { ConfigError } from "../errors.ts";
+import { splitHosts } from "./host-list.ts";
 import { openSink } from "./open-sink.ts";
 import { redactUrl } from "./redact-url.ts";
 import { SinkError } from "./sink-error.ts";
@@ -40,16 +41,20 @@ function codesOf(error: unknown, seen = new Set<unknown>()): string[] {
 }
 
 function diagnose(url: string, error: unknown): string {
-  const parsed = new URL(url);
-  const host = parsed.hostname;
-  const port = parsed.port || (parsed.protocol.startsWith("postgres") ? "5432" : "4200");
+  // A cluster's check fails only when no node answered: the message names them all.
+  const nodes = splitHosts(url).map((text) => new URL(text));
+  const parsed = nodes[0] as URL;
+  const portOf = (node: URL) =>
+    node.port || (node.protocol.startsWith("postgres") ? "5432" : "4200");
+  const host = nodes.map((node) => node.hostname).join(", ");
   const user = decodeURIComponent(parsed.username) || "(none given)";
   const codes = new Set(codesOf(error));
   const message = error instanceof Error ? error.message : String(error);
   if (codes.has("ENOTFOUND") || codes.has("EAI_AGAIN"))
     return `unknown host ${host}: the name does not resolve; check the host in the URL`;
+  const at = nodes.map((node) => `${node.hostname}:${portOf(node)}`).join(", ");
   if (codes.has("ECONNREFUSED"))
-    return `nothing accepts connections at ${host}:${port} (connection refused); is the database running, and is the port right?`;
+    return `nothing accepts connections at ${at} (connection refused); is the database running, and is the port right?`;
   if (
     codes.has("ETIMEDOUT") ||
     codes.has("EHOSTUNREACH") ||
@@ -57,7 +62,7 @@ function diagnose(url: string, error: unknown): string {
     codes.has("UND_ERR_CONNECT_TIMEOUT") ||
     /timeout|timed out/i.test(message)
   )
-    return `no answer from ${host}:${port} within ${CHECK_TIMEOUT_MS / 1000} s; check the host, the port and any firewall between`;
+    return `no answer from ${at} within ${CHECK_TIMEOUT_MS / 1000} s; check the host, the port and any firewall between`;
   if (codes.has("28P01") || codes.has("28000") || codes.has("401") || codes.has("40410"))
     return `the database refused user ${user}: wrong user name or password (${message})`;
   if (codes.has("3D000")) return `the database named in the URL does not exist (${message})`;

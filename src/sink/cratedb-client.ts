@@ -1,5 +1,7 @@
-// The HTTP client of CrateDB's `POST /_sql` endpoint: one connection pool,
-// Basic authentication, a deadline per request, and the translation of every
+// The HTTP client of CrateDB's `POST /_sql` endpoint: a connection pool per
+// node of the cluster the URL names (requests go round the nodes that answer,
+// cratedb-nodes.ts), Basic authentication, a deadline per request, and the
+// translation of every
 // answer into parsed JSON or a SinkError the pipeline can act on (a CrateDB
 // error code, an HTTP status without one, a network or TLS failure, a
 // malformed answer), with the password and its token blanked out of every
@@ -18,21 +20,31 @@ import {
   TLS_CODES,
   TRANSIENT_NETWORK_CODES,
 } from "./cratedb-errors.ts";
+import { NodeSet } from "./cratedb-nodes.ts";
+import { splitHosts } from "./host-list.ts";
 import { kindOf, SinkError } from "./sink-error.ts";
 
 export interface CrateDbClientOptions {
-  /** Base URL, `http(s)://host:port` (a path prefix is kept, for a proxy in front). */
+  /**
+   * Base URL, `http(s)://host:port` (a path prefix is kept, for a proxy in
+   * front), or several nodes of one cluster: `http(s)://host1:port,host2:port`.
+   */
   url: string;
   username?: string | undefined;
   /** Sent only in the Authorization header; never in a message or a log. */
   password?: string | undefined;
-  /** Limit for one request, from sending it to the last byte of the answer. Default 30000. */
+  /**
+   * Limit for one request, from sending it to the last byte of the answer.
+   * Default 30000. A node that has not answered by then is taken for hung: it
+   * is set aside (probed again after a backoff) and the request is sent again,
+   * to another node where there is one.
+   */
   timeoutMs?: number | undefined;
   /** Verify the server's TLS certificate. Default true. */
   tlsRejectUnauthorized?: boolean | undefined;
   /** Schema of unqualified table names (CrateDB's `Default-Schema` header). */
   schema?: string | undefined;
-  /** Keep-alive connections. Default 4. */
+  /** Keep-alive connections to each node. Default 4. */
   connections?: number | undefined;
 }
 
@@ -54,10 +66,16 @@ export interface RequestLabel {
 /** One row's result in a bulk answer. */
 export type BulkOutcome = { ok: true } | { ok: false; error: CrateError | undefined };
 
+/** One node of the cluster: where messages name it, and its connections. */
+interface CrateDbNode {
+  where: string;
+  pool: Pool;
+}
+
 export class CrateDbClient {
-  /** `scheme://host:port/path` without credentials: what messages name. */
+  /** `scheme://host:port/path` without credentials (the hosts of all nodes): what messages name. */
   readonly where: string;
-  readonly #pool: Pool;
+  readonly #nodes: NodeSet<CrateDbNode>;
   readonly #path: string;
   readonly #headers: Record<string, string>;
   readonly #timeoutMs: number;
@@ -66,30 +84,32 @@ export class CrateDbClient {
   #closed = false;
 
   constructor(options: CrateDbClientOptions) {
-    let url: URL;
-    try {
-      url = new URL(options.url);
-    } catch {
-      // The URL may hold a password (`http://user:secret@host`): never echo it.
-      throw new ConfigError(
-        `CrateDB URL ${redactUserInfo(options.url)} is not a URL; write http(s)://host:port`,
-      );
-    }
-    if (url.protocol !== "http:" && url.protocol !== "https:") {
-      throw new ConfigError(
-        `CrateDB URL ${redactUserInfo(options.url)}: the scheme must be http or https (CrateDB's HTTP port, 4200 by default)`,
-      );
+    const urls = splitHosts(options.url).map((text) => {
+      try {
+        return new URL(text);
+      } catch {
+        // The URL may hold a password (`http://user:secret@host`): never echo it.
+        throw new ConfigError(
+          `CrateDB URL ${redactUserInfo(options.url)} is not a URL; write http(s)://host:port or http(s)://host1:port,host2:port`,
+        );
+      }
+    });
+    const first = urls[0] as URL;
+    for (const url of urls) {
+      if (url.protocol !== "http:" && url.protocol !== "https:") {
+        throw new ConfigError(
+          `CrateDB URL ${redactUserInfo(options.url)}: the scheme must be http or https (CrateDB's HTTP port, 4200 by default)`,
+        );
+      }
     }
     // Credentials in the URL are accepted but moved into the header; options win.
     const username =
-      options.username ?? (url.username ? decodeURIComponent(url.username) : undefined);
+      options.username ?? (first.username ? decodeURIComponent(first.username) : undefined);
     const password =
-      options.password ?? (url.password ? decodeURIComponent(url.password) : undefined);
-    url.username = "";
-    url.password = "";
-    const base = url.pathname.replace(/\/+$/, "");
+      options.password ?? (first.password ? decodeURIComponent(first.password) : undefined);
+    const base = first.pathname.replace(/\/+$/, "");
     this.#path = `${base}/_sql`;
-    this.where = `${url.origin}${base}`;
+    this.where = `${first.protocol}//${urls.map((url) => url.host).join(",")}${base}`;
 
     this.#timeoutMs = wholeNumberOption(
       options.timeoutMs,
@@ -122,44 +142,99 @@ export class CrateDbClient {
     }
     if (options.schema !== undefined) this.#headers["default-schema"] = options.schema;
 
-    this.#pool = new Pool(url.origin, {
-      connections,
-      // Backstops for the per-request deadline below, which covers both.
-      headersTimeout: this.#timeoutMs,
-      bodyTimeout: this.#timeoutMs,
-      connect: {
-        timeout: this.#timeoutMs,
-        rejectUnauthorized: options.tlsRejectUnauthorized ?? true,
-      },
-    });
+    const nodes = urls.map(
+      (url): CrateDbNode => ({
+        where: `${url.origin}${base}`,
+        pool: new Pool(url.origin, {
+          connections,
+          // Backstops for the per-request deadline below, which covers both.
+          headersTimeout: this.#timeoutMs,
+          bodyTimeout: this.#timeoutMs,
+          connect: {
+            timeout: this.#timeoutMs,
+            rejectUnauthorized: options.tlsRejectUnauthorized ?? true,
+          },
+        }),
+      }),
+    );
+    this.#nodes = new NodeSet(nodes, (node) => this.#probe(node));
   }
 
-  /** One POST to `/_sql`, bounded by timeoutMs; returns the parsed answer or throws a SinkError. */
+  /**
+   * One POST to `/_sql`, bounded by timeoutMs; returns the parsed answer or
+   * throws a SinkError. A node that refuses or drops the connection is set
+   * aside and the request goes to the next node at once (every statement the
+   * sink sends may run twice: see cratedb-http.ts); a node that does not
+   * answer in time is set aside too, and the timeout is thrown, so that one
+   * attempt never waits longer than timeoutMs: the retry goes to another node.
+   */
   async post(body: string, label: RequestLabel): Promise<Record<string, unknown>> {
-    if (this.#closed) throw new SinkError("fatal", `CrateDB sink for ${this.where} is closed`);
+    const tried = new Set<CrateDbNode>();
+    let failure: SinkError | undefined;
+    for (;;) {
+      if (this.#closed) throw new SinkError("fatal", `CrateDB sink for ${this.where} is closed`);
+      const node = this.#nodes.pick(tried);
+      if (node === undefined) throw failure as SinkError;
+      tried.add(node);
+      let answer: { status: number; text: string };
+      try {
+        answer = await this.#send(node, "POST", this.#path, body);
+      } catch (error) {
+        const sinkError = this.#networkError(error, label, node);
+        // Fatal errors (TLS, a closed sink) are the same on every node.
+        if (!sinkError.retryable) throw sinkError;
+        this.#nodes.failed(node);
+        if (sinkError.code === "TIMEOUT") throw sinkError;
+        failure = sinkError;
+        continue;
+      }
+      this.#nodes.answered(node);
+      return this.#answer(answer.status, answer.text, label, node);
+    }
+  }
+
+  /** The nodes, each with whether it answers now (for messages and tests). */
+  nodes(): { where: string; up: boolean }[] {
+    return this.#nodes.nodes.map((node) => ({
+      where: node.where,
+      up: this.#nodes.health(node).up,
+    }));
+  }
+
+  /** One request to one node, aborted after timeoutMs. */
+  async #send(
+    node: CrateDbNode,
+    method: "GET" | "POST",
+    path: string,
+    body?: string,
+  ): Promise<{ status: number; text: string }> {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(new RequestTimeout()), this.#timeoutMs);
-    let status: number;
-    let text: string;
     try {
-      const response = await this.#pool.request({
-        path: this.#path,
-        method: "POST",
+      const response = await node.pool.request({
+        path,
+        method,
         headers: this.#headers,
         body,
         signal: controller.signal,
       });
-      status = response.statusCode;
-      text = await response.body.text();
-    } catch (error) {
-      throw this.#networkError(error, label);
+      return { status: response.statusCode, text: await response.body.text() };
     } finally {
       clearTimeout(timer);
     }
-    return this.#answer(status, text, label);
   }
 
-  #answer(status: number, text: string, label: RequestLabel): Record<string, unknown> {
+  /** A node set aside answers anything (CrateDB's `GET /` names the node): it takes requests again. */
+  async #probe(node: CrateDbNode): Promise<void> {
+    await this.#send(node, "GET", `${this.#path.slice(0, -"_sql".length)}`);
+  }
+
+  #answer(
+    status: number,
+    text: string,
+    label: RequestLabel,
+    node: CrateDbNode,
+  ): Record<string, unknown> {
     let json: unknown;
     try {
       json = text === "" ? undefined : JSON.parse(text);
@@ -178,7 +253,7 @@ export class CrateDbClient {
       throw new SinkError(
         kind,
         this.redact(
-          `CrateDB at ${this.where} refused ${label.what}: error ${code}: ${message} (HTTP ${status})${hint ? `; ${hint}` : ""}`,
+          `CrateDB at ${node.where} refused ${label.what}: error ${code}: ${message} (HTTP ${status})${hint ? `; ${hint}` : ""}`,
         ),
         String(code),
         { missingRelation: entry.missingRelation ?? false },
@@ -189,26 +264,27 @@ export class CrateDbClient {
         throw this.malformed(label, `HTTP ${status} with a body that is not a JSON object`);
       return json as Record<string, unknown>;
     }
-    throw this.#httpError(status, text, label);
+    throw this.#httpError(status, text, label, node);
   }
 
   /** A non-2xx status without CrateDB's error object: a proxy, or CrateDB's own authentication. */
-  #httpError(status: number, text: string, label: RequestLabel): SinkError {
+  #httpError(status: number, text: string, label: RequestLabel, node: CrateDbNode): SinkError {
     const detail = text.trim() === "" ? "" : `: ${truncate(text.trim(), 300)}`;
-    const head = `CrateDB at ${this.where} answered ${label.what} with HTTP ${status}${detail}`;
+    const head = `CrateDB at ${node.where} answered ${label.what} with HTTP ${status}${detail}`;
     const entry = httpStatusClass(status, this.#headers.authorization !== undefined);
     const kind = kindOf(entry);
     const hint = entry.hint ?? "";
     return new SinkError(kind, this.redact(`${head}; ${hint}`), String(status));
   }
 
-  #networkError(error: unknown, label: RequestLabel): SinkError {
+  #networkError(error: unknown, label: RequestLabel, node: CrateDbNode): SinkError {
+    const others = this.#nodes.nodes.length > 1;
     if (error instanceof SinkError) return error;
     if (error instanceof RequestTimeout) {
       return new SinkError(
         "transient",
-        `CrateDB at ${this.where} did not answer ${label.what} within ${this.#timeoutMs} ms (timeoutMs); ` +
-          "it may have been applied, which a retry repeats harmlessly",
+        `CrateDB at ${node.where} did not answer ${label.what} within ${this.#timeoutMs} ms (the sink's timeout); ` +
+          `it may have been applied, which a retry repeats harmlessly${others ? "; the node is set aside and probed again later" : ""}`,
         "TIMEOUT",
         { cause: error },
       );
@@ -223,7 +299,7 @@ export class CrateDbClient {
     if (code !== undefined && TLS_CODES.has(code)) {
       return new SinkError(
         "fatal",
-        `TLS with CrateDB at ${this.where} failed during ${label.what}: ${message}; ` +
+        `TLS with CrateDB at ${node.where} failed during ${label.what}: ${message}; ` +
           "trust the server's CA (NODE_EXTRA_CA_CERTS), check the URL's scheme, or set tlsRejectUnauthorized: false for a test server",
         code,
         { cause: error },
@@ -244,7 +320,8 @@ export class CrateDbClient {
     const known = code !== undefined && TRANSIENT_NETWORK_CODES.has(code);
     return new SinkError(
       "transient",
-      `CrateDB at ${this.where} could not be reached for ${label.what}: ${message}${known ? "" : ` (${code ?? "no error code"})`}`,
+      `CrateDB at ${node.where} could not be reached for ${label.what}: ${message}${known ? "" : ` (${code ?? "no error code"})`}` +
+        (others ? "; the node is set aside and probed again later" : ""),
       code,
       { cause: error },
     );
@@ -319,7 +396,13 @@ export class CrateDbClient {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#pool.close();
+    // A node set aside may hold a request that will never be answered (a hung
+    // node, a probe): its connections are dropped rather than waited for.
+    await Promise.all(
+      this.#nodes.nodes.map((node) =>
+        this.#nodes.health(node).up ? node.pool.close() : node.pool.destroy(),
+      ),
+    );
   }
 }
 

@@ -1,7 +1,9 @@
 // A sink URL picks the sink: postgresql:// for PostgreSQL; crate:// (the
-// reference's SQLAlchemy form) or http(s):// for CrateDB over HTTP.
+// reference's SQLAlchemy form) or http(s):// for CrateDB over HTTP, which may
+// name several nodes of one cluster (crate://user:pw@host1:4200,host2:4200).
 
 import { ConfigError } from "../errors.ts";
+import { splitHosts } from "./host-list.ts";
 import { redactUrl } from "./redact-url.ts";
 import type { RetryPolicy } from "./retry.ts";
 import type { Sink } from "./sink.ts";
@@ -36,14 +38,20 @@ export function sinkKind(protocol: string): keyof typeof SINK_SCHEMES | undefine
 }
 
 export async function openSink(url: string, options: SinkOptions = {}): Promise<Sink> {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new ConfigError(`sink URL ${redactUrl(url)} is not a URL; ${EXAMPLES}`);
-  }
+  const hosts = splitHosts(url).map((text) => {
+    try {
+      return new URL(text);
+    } catch {
+      throw new ConfigError(`sink URL ${redactUrl(url)} is not a URL; ${EXAMPLES}`);
+    }
+  });
+  const parsed = hosts[0] as URL;
   switch (sinkKind(parsed.protocol)) {
     case "postgresql": {
+      if (hosts.length > 1)
+        throw new ConfigError(
+          `sink URL ${redactUrl(url)}: several hosts are for a CrateDB cluster; a PostgreSQL sink takes one`,
+        );
       const { inFlight, ...rest } = options;
       if (inFlight !== undefined && inFlight > 1)
         throw new ConfigError(
@@ -56,7 +64,8 @@ export async function openSink(url: string, options: SinkOptions = {}): Promise<
       const tls =
         parsed.protocol === "https:" ||
         /^(true|1|require)$/i.test(parsed.searchParams.get("ssl") ?? "");
-      const base = `${tls ? "https" : "http"}://${parsed.hostname.includes(":") ? `[${parsed.hostname}]` : parsed.hostname}:${parsed.port || "4200"}`;
+      // Every node is reached the same way: the first host's scheme and ?ssl= hold for all.
+      const base = `${tls ? "https" : "http"}://${hosts.map(hostAndPort).join(",")}`;
       const { createCrateDbHttpSink } = await import("./cratedb-http.ts");
       return createCrateDbHttpSink({
         url: base,
@@ -72,5 +81,15 @@ export async function openSink(url: string, options: SinkOptions = {}): Promise<
   }
 }
 
+/** `host:port` of a CrateDB node, CrateDB's HTTP port when the URL names none. */
+function hostAndPort(url: URL): string {
+  // The parser keeps an IPv6 address in brackets already.
+  const host =
+    url.hostname.includes(":") && !url.hostname.startsWith("[")
+      ? `[${url.hostname}]`
+      : url.hostname;
+  return `${host}:${url.port || "4200"}`;
+}
+
 const EXAMPLES =
-  "write postgresql://user:pass@host:5432/db, crate://user:pass@host:4200 (?ssl=true for https) or https://host:4200";
+  "write postgresql://user:pass@host:5432/db, crate://user:pass@host:4200 (?ssl=true for https; several nodes as host1:4200,host2:4200) or https://host:4200";
