@@ -11,6 +11,7 @@ const UNIT = [
   "test/codec/**/*.test.ts",
   "test/sql/**/*.test.ts",
   "test/structure/**/*.test.ts",
+  "test/metrics/**/*.test.ts",
   "test/shared/**/*.test.ts",
   "test/verify/item-compare.test.ts",
   "test/sink/cratedb-http.test.ts",

@@ -13,20 +13,27 @@
 //   (c) the relay against kinesis-mock, the emulator the tests use, with fewer
 //       changes (BENCH_KINESIS_MOCK_RECORDS, default 10,000; 0 skips it): what
 //       the relay does there is bound by the emulator's GetRecords.
+//   BENCH_RELAY_METRICS=on runs (a) with the relay's Prometheus metrics on (its
+//   tally read into a registry, batches and sink requests timed, a scrape each
+//   second); =both runs (a) without, then again with them, into another table,
+//   and prints both rates; default off.
 // Records: bench/corpus.ts (seeded DynamoDB Streams records) in the Kinesis
 // Data Streams for DynamoDB format, timestamps in microseconds in corpus
 // order, partition key = the item's key. Both targets must end identical.
 
 import { type KinesisClient, PutRecordsCommand } from "@aws-sdk/client-kinesis";
 import type { KinesisStreamEvent } from "aws-lambda";
+import { collectDefaultMetrics, Registry } from "prom-client";
 import { createHandler } from "../src/lambda/create-handler.ts";
 import { partitionKeyOf, toKinesisChange } from "../src/local/bridge/kinesis-record.ts";
 import { localKinesisClient } from "../src/local/services/aws-clients.ts";
 import { startKinesisLocal } from "../src/local/services/kinesis-local.ts";
 import { startPostgres } from "../src/local/services/postgres.ts";
 import { createKinesisStream } from "../src/local/services/provision.ts";
+import { relayMetrics } from "../src/metrics/relay-metrics.ts";
 import { ApplyPipeline } from "../src/pipeline/apply-pipeline.ts";
 import { runRelay } from "../src/relay/relay.ts";
+import { RelayTally } from "../src/relay/relay-tally.ts";
 import { PostgresSink } from "../src/sink/postgres.ts";
 import { KinesisSource } from "../src/source/kinesis.ts";
 import { postgresql } from "../src/sql/postgresql.ts";
@@ -35,6 +42,9 @@ import { startMemoryKinesisProcess } from "./memory-kinesis-process.ts";
 
 const COUNT = Number(process.env.BENCH_RECORDS ?? 100_000);
 const MOCK_COUNT = Number(process.env.BENCH_KINESIS_MOCK_RECORDS ?? 10_000);
+const METRICS = process.env.BENCH_RELAY_METRICS ?? "off";
+if (!["on", "off", "both"].includes(METRICS))
+  throw new Error(`BENCH_RELAY_METRICS must be on, off or both, got ${METRICS}`);
 const SHARDS = 2;
 const LAMBDA_BATCH = 1000;
 const STREAM = "bench-changes";
@@ -103,8 +113,16 @@ async function timeRelay(
   url: string,
   table: string,
   total: number,
+  withMetrics = false,
 ) {
-  const sink = new PostgresSink({ url });
+  const opened = new PostgresSink({ url });
+  const registry = new Registry();
+  const tally = new RelayTally();
+  const metrics = withMetrics ? relayMetrics(registry, tally) : undefined;
+  if (withMetrics) collectDefaultMetrics({ register: registry });
+  const sink = metrics ? metrics.timed(opened) : opened;
+  // Prometheus scrapes every 15 s or so; once a second is the harsher case.
+  const scrapes = withMetrics ? setInterval(() => void registry.metrics(), 1000) : undefined;
   try {
     const pipeline = new ApplyPipeline(sink, {
       table: { schema: undefined, name: table },
@@ -120,9 +138,11 @@ async function timeRelay(
       idleExitMs: 1000,
       pollMs: 50,
       onBatch: (event) => {
+        metrics?.batch(event);
         applied += event.result.records;
         if (applied >= total && doneAt === 0) doneAt = performance.now();
       },
+      tally,
       deadLetter: async (failures) => {
         throw new Error(`${failures.length} records failed: ${failures[0]?.error.message}`);
       },
@@ -134,6 +154,7 @@ async function timeRelay(
     const seconds = (doneAt - started) / 1000;
     return { seconds, rate: total / seconds, stats };
   } finally {
+    clearInterval(scrapes);
     await sink.close();
   }
 }
@@ -246,10 +267,30 @@ async function main(): Promise<void> {
       `queued on ${SHARDS} shards (${perShard.join(" + ")}) of the in-memory Kinesis API in ${((performance.now() - t) / 1000).toFixed(1)} s`,
     );
 
-    const relay = await timeRelay(client, STREAM, postgres.url, "bench_relay", COUNT);
-    console.log(
-      `(a) relay, Kinesis -> PostgreSQL, ${SHARDS} shards, batches of 1,000: ${fmt(relay.rate)} (${relay.seconds.toFixed(1)} s; ${relay.stats.applied} applied, ${relay.stats.skipped} skipped)`,
+    const relay = await timeRelay(
+      client,
+      STREAM,
+      postgres.url,
+      "bench_relay",
+      COUNT,
+      METRICS === "on",
     );
+    console.log(
+      `(a) relay, Kinesis -> PostgreSQL, ${SHARDS} shards, batches of 1,000, metrics ${METRICS === "on" ? "on" : "off"}: ${fmt(relay.rate)} (${relay.seconds.toFixed(1)} s; ${relay.stats.applied} applied, ${relay.stats.skipped} skipped)`,
+    );
+    if (METRICS === "both") {
+      const measured = await timeRelay(
+        client,
+        STREAM,
+        postgres.url,
+        "bench_relay_metrics",
+        COUNT,
+        true,
+      );
+      console.log(
+        `(a) the same, metrics on: ${fmt(measured.rate)} (${measured.seconds.toFixed(1)} s; ${((measured.rate / relay.rate - 1) * 100).toFixed(1)} % against metrics off)`,
+      );
+    }
 
     const events = [...lambdaEvents(queued).values()];
     const lambda = await timeLambda(postgres.url, "bench_lambda", events, COUNT, client);

@@ -45,6 +45,10 @@ export async function runMongoRelay(
   from: StartPosition,
 ): Promise<number> {
   const url = targetUrl(values);
+  if (values["metrics-port"] !== undefined || process.env.DYNACRATE_METRICS_PORT)
+    throw new ConfigError(
+      "--metrics-port (DYNACRATE_METRICS_PORT) serves a Kinesis or DynamoDB Streams relay; a MongoDB relay has no metrics endpoint yet: unset it",
+    );
   const source = parseMongoSource(values.source as string);
   const all = source.collection === "*";
   const batchSize = positiveInt(values, "batch-size", 1000);

@@ -37,6 +37,24 @@ export interface BatchResult extends Counts {
   newestMicros: number;
   /** The oldest ApproximateCreationDateTime of the batch, microseconds; 0 if none decoded. */
   oldestMicros: number;
+  /**
+   * The same counts per target table, where a batch spans several (a
+   * router's); records refused before any table took them are under table "".
+   * Absent for one pipeline's result: all of it is its table's.
+   */
+  tables?: TableCounts[];
+}
+
+/** A batch's counts for one target table. */
+export interface TableCounts extends Counts {
+  /** The target, as formatTableName writes it; "" for records no route took. */
+  table: string;
+  /** Records that can never be applied (they go to the dead-letter destination). */
+  refused: number;
+  /** Records the sink failed to take this time (an outage): they are tried again. */
+  failed: number;
+  roundedNumbers: number;
+  routedToAux: number;
 }
 
 /** What summaries over many batches add up (replay, relay). */
@@ -58,12 +76,43 @@ export function zeroCounts(): Counts {
   return { records: 0, applied: 0, skipped: 0, superseded: 0, stale: 0, duplicates: 0 };
 }
 
+/** A result of nothing: what a batch's outcomes are added to. */
+export function emptyBatchResult(): BatchResult {
+  return {
+    ...zeroCounts(),
+    staleUnknown: false,
+    failed: [],
+    roundedNumbers: 0,
+    routedToAux: 0,
+    newestMicros: 0,
+    oldestMicros: 0,
+  };
+}
+
 /** Adds a batch's counts to a running total. */
-export function addCounts(total: Counts, result: BatchResult): void {
+export function addCounts(total: Counts, result: Counts): void {
   total.records += result.records;
   total.applied += result.applied;
   total.skipped += result.skipped;
   total.superseded += result.superseded;
   total.stale += result.stale;
   total.duplicates += result.duplicates;
+}
+
+/** A result's counts as one table's share of a batch. */
+export function tableCounts(
+  table: string,
+  result: Counts & Pick<BatchResult, "failed" | "roundedNumbers" | "routedToAux">,
+): TableCounts {
+  const refused = result.failed.filter((f) => f.permanent).length;
+  const counts = zeroCounts();
+  addCounts(counts, result);
+  return {
+    table,
+    ...counts,
+    refused,
+    failed: result.failed.length - refused,
+    roundedNumbers: result.roundedNumbers,
+    routedToAux: result.routedToAux,
+  };
 }

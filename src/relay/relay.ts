@@ -6,13 +6,7 @@
 import type { SourceError } from "../errors.ts";
 import { ConfigError } from "../errors.ts";
 import type { ApplyPipeline } from "../pipeline/apply-pipeline.ts";
-import {
-  addCounts,
-  type BatchResult,
-  type Counts,
-  type FailedRecord,
-  zeroCounts,
-} from "../pipeline/batch-result.ts";
+import type { BatchResult, FailedRecord } from "../pipeline/batch-result.ts";
 import { backoffMs, isTransientSinkError } from "../sink/retry.ts";
 import { permanentSourceError } from "../source/source-fault.ts";
 import {
@@ -23,8 +17,9 @@ import {
   type StreamSource,
   TrimmedPositionError,
 } from "../source/stream-source.ts";
-import type { TableName } from "../sql/table-name.ts";
+import { formatTableName, type TableName } from "../sql/table-name.ts";
 import { type Checkpoint, CheckpointStore } from "./checkpoint-store.ts";
+import { type RelayStats, RelayTally } from "./relay-tally.ts";
 import { keepTombstonesForStream } from "./stream-retention.ts";
 
 /** Five reads per shard per second: the limit Kinesis and DynamoDB Streams set. */
@@ -66,6 +61,8 @@ export interface RelayOptions {
   onNotice?: (message: string) => void;
   /** Aborting stops the relay after the batches in flight are applied and checkpointed. */
   signal?: AbortSignal;
+  /** Where the relay counts what it does (read by metrics and health checks); a new one if not given. */
+  tally?: RelayTally;
 }
 
 export interface BatchEvent {
@@ -87,13 +84,13 @@ export interface BatchEvent {
   durationMs: number;
 }
 
-export interface RelayStats extends Counts {
-  deadLettered: number;
-  shards: number;
-}
+export type { RelayStats } from "./relay-tally.ts";
 
 export async function runRelay(options: RelayOptions): Promise<RelayStats> {
   const { source, pipeline } = options;
+  const tally = options.tally ?? new RelayTally();
+  const stats: RelayStats = tally.totals;
+  const tableName = formatTableName(pipeline.table);
   const batchSize = options.batchSize ?? 1000;
   const pollMs = options.pollMs ?? DEFAULT_POLL_MS;
   const retention = await keepTombstonesForStream(source, pipeline);
@@ -105,7 +102,7 @@ export async function runRelay(options: RelayOptions): Promise<RelayStats> {
     reset: options.resetCheckpoints ?? false,
     ...(options.onNotice ? { notice: options.onNotice } : {}),
   });
-  const stats: RelayStats = { ...zeroCounts(), deadLettered: 0, shards: 0 };
+  tally.sinkAnswered();
   const running = new Map<string, Promise<void>>();
   const idleSince = new Map<string, number>();
   let lastActivity = Date.now();
@@ -136,8 +133,10 @@ export async function runRelay(options: RelayOptions): Promise<RelayStats> {
   async function backOff(shard: string, error: unknown, attempt: number): Promise<boolean> {
     if (stopped()) return false;
     const delay = backoffMs(attempt + 1, 200, 30_000);
+    tally.retry("sink");
     options.onRetry?.(shard, error, delay);
     await sleep(delay);
+    tally.moved(shard);
     return !stopped();
   }
 
@@ -150,6 +149,7 @@ export async function runRelay(options: RelayOptions): Promise<RelayStats> {
     for (let attempt = 1; ; attempt++) {
       const started = performance.now();
       const result = await pipeline.apply(records);
+      tally.moved(shard);
       const permanent = result.failed.filter((f) => f.permanent);
       const transient = result.failed.filter((f) => !f.permanent);
       let deadLettered = 0;
@@ -164,18 +164,25 @@ export async function runRelay(options: RelayOptions): Promise<RelayStats> {
           deadLetterError = error;
         }
       }
+      if (transient.length > 0) {
+        tally.sinkFailed();
+        tally.attemptFailed(result, tableName);
+      } else tally.sinkAnswered();
       if (transient.length === 0 && deadLetterError === undefined) {
-        addCounts(stats, result);
-        stats.deadLettered += deadLettered;
+        tally.batch(result, deadLettered, tableName);
+        const lagMs =
+          result.newestMicros > 0
+            ? Math.max(0, Date.now() - result.newestMicros / 1000)
+            : undefined;
+        const state = tally.shard(shard);
+        if (lagMs !== undefined) state.lagMs = lagMs;
+        if (behindMs !== undefined) state.behindMs = behindMs;
         options.onBatch?.({
           shard,
           result,
           deadLettered,
           behindMs,
-          lagMs:
-            result.newestMicros > 0
-              ? Math.max(0, Date.now() - result.newestMicros / 1000)
-              : undefined,
+          lagMs,
           durationMs: performance.now() - started,
         });
         // Old tombstones go at most once per purge interval; a failed purge
@@ -198,9 +205,12 @@ export async function runRelay(options: RelayOptions): Promise<RelayStats> {
       try {
         await store.save(shard, checkpoint);
         checkpoints.set(shard, checkpoint);
+        tally.sinkAnswered();
+        tally.checkpointed(shard);
         return true;
       } catch (error) {
         if (!isTransientSinkError(error)) throw error;
+        tally.sinkFailed();
         if (!(await backOff(shard, error, attempt))) return false;
       }
     }
@@ -239,7 +249,9 @@ export async function runRelay(options: RelayOptions): Promise<RelayStats> {
       let read: ReadResult;
       try {
         read = await pending.result;
+        tally.sourceAnswered();
       } catch (error) {
+        tally.moved(shard.id);
         // The same iterator would fail again: a new one from the checkpoint. (A
         // checkpoint that is itself trimmed fails there, loudly: records were lost.)
         if (error instanceof ExpiredIteratorError || error instanceof TrimmedPositionError) {
@@ -247,10 +259,13 @@ export async function runRelay(options: RelayOptions): Promise<RelayStats> {
           continue;
         }
         // Throttling or a passing network fault: wait and read again.
+        tally.sourceFailed();
+        tally.retry("source");
         options.onRetry?.(shard.id, error, 1000);
         await sleep(1000);
         continue;
       }
+      tally.moved(shard.id);
       behind = read.records.length >= batchSize;
       if (read.records.length > 0 && read.next) ahead = readFrom(read.next);
       if (read.records.length > 0) {
@@ -280,9 +295,12 @@ export async function runRelay(options: RelayOptions): Promise<RelayStats> {
       try {
         shards = await source.listShards();
         listedAt = Date.now();
+        tally.sourceAnswered();
       } catch (error) {
         fatal = permanentSourceError(error);
         if (fatal) break;
+        tally.sourceFailed();
+        tally.retry("source");
         options.onRetry?.("(listing shards)", error, 1000);
         await sleep(1000);
         continue;
@@ -296,6 +314,7 @@ export async function runRelay(options: RelayOptions): Promise<RelayStats> {
       if (waiting) continue;
       started.add(shard.id);
       stats.shards = started.size;
+      tally.moved(shard.id);
       const work = readShard(shard)
         .catch(async (error) => {
           fatal ??= permanentSourceError(error);
@@ -307,17 +326,22 @@ export async function runRelay(options: RelayOptions): Promise<RelayStats> {
           options.onRetry?.(shard.id, error, 1000);
           await sleep(1000);
         })
-        .finally(() => running.delete(shard.id));
+        .finally(() => {
+          running.delete(shard.id);
+          tally.stopped(shard.id);
+        });
       running.set(shard.id, work);
     }
     if (options.idleExitMs !== undefined) {
       const allIdle = [...running.keys()].every((id) => idleSince.has(id));
       if (allIdle && Date.now() - lastActivity >= options.idleExitMs) break;
     }
+    tally.moved();
     await Promise.race([sleep(pollMs), ...running.values()]);
   }
   stop.abort();
   await Promise.allSettled(running.values());
+  tally.stopped("");
   if (fatal) throw fatal;
   return stats;
 }

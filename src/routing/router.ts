@@ -19,8 +19,9 @@ import {
 import {
   addCounts,
   type BatchResult,
+  emptyBatchResult,
   type FailedRecord,
-  zeroCounts,
+  tableCounts,
 } from "../pipeline/batch-result.ts";
 import type { Sink } from "../sink/sink.ts";
 import { formatTableName, type TableName } from "../sql/table-name.ts";
@@ -145,18 +146,19 @@ export class Router {
 
   /** Writes a routed batch, target after target; every record's fate by its index in the batch. */
   async commit(batch: RoutedBatch): Promise<BatchResult> {
-    const total: BatchResult = {
-      ...zeroCounts(),
-      staleUnknown: false,
-      routedToAux: 0,
-      failed: [...batch.refused],
-      roundedNumbers: 0,
-      newestMicros: 0,
-      oldestMicros: 0,
-    };
+    const total: BatchResult = { ...emptyBatchResult(), failed: [...batch.refused], tables: [] };
+    if (batch.refused.length > 0)
+      total.tables?.push(
+        tableCounts("", {
+          ...emptyBatchResult(),
+          records: batch.refused.length,
+          failed: batch.refused,
+        }),
+      );
     for (const group of batch.groups) {
       const result = await group.pipeline.commit(group.prepared);
       addCounts(total, result);
+      total.tables?.push(tableCounts(formatTableName(group.pipeline.table), result));
       total.staleUnknown ||= result.staleUnknown;
       total.routedToAux += result.routedToAux;
       total.roundedNumbers += result.roundedNumbers;

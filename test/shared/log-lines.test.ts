@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { LoadDisplay } from "../../src/cli/load-display.ts";
 import { RelayDisplay } from "../../src/cli/relay-display.ts";
-import { type BatchResult, zeroCounts } from "../../src/pipeline/batch-result.ts";
+import { emptyBatchResult } from "../../src/pipeline/batch-result.ts";
 
 /** A log destination (not a terminal) and what stderr got meanwhile. */
 function capture() {
@@ -31,17 +31,7 @@ describe("log lines of the relay and the load", () => {
     const display = new RelayDisplay(stream);
     display.batch({
       shard: "shardId-000000000001",
-      result: {
-        ...zeroCounts(),
-        records: 3,
-        applied: 3,
-        staleUnknown: false,
-        failed: [],
-        roundedNumbers: 0,
-        routedToAux: 0,
-        newestMicros: 0,
-        oldestMicros: 0,
-      } satisfies BatchResult,
+      result: { ...emptyBatchResult(), records: 3, applied: 3 },
       deadLettered: 0,
       behindMs: 5,
       lagMs: 12.4,

@@ -29,8 +29,9 @@ const MAY_IMPORT: Record<string, string[]> = {
   verify: [...CORE, "source"],
   lambda: [...CORE, "source", "relay"],
   infra: [...CORE, "lambda"],
+  metrics: [...CORE, "source", "relay", "load"],
   local: [...CORE, ...JOBS],
-  cli: [...CORE, ...JOBS, "lambda", "infra", "local"],
+  cli: [...CORE, ...JOBS, "lambda", "infra", "local", "metrics"],
 };
 
 /** For each folder of src/local/, the folders of src/local/ its files may import from. */

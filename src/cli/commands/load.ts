@@ -12,6 +12,8 @@ import { DeadLetterFile } from "../../dead-letter/file.ts";
 import { ConfigError } from "../../errors.ts";
 import { checkRetention, checkStream, relayFrom, type StreamCheck } from "../../load/hand-off.ts";
 import { runLoad } from "../../load/load.ts";
+import { loadMetrics } from "../../metrics/load-metrics.ts";
+import type { MetricsServer } from "../../metrics/server.ts";
 import { ApplyPipeline } from "../../pipeline/apply-pipeline.ts";
 import { targetOfTable } from "../../routing/table-routes.ts";
 import { checkConnection } from "../../sink/connection-check.ts";
@@ -37,6 +39,15 @@ import {
 } from "../args.ts";
 import { asSourceError, awsClientConfig } from "../aws.ts";
 import { LoadDisplay } from "../load-display.ts";
+import {
+  METRICS_HELP,
+  METRICS_OPTIONS,
+  metricsPort,
+  processRegistry,
+  sinkPing,
+  startEndpoints,
+  stuckMs,
+} from "../metrics-option.ts";
 
 export const usage = `dynacrate load --source SOURCE --target URL --table NAME [options]
 
@@ -74,6 +85,7 @@ ${SINK_HELP.replace("(default: from each target's first record's Keys)", "(defau
   --stream-endpoint URL  endpoint of the Kinesis stream, when not --endpoint (emulators)
   --s3-endpoint URL   S3 endpoint (for S3-compatible servers; path-style requests)
   --region NAME       AWS region; credentials come from the standard AWS SDK chain
+${METRICS_HELP}                      (with --then-relay, the relay serves them on the same port)
 `;
 
 export async function run(argv: string[]): Promise<number> {
@@ -95,6 +107,7 @@ export async function run(argv: string[]): Promise<number> {
     "s3-endpoint": { type: "string" },
     "stream-endpoint": { type: "string" },
     region: { type: "string" },
+    ...METRICS_OPTIONS,
   });
   if (values.help) {
     process.stdout.write(usage);
@@ -170,6 +183,7 @@ export async function run(argv: string[]): Promise<number> {
   }
 
   // Before reading an item: the sink answers, and the target can be created and written.
+  const port = metricsPort(values);
   await checkConnection(url);
   const sink = await openSink(url, sinkOptions(values));
   try {
@@ -178,6 +192,19 @@ export async function run(argv: string[]): Promise<number> {
     await sink.close();
     throw error;
   }
+  const registry = port === undefined ? undefined : processRegistry();
+  const metrics = registry && loadMetrics(registry, stuckMs(values));
+  const probe = sinkPing(url);
+  let endpoints: MetricsServer | undefined;
+  if (registry && metrics && port !== undefined)
+    endpoints = await startEndpoints(values, port, registry, {
+      health: () => metrics.health(),
+      ready: () =>
+        probe.ping().then(
+          () => ({ ok: true }) as const,
+          () => ({ ok: false, reason: "the sink can not be reached" }) as const,
+        ),
+    });
   const deadLetters = new DeadLetterFile(
     (values.dlq as string | undefined) ?? "dynacrate-dead-letters.ndjson",
   );
@@ -216,6 +243,7 @@ export async function run(argv: string[]): Promise<number> {
       onProgress: (event) => {
         last = event;
         display.progress(event);
+        metrics?.progress(event);
       },
       onRetry: (what, error, delayMs) => display.retry(what, error, delayMs),
       signal: stop.signal,
@@ -264,8 +292,18 @@ export async function run(argv: string[]): Promise<number> {
     await deadLetters.close();
     process.removeListener("SIGINT", onInt);
     process.removeListener("SIGTERM", onTerm);
+    // The relay serves the same port from here on.
+    await endpoints?.close();
     const relay = await import("./relay.ts");
-    const passOn = ["numbers", "region", "dlq", "idle-exit"].flatMap((name) =>
+    const passOn = [
+      "numbers",
+      "region",
+      "dlq",
+      "idle-exit",
+      "metrics-port",
+      "metrics-host",
+      "stuck-after",
+    ].flatMap((name) =>
       typeof values[name] === "string" ? [`--${name}`, values[name] as string] : [],
     );
     if (check.stream.startsWith("kinesis://") ? streamEndpoint : endpoint)
@@ -282,6 +320,8 @@ export async function run(argv: string[]): Promise<number> {
   } finally {
     process.removeListener("SIGINT", onInt);
     process.removeListener("SIGTERM", onTerm);
+    await endpoints?.close();
+    await probe.close();
     await deadLetters.close();
     await sink.close();
     dynamodb.destroy();

@@ -7,7 +7,11 @@ import { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
 import { KinesisClient } from "@aws-sdk/client-kinesis";
 import { DeadLetterFile } from "../../dead-letter/file.ts";
 import { ConfigError } from "../../errors.ts";
+import { relayChecks } from "../../metrics/relay-checks.ts";
+import { relayMetrics } from "../../metrics/relay-metrics.ts";
+import type { MetricsServer } from "../../metrics/server.ts";
 import { DEFAULT_POLL_MS, runRelay } from "../../relay/relay.ts";
+import { RelayTally } from "../../relay/relay-tally.ts";
 import { Router } from "../../routing/router.ts";
 import { namedTargets } from "../../routing/table-routes.ts";
 import { checkConnection } from "../../sink/connection-check.ts";
@@ -32,6 +36,15 @@ import {
   targetUrl,
 } from "../args.ts";
 import { awsClientConfig } from "../aws.ts";
+import {
+  METRICS_HELP,
+  METRICS_OPTIONS,
+  metricsPort,
+  processRegistry,
+  sinkPing,
+  startEndpoints,
+  stuckMs,
+} from "../metrics-option.ts";
 import { RelayDisplay } from "../relay-display.ts";
 import { stopOnSignals } from "../stop-signal.ts";
 
@@ -66,7 +79,7 @@ ${SINK_HELP}
                       than the stream's retention plus an hour, read from the stream)
   --reset-checkpoints forget this table's checkpoints of the stream and start over
                       from --from (after the table was dropped or emptied)
-`;
+${METRICS_HELP}`;
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parse(argv, {
@@ -81,6 +94,7 @@ export async function run(argv: string[]): Promise<number> {
     endpoint: { type: "string" },
     region: { type: "string" },
     "idle-exit": { type: "string" },
+    ...METRICS_OPTIONS,
   });
   if (values.help) {
     process.stdout.write(usage);
@@ -117,8 +131,14 @@ export async function run(argv: string[]): Promise<number> {
   const pollMs = positiveInt(values, "poll-ms", DEFAULT_POLL_MS, 60_000);
   const keySchema = keyOption(values);
   const numbers = numbersOption(values);
+  const port = metricsPort(values);
+  const stuck = stuckMs(values);
   await checkConnection(url);
-  const sink = await openSink(url, sinkOptions(values));
+  const tally = new RelayTally();
+  const registry = port === undefined ? undefined : processRegistry();
+  const metrics = registry && relayMetrics(registry, tally);
+  const opened = await openSink(url, sinkOptions(values));
+  const sink = metrics ? metrics.timed(opened) : opened;
   const pipeline = new Router(sink, {
     routes,
     keySchema,
@@ -143,6 +163,12 @@ export async function run(argv: string[]): Promise<number> {
   }
 
   const stop = stopOnSignals();
+  let endpoints: MetricsServer | undefined;
+  const probe = sinkPing(url);
+  if (registry && port !== undefined) {
+    const checks = relayChecks({ tally, stuckMs: stuck, pingSink: probe.ping });
+    endpoints = await startEndpoints(values, port, registry, checks);
+  }
 
   const display = new RelayDisplay(process.stdout);
   process.stderr.write(
@@ -157,11 +183,15 @@ export async function run(argv: string[]): Promise<number> {
       pollMs,
       ...(idleExit === undefined ? {} : { idleExitMs: idleExit }),
       deadLetter: (failures) => deadLetters.write(failures),
-      onBatch: (event) => display.batch(event),
+      onBatch: (event) => {
+        display.batch(event);
+        metrics?.batch(event);
+      },
       onRetry: (shard, error, delayMs) => display.retry(shard, error, delayMs),
       resetCheckpoints: values["reset-checkpoints"] === true,
       onNotice: (message) => process.stderr.write(`${message}\n`),
       signal: stop.signal,
+      tally,
     });
     display.done();
     process.stderr.write(
@@ -171,6 +201,8 @@ export async function run(argv: string[]): Promise<number> {
     );
     return 0;
   } finally {
+    await endpoints?.close();
+    await probe.close();
     await deadLetters.close();
     await sink.close();
   }
