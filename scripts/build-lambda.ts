@@ -1,5 +1,6 @@
-// Bundles the Lambda handler into ONE file, dist/lambda/index.mjs (ESM,
-// Node.js 20), for a zip deployment or the container image in lambda/.
+// Bundles the Lambda handler into ONE file, dist/lambda/index.mjs (ESM, for
+// the Lambda runtime's Node.js release), for a zip deployment or the container
+// image in lambda/.
 // Run: npm run build:lambda
 //
 // Left out of the bundle: the AWS SDK v3 (`@aws-sdk/*`, `@smithy/*`), which
@@ -10,6 +11,7 @@ import { statSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { build } from "esbuild";
+import { LAMBDA_NODE_MAJOR } from "../src/node-versions.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const LAMBDA_BUNDLE = join(ROOT, "dist", "lambda", "index.mjs");
@@ -28,7 +30,7 @@ export async function buildLambda(): Promise<LambdaBundle> {
     bundle: true,
     format: "esm",
     platform: "node",
-    target: "node20",
+    target: `node${LAMBDA_NODE_MAJOR}`,
     minify: true,
     metafile: true,
     logLevel: "warning",

@@ -20,9 +20,6 @@ export const DEFAULTS = {
   streamRetentionHours: 24,
 } as const;
 
-/** The Lambda runtime: the Node.js major of both the zip runtime and lambda/Dockerfile's base image. */
-export const LAMBDA_NODE_MAJOR = 24;
-
 /**
  * The longest one write can take before the sink gives up: every attempt
  * running into the statement timeout, plus the backoff between attempts at

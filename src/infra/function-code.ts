@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { IgnoreMode } from "aws-cdk-lib";
 import * as lambda from "aws-cdk-lib/aws-lambda";
 import { ConfigError } from "../errors.ts";
-import { LAMBDA_NODE_MAJOR } from "./defaults.ts";
+import { LAMBDA_NODE_MAJOR } from "../node-versions.ts";
 
 /** The package's root: this file is src/infra/ in a clone and dist/infra/ in an installed package. */
 export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");

@@ -6,12 +6,8 @@
 // A separate entry point from "dynacrate": it needs aws-cdk-lib and constructs
 // (optional peer dependencies), which the rest of the package never loads.
 
+export { LAMBDA_NODE_MAJOR } from "../node-versions.ts";
 export { checkProps } from "./check-props.ts";
-export {
-  DEFAULTS,
-  LAMBDA_NODE_MAJOR,
-  minimumTimeoutSeconds,
-  sinkWorstCaseSeconds,
-} from "./defaults.ts";
+export { DEFAULTS, minimumTimeoutSeconds, sinkWorstCaseSeconds } from "./defaults.ts";
 export { DynamoDbToCrateDb } from "./dynamodb-to-cratedb.ts";
 export type * from "./props.ts";

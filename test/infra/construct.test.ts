@@ -7,7 +7,8 @@
 
 import { Match } from "aws-cdk-lib/assertions";
 import { afterAll, describe, expect, it } from "vitest";
-import { LAMBDA_NODE_MAJOR, minimumTimeoutSeconds } from "../../src/infra/defaults.ts";
+import { minimumTimeoutSeconds } from "../../src/infra/defaults.ts";
+import { LAMBDA_NODE_MAJOR } from "../../src/node-versions.ts";
 import {
   removeOutdirs,
   type Synthesized,
