@@ -13,6 +13,7 @@ const UNIT = [
   "test/structure/**/*.test.ts",
   "test/metrics/**/*.test.ts",
   "test/shared/**/*.test.ts",
+  "test/cli/node-warning.test.ts",
   "test/verify/item-compare.test.ts",
   "test/sink/cratedb-http.test.ts",
   "test/sink/cratedb-cluster.test.ts",
