@@ -19,6 +19,9 @@ import { cratedb } from "../src/sql/cratedb.ts";
 import type { Dialect } from "../src/sql/dialect.ts";
 import { postgresql } from "../src/sql/postgresql.ts";
 import { CORPUS_KEY_SCHEMA, CORPUS_TABLE, generateCorpus } from "./corpus.ts";
+import { printRuntime } from "./support/runtime.ts";
+
+printRuntime();
 
 const COUNT = Number(process.env.BENCH_RECORDS ?? 100_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
@@ -119,7 +122,7 @@ console.log(
   `corpus: ${lines.length} DynamoDB Streams records, average line ${Math.round(bytes / lines.length)} bytes, ` +
     `${(bytes / 1e6).toFixed(1)} MB, generated in ${((performance.now() - started) / 1000).toFixed(1)} s (seed 42)`,
 );
-console.log(`node ${process.version}; ${RUNS} runs each after a warm-up; batches of ${BATCH}`);
+console.log(`${RUNS} runs each after a warm-up; batches of ${BATCH}`);
 
 // How many records the transcoder takes (the rest fall back to the slow path).
 for (const dialect of [postgresql, cratedb]) {

@@ -18,6 +18,9 @@ import { createCrateDbHttpSink } from "../src/sink/cratedb-http.ts";
 import { cratedb } from "../src/sql/cratedb.ts";
 import { RawJson } from "../src/sql/statement.ts";
 import { CORPUS_KEY_SCHEMA, generateCorpus } from "./corpus.ts";
+import { printRuntime } from "./support/runtime.ts";
+
+printRuntime();
 
 const url = process.env.CRATEDB_URL;
 if (!url) {

@@ -26,6 +26,9 @@ import { startPostgres } from "../src/local/services/postgres.ts";
 import { createKinesisStream } from "../src/local/services/provision.ts";
 import { CORPUS_KEY, generateCorpus } from "./corpus.ts";
 import { startMemoryKinesisProcess } from "./memory-kinesis-process.ts";
+import { printRuntime } from "./support/runtime.ts";
+
+printRuntime();
 
 const COLD_RUNS = 10;
 const COLD_BATCH = 100;

@@ -58,6 +58,9 @@ import { KinesisSource } from "../src/source/kinesis.ts";
 import { stateTable, type TableName } from "../src/sql/table-name.ts";
 import { dropTables } from "../test/support/drop-tables.ts";
 import { startMemoryKinesisProcess } from "./memory-kinesis-process.ts";
+import { printRuntime } from "./support/runtime.ts";
+
+printRuntime();
 
 const { values } = parseArgs({
   options: {

@@ -21,6 +21,9 @@ import { createStreamingTable } from "../src/local/services/provision.ts";
 import { LOCAL_REGION } from "../src/local/services/stack.ts";
 import { runCli } from "./support/cli-process.ts";
 import { BENCH_KEY, benchItem, fillTable } from "./support/dynamodb-fill.ts";
+import { printRuntime } from "./support/runtime.ts";
+
+printRuntime();
 
 const { values } = parseArgs({
   options: {

@@ -28,6 +28,9 @@ import { ApplyPipeline } from "../src/pipeline/apply-pipeline.ts";
 import { runRelay } from "../src/relay/relay.ts";
 import { PostgresSink } from "../src/sink/postgres.ts";
 import { MongoChangeStreamSource, parseMongoSource } from "../src/source/mongodb-change-stream.ts";
+import { printRuntime } from "./support/runtime.ts";
+
+printRuntime();
 
 const { values } = parseArgs({
   options: {

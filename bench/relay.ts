@@ -39,6 +39,9 @@ import { KinesisSource } from "../src/source/kinesis.ts";
 import { postgresql } from "../src/sql/postgresql.ts";
 import { CORPUS_KEY, CORPUS_KEY_SCHEMA, CORPUS_TABLE, generateCorpus } from "./corpus.ts";
 import { startMemoryKinesisProcess } from "./memory-kinesis-process.ts";
+import { printRuntime } from "./support/runtime.ts";
+
+printRuntime();
 
 const COUNT = Number(process.env.BENCH_RECORDS ?? 100_000);
 const MOCK_COUNT = Number(process.env.BENCH_KINESIS_MOCK_RECORDS ?? 10_000);

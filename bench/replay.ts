@@ -23,6 +23,9 @@ import { singleTable } from "../src/routing/table-routes.ts";
 import { PostgresSink } from "../src/sink/postgres.ts";
 import { postgresql } from "../src/sql/postgresql.ts";
 import { generateCorpus } from "./corpus.ts";
+import { printRuntime } from "./support/runtime.ts";
+
+printRuntime();
 
 const COUNT = Number(process.env.BENCH_RECORDS ?? 100_000);
 

@@ -28,6 +28,9 @@ import type { TableName } from "../src/sql/table-name.ts";
 import { dropTables } from "../test/support/drop-tables.ts";
 import { type CliRun, runCli } from "./support/cli-process.ts";
 import { BENCH_KEY, benchItem, fillTable } from "./support/dynamodb-fill.ts";
+import { printRuntime } from "./support/runtime.ts";
+
+printRuntime();
 
 const { values } = parseArgs({
   options: {

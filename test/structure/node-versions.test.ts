@@ -105,3 +105,19 @@ describe("the supported Node.js releases (src/node-versions.ts)", () => {
     );
   });
 });
+
+describe("the benchmarks", () => {
+  it("each prints the Node.js release it runs on, through the one helper", () => {
+    const scripts = JSON.parse(read("package.json")).scripts as Record<string, string>;
+    const benches = Object.entries(scripts)
+      .filter(([name]) => name.startsWith("bench:"))
+      .map(([, command]) => /\bbench\/[\w-]+\.ts\b/.exec(command)?.[0] as string);
+    expect(benches.length).toBeGreaterThan(5);
+    for (const bench of benches) {
+      const text = read(bench);
+      expect(text, bench).toMatch(/^import \{ printRuntime \} from "\.\/support\/runtime\.ts";$/m);
+      expect(text, bench).toMatch(/^printRuntime\(\);$/m);
+      expect(text, bench).not.toMatch(/process\.version\b/);
+    }
+  });
+});
