@@ -25,6 +25,21 @@ export class RecordError extends DynacrateError {
   }
 }
 
+/**
+ * A record the routes place in no target table (its table is not in
+ * --table-map, or is not the --source-table). Its table, when it names one,
+ * lets a run whose every record is refused say which tables it saw.
+ */
+export class RoutingRefusal extends RecordError {
+  override name = "RoutingRefusal";
+  readonly sourceTable: string | undefined;
+
+  constructor(record: string, field: string | undefined, problem: string, sourceTable?: string) {
+    super(record, field, problem);
+    this.sourceTable = sourceTable;
+  }
+}
+
 /** Settings that can not work: a bad sink URL, a table name, a key schema. */
 export class ConfigError extends DynacrateError {
   override name = "ConfigError";

@@ -3,10 +3,11 @@
 // function, and checkpoints after each applied batch. Children of a split or
 // merged shard start only once their parents are read to the end.
 
-import type { SourceError } from "../errors.ts";
-import { ConfigError } from "../errors.ts";
+import { ConfigError, RoutingRefusal, type SourceError } from "../errors.ts";
 import type { ApplyPipeline } from "../pipeline/apply-pipeline.ts";
 import type { BatchResult, FailedRecord } from "../pipeline/batch-result.ts";
+import type { TableRoutes } from "../routing/table-routes.ts";
+import { nonePlacedMessage } from "../routing/unplaced.ts";
 import { backoffMs, isTransientSinkError } from "../sink/retry.ts";
 import { permanentSourceError } from "../source/source-fault.ts";
 import {
@@ -34,6 +35,8 @@ export interface RelayOptions {
   > & {
     /** A router's other named targets: the checkpoints stand for their rows too. */
     targets?: TableName[];
+    /** A router's routes: a run they place no record of stops before any checkpoint moves. */
+    routes?: TableRoutes;
   };
   /** Where a shard without a checkpoint starts. */
   from: StartPosition;
@@ -93,6 +96,17 @@ export async function runRelay(options: RelayOptions): Promise<RelayStats> {
   const tableName = formatTableName(pipeline.table);
   const batchSize = options.batchSize ?? 1000;
   const pollMs = options.pollMs ?? DEFAULT_POLL_MS;
+  const { routes } = pipeline;
+  // A DynamoDB stream names its table up front: routes that place none of it stop the relay now.
+  if (routes && source.sourceTables) {
+    const unplaced = nonePlacedMessage(
+      routes,
+      await source.sourceTables(),
+      `${source.id} carries`,
+      "Nothing was read; correct the routes and run again.",
+    );
+    if (unplaced) throw new ConfigError(unplaced);
+  }
   const retention = await keepTombstonesForStream(source, pipeline);
   // A stream that can not be described stops the relay as listing its shards would.
   if (retention.permanent) throw retention.permanent;
@@ -103,6 +117,8 @@ export async function runRelay(options: RelayOptions): Promise<RelayStats> {
     ...(options.onNotice ? { notice: options.onNotice } : {}),
   });
   tally.sinkAnswered();
+  // Until a record is placed, a first run stops on a batch the routes place none of.
+  let placedAny = checkpoints.size > 0;
   const running = new Map<string, Promise<void>>();
   const idleSince = new Map<string, number>();
   let lastActivity = Date.now();
@@ -149,6 +165,7 @@ export async function runRelay(options: RelayOptions): Promise<RelayStats> {
     for (let attempt = 1; ; attempt++) {
       const started = performance.now();
       const result = await pipeline.apply(records);
+      if (!placedAny) placedAny = checkPlaced(shard, result);
       tally.moved(shard);
       const permanent = result.failed.filter((f) => f.permanent);
       const transient = result.failed.filter((f) => !f.permanent);
@@ -192,6 +209,29 @@ export async function runRelay(options: RelayOptions): Promise<RelayStats> {
       }
       if (!(await backOff(shard, deadLetterError ?? transient[0]?.error, attempt))) return false;
     }
+  }
+
+  /**
+   * Whether the routes placed a record of the batch. Throws when they refused
+   * every one and say why (a --table-map naming no table the batch holds):
+   * dead-lettering them would move the checkpoints past every record.
+   */
+  function checkPlaced(shard: string, result: BatchResult): boolean {
+    const refused = result.failed.filter((f) => f.error instanceof RoutingRefusal);
+    if (!routes || refused.length < result.records) return true;
+    const tables = new Set<string>();
+    for (const f of refused) {
+      const table = (f.error as RoutingRefusal).sourceTable;
+      if (table !== undefined) tables.add(table);
+    }
+    const unplaced = nonePlacedMessage(
+      routes,
+      [...tables],
+      `the first batch of ${source.id} (shard ${shard}, ${result.records} records) holds`,
+      "Nothing was written and no checkpoint moved; correct the routes and run again.",
+    );
+    if (unplaced) throw new ConfigError(unplaced);
+    return false;
   }
 
   /**

@@ -1,7 +1,8 @@
 // What a replay did, counted batch by batch: the pipeline's counts plus what
-// failed, what was refused beyond a purged tombstone, rounded numbers and
+// failed (and what of it the routes placed nowhere), what was refused beyond a purged tombstone, rounded numbers and
 // attributes routed to `aux`.
 
+import { RoutingRefusal } from "../errors.ts";
 import { addCounts, type BatchResult, type Counts, zeroCounts } from "../pipeline/batch-result.ts";
 import { HorizonError } from "../pipeline/horizon.ts";
 
@@ -11,6 +12,9 @@ export interface ReplaySummary extends Counts {
   /** Failed records older than a purged tombstone of the table (see HorizonError). */
   beyondHorizon: number;
   failed: number;
+  /** Failed records that the routes placed in no target table, and the tables they came from. */
+  unrouted: number;
+  unroutedTables: string[];
   roundedNumbers: number;
   routedToAux: number;
   seconds: number;
@@ -21,6 +25,8 @@ export function emptySummary(): ReplaySummary {
     ...zeroCounts(),
     staleUnknown: false,
     failed: 0,
+    unrouted: 0,
+    unroutedTables: [],
     beyondHorizon: 0,
     roundedNumbers: 0,
     routedToAux: 0,
@@ -36,4 +42,10 @@ export function addToSummary(summary: ReplaySummary, result: BatchResult): void 
   summary.routedToAux += result.routedToAux;
   summary.failed += result.failed.length;
   summary.beyondHorizon += result.failed.filter((f) => f.error instanceof HorizonError).length;
+  for (const { error } of result.failed) {
+    if (!(error instanceof RoutingRefusal)) continue;
+    summary.unrouted++;
+    if (error.sourceTable !== undefined && !summary.unroutedTables.includes(error.sourceTable))
+      summary.unroutedTables.push(error.sourceTable);
+  }
 }

@@ -9,7 +9,7 @@
 import type { NumberFormat } from "../codec/decimal.ts";
 import type { SourceRecord } from "../codec/source-record.ts";
 import { sourceTableOf } from "../codec/source-table.ts";
-import { ConfigError, RecordError } from "../errors.ts";
+import { ConfigError, type RecordError, RoutingRefusal } from "../errors.ts";
 import {
   ApplyPipeline,
   DEFAULT_TOMBSTONE_RETENTION_MS,
@@ -45,7 +45,10 @@ export interface RoutedBatch {
   refused: FailedRecord[];
 }
 
-type Decision = { target: TableName } | { refuse: string; field: string } | { own: RecordError };
+type Decision =
+  | { target: TableName }
+  | { refuse: string; field: string; source?: string | undefined }
+  | { own: RecordError };
 
 export class Router {
   readonly sink: Sink;
@@ -123,7 +126,9 @@ export class Router {
       }
       const ref = record.ref ?? record.position ?? `record ${index}`;
       const error =
-        "own" in decision ? decision.own : new RecordError(ref, decision.field, decision.refuse);
+        "own" in decision
+          ? decision.own
+          : new RoutingRefusal(ref, decision.field, decision.refuse, decision.source);
       refused.push({
         index,
         ref: error.record,
@@ -210,6 +215,7 @@ export class Router {
       if (target) return { target };
       return {
         field: "tableName",
+        source,
         refuse: `comes from table ${source}, which ${names.map} does not map (it maps ${[...routes.map.keys()].join(", ")}); add ${source}=<target table> to ${names.map} to replicate it`,
       };
     }
@@ -230,6 +236,7 @@ export class Router {
           : `set by ${names.sourceTable}`;
       return {
         field: "tableName",
+        source,
         refuse: `comes from table ${source}, but ${names.table} ${target} takes the records of table ${this.sourceTable} (${chosen}); to replicate both, use ${names.map} ${this.sourceTable}=${target},${source}=<target table>`,
       };
     }

@@ -8,6 +8,7 @@
 // (router.ts) applies them.
 
 import { ConfigError } from "../errors.ts";
+import { nearName } from "../near-name.ts";
 import { formatTableName, parseTableName, type TableName } from "../sql/table-name.ts";
 
 /** A route of a single-table design: records whose attribute matches go to `target`. */
@@ -207,8 +208,13 @@ export function targetOfTable(routes: TableRoutes, source: string | undefined): 
       );
     const target = routes.map.get(source);
     if (target) return target;
+    const near = nearName(source, routes.map.keys());
     throw new ConfigError(
-      `the table loaded, ${source}, is not in ${names.map} (it maps ${[...routes.map.keys()].join(", ")}): add ${source}=<target table> to ${names.map}`,
+      `the table loaded, ${source}, is not in ${names.map} (it maps ${[...routes.map.keys()].join(", ")}): ${
+        near === undefined
+          ? `add ${source}=<target table> to ${names.map}`
+          : `did you mean ${source}=${formatTableName(routes.map.get(near) as TableName)} (it says ${near})?`
+      }. Nothing was read or written.`,
     );
   }
   const table = routes.table as TableName;

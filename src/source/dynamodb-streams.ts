@@ -51,6 +51,12 @@ export class DynamoDbStreamsSource implements StreamSource {
     return this.streamArn;
   }
 
+  async sourceTables(): Promise<string[]> {
+    // arn:aws:dynamodb:<region>:<account>:table/<name>/stream/<time>
+    const fromArn = /:table\/([^/]+)\/stream\//.exec(this.table)?.[1];
+    return [fromArn ?? this.table];
+  }
+
   async retentionHours(): Promise<number> {
     return DYNAMODB_STREAMS_RETENTION_HOURS;
   }

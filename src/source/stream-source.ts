@@ -38,6 +38,12 @@ export interface StreamSource {
    * where the source sets no time limit (a MongoDB oplog is bounded by size).
    */
   retentionHours?(): Promise<number>;
+  /**
+   * The source tables whose changes the stream carries, where they are known
+   * before the first read (a DynamoDB stream belongs to one table); absent
+   * where only the records tell (a Kinesis stream may carry several tables).
+   */
+  sourceTables?(): Promise<string[]>;
 }
 
 /** Thrown by `read` when the iterator expired (after 5 minutes unused); open a new one. */

@@ -101,6 +101,21 @@ describe("several source tables in one capture", () => {
     ]);
   });
 
+  it("a --table-map that places none of the records: the summary says so first, exit 2", async () => {
+    const orders = target.table("typo_orders");
+    const dlq = join(dir, "typo.ndjson");
+    const file = capture([order("t1"), order("t2"), customer("t3")]);
+    const r = await replay([file, "--table-map", `ordres=${orders.name}`, "--dlq", dlq]);
+    expect(r.code).toBe(2);
+    expect(r.stdout.split("\n")[0]).toBe(
+      `no record was replayed: ${file} holds tables orders, customers, and --table-map ordres=${orders.name} places none of them: ` +
+        `--table-map does not map orders; did you mean orders=${orders.name} (it says ordres)?; --table-map does not map customers. ` +
+        `All 3 records failed (appended to ${dlq}); correct the routes and replay again.`,
+    );
+    expect(r.stdout.split("\n")[1]).toMatch(/^replayed /);
+    expect(deadLetters(dlq)).toHaveLength(3);
+  });
+
   it("--table-map sends each table to its target; an unmapped table is refused naming the option", async () => {
     const orders = target.table("m_orders");
     const customers = target.table("m_customers");

@@ -88,7 +88,7 @@ describe("dynacrate load --table-map", () => {
     expect(r.code).toBe(2);
     expect(r.stdout).toBe("");
     expect(r.stderr).toBe(
-      "dynacrate load: the table loaded, orders, is not in --table-map (it maps customers): add orders=<target table> to --table-map\n",
+      "dynacrate load: the table loaded, orders, is not in --table-map (it maps customers): add orders=<target table> to --table-map. Nothing was read or written.\n",
     );
     expect(r.stderr).not.toMatch(STACK_TRACE);
     expect(await relations(customers.name)).toEqual([]);

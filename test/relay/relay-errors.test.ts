@@ -10,6 +10,8 @@ import { localKinesisClient } from "../../src/local/services/aws-clients.ts";
 import { ApplyPipeline } from "../../src/pipeline/apply-pipeline.ts";
 import { CheckpointStore } from "../../src/relay/checkpoint-store.ts";
 import { runRelay } from "../../src/relay/relay.ts";
+import { Router } from "../../src/routing/router.ts";
+import { CLI_NAMES } from "../../src/routing/table-routes.ts";
 import { KinesisSource } from "../../src/source/kinesis.ts";
 import { kinesisDynamoRecord } from "../support/fixtures.ts";
 import { kinesisAndPostgres } from "../support/kinesis-and-postgres.ts";
@@ -100,6 +102,48 @@ describe("relay errors", () => {
       `record at ${records[1]?.position}, field Data: is not UTF-8 text (byte 0xe9 at offset ${bad.indexOf(0xe9)} starts no valid UTF-8 sequence)`,
     );
     expect([...(await env.target.live(table)).keys()].sort()).toEqual(["a", "c"]);
+    client.destroy();
+  });
+  it("a --table-map that places none of the first batch's tables: stops before any checkpoint, naming the tables and the map", async () => {
+    const client = localKinesisClient(env.kinesis.endpoint);
+    await client.send(new CreateStreamCommand({ StreamName: "mistyped", ShardCount: 1 }));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    for (const [i, tableName] of ["Forum", "Forum", "Thread"].entries()) {
+      const record = kinesisDynamoRecord({
+        keys: { id: { S: `k${i}` } },
+        tableName,
+        millis: 1_720_000_000_000 + i,
+      });
+      await client.send(
+        new PutRecordCommand({
+          StreamName: "mistyped",
+          PartitionKey: `k${i}`,
+          Data: Buffer.from(JSON.stringify(record)),
+        }),
+      );
+    }
+    const source = new KinesisSource(client, "mistyped");
+    const forum = env.target.table("forum_map");
+    const routes = { map: new Map([["Froum", forum]]), names: CLI_NAMES };
+    const deadLettered: unknown[] = [];
+    const run = runRelay({
+      source,
+      pipeline: new Router(env.target.sink, { routes }),
+      from: { type: "trim-horizon" },
+      deadLetter: async (failures) => {
+        deadLettered.push(...failures);
+      },
+    });
+    await expect(run).rejects.toThrow(
+      new RegExp(
+        "^the first batch of kinesis://mistyped \\(shard \\S+, 3 records\\) holds tables Forum, Thread, " +
+          `and --table-map Froum=${forum.name} places none of them: ` +
+          `--table-map does not map Forum; did you mean Forum=${forum.name} \\(it says Froum\\)\\?; ` +
+          "--table-map does not map Thread\\. Nothing was written and no checkpoint moved",
+      ),
+    );
+    expect(deadLettered).toEqual([]);
+    expect((await new CheckpointStore(env.target.sink, source.id, forum).load()).size).toBe(0);
     client.destroy();
   });
 });

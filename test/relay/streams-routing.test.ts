@@ -15,6 +15,7 @@ import { localDynamoDbClient, localStreamsClient } from "../../src/local/service
 import { type LocalDynamoDb, startDynamoDbLocal } from "../../src/local/services/dynamodb-local.ts";
 import { createStreamingTable } from "../../src/local/services/provision.ts";
 import type { FailedRecord } from "../../src/pipeline/batch-result.ts";
+import { CheckpointStore } from "../../src/relay/checkpoint-store.ts";
 import { runRelay } from "../../src/relay/relay.ts";
 import { Router } from "../../src/routing/router.ts";
 import { CLI_NAMES, type TableRoutes } from "../../src/routing/table-routes.ts";
@@ -130,14 +131,28 @@ describe("G14: the relay routes a DynamoDB stream's records by their table", () 
     expect(Object.fromEntries(live)).toEqual({ a: { n: 10 }, c: { n: 3 } });
   }, 120_000);
 
-  it("--table with --source-table of another table: each record refused, naming both tables", async () => {
+  it("--table with --source-table of another table: stops before reading, naming both tables", async () => {
     const table = await changedTable();
-    const { reasons } = await relay(table, {
-      table: target.table("streams_other"),
-      sourceTable: "other_table",
-    });
-    expect(reasons).toHaveLength(5);
-    expect(reasons[0]).toContain(`comes from table ${table}, but --table`);
-    expect(reasons[0]).toContain("takes the records of table other_table");
+    const other = target.table("streams_other");
+    await expect(relay(table, { table: other, sourceTable: "other_table" })).rejects.toThrow(
+      `dynamodb-streams://${table} carries table ${table}, and --table ${other.name} --source-table other_table places none of them: ` +
+        `--table ${other.name} takes only table other_table (--source-table); did you mean --source-table ${table}? Nothing was read`,
+    );
+  }, 120_000);
+
+  it("--table-map with a typo of the stream's table: stops before reading, suggests the fix, writes no checkpoint", async () => {
+    const table = await changedTable();
+    const typo = table.replace("routed", "rotued");
+    const mapped = target.table("streams_typo");
+    const routes = { map: new Map([[typo, mapped]]) };
+    await expect(relay(table, routes)).rejects.toThrow(
+      `--table-map does not map ${table}; did you mean ${table}=${mapped.name} (it says ${typo})?`,
+    );
+    const checkpoints = new CheckpointStore(target.sink, `dynamodb-streams://${table}`, mapped);
+    expect((await checkpoints.load()).size).toBe(0);
+    // The corrected map then replicates the table from the start.
+    const fixed = await relay(table, { map: new Map([[table, mapped]]) });
+    expect(fixed.reasons).toEqual([]);
+    expect(Object.fromEntries(await target.live(mapped))).toEqual({ a: { n: 10 }, c: { n: 3 } });
   }, 120_000);
 });

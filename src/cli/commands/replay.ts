@@ -1,7 +1,8 @@
 // The `replay` command line: options in, summary out. Exit status 0 when every
 // record was applied (or skipped as stale), 1 when any record failed (see the
 // dead-letter file), 2 for a mistake found before reading (options, files,
-// the sink's address or credentials), 3 when the sink failed mid-way: the
+// the sink's address or credentials) and for routes that placed none of the
+// records (a --table-map typo), 3 when the sink failed mid-way: the
 // replay stopped and says the line to resume from.
 
 import { DeadLetterFile } from "../../dead-letter/file.ts";
@@ -11,6 +12,7 @@ import { DEFAULT_OUTAGE_WAIT_MS, DEFAULT_REPLAY_BATCH, replay } from "../../repl
 import { ReplayStopped, resumeArgs } from "../../replay/resume.ts";
 import type { ReplaySummary } from "../../replay/summary.ts";
 import { namedTargets } from "../../routing/table-routes.ts";
+import { nonePlacedMessage } from "../../routing/unplaced.ts";
 import { checkConnection } from "../../sink/connection-check.ts";
 import { openSink, redactUrl } from "../../sink/open-sink.ts";
 import { formatTableName } from "../../sql/table-name.ts";
@@ -103,7 +105,18 @@ export async function run(argv: string[]): Promise<number> {
         ),
       progress: new Progress(process.stderr, "replay"),
     });
-    process.stdout.write(report(head, summary, dlqPath));
+    // Routes that placed none of the records (a --table-map typo): said first, exit 2.
+    const unplaced =
+      summary.records > 0 && summary.unrouted === summary.records
+        ? nonePlacedMessage(
+            routes,
+            summary.unroutedTables,
+            `no record was replayed: ${file} holds`,
+            `All ${summary.records} records failed${dlqPath ? ` (appended to ${dlqPath})` : ""}; correct the routes and replay again.`,
+          )
+        : undefined;
+    process.stdout.write(`${unplaced ? `${unplaced}\n` : ""}${report(head, summary, dlqPath)}`);
+    if (unplaced) return 2;
     return summary.failed > 0 ? 1 : 0;
   } catch (error) {
     if (!(error instanceof ReplayStopped)) throw error;
