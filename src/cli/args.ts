@@ -142,17 +142,27 @@ export const SINK_OPTIONS = {
   key: { type: "string" },
   numbers: { type: "string" },
   "in-flight": { type: "string" },
+  "sink-timeout-ms": { type: "string" },
 } as const satisfies OptionSpec;
 
-/** How the sink is opened: --in-flight (CrateDB's bulk requests at once). */
+/** Ten minutes: longer than any statement should take, short enough to notice a typo. */
+const MAX_SINK_TIMEOUT_MS = 600_000;
+
+/** How the sink is opened: --in-flight (CrateDB), --sink-timeout-ms. */
 export function sinkOptions(values: Record<string, unknown>): SinkOptions {
-  return values["in-flight"] === undefined
-    ? {}
-    : { inFlight: positiveInt(values, "in-flight", 1, 64) };
+  return {
+    ...(values["in-flight"] === undefined
+      ? {}
+      : { inFlight: positiveInt(values, "in-flight", 1, 64) }),
+    ...(values["sink-timeout-ms"] === undefined
+      ? {}
+      : { timeoutMs: positiveInt(values, "sink-timeout-ms", 1, MAX_SINK_TIMEOUT_MS) }),
+  };
 }
 
 export const SINK_HELP = `  --target URL        sink: postgresql://user:pass@host:5432/db, crate://user:pass@host:4200
-                      (?ssl=true for https) or http(s)://host:4200; or set TARGET_URL
+                      (?ssl=true for https) or http(s)://host:4200; a CrateDB cluster's
+                      nodes as host1:4200,host2:4200; or set TARGET_URL
   --table NAME        target table, table or schema.table (a view; rows live in NAME__state);
                       it takes one source table's records (--source-table, else the first
                       record's); 'replica.{table}' names a target per source table
@@ -164,4 +174,6 @@ export const SINK_HELP = `  --target URL        sink: postgresql://user:pass@hos
   --key id:S[,sk:N]   DynamoDB key schema (default: from each target's first record's Keys)
   --numbers FORMAT    exact | double | double-strict | string (see README, "Numbers")
   --in-flight N       CrateDB: bulk requests of a batch sent at once, on distinct keys
-                      (default 1; see README, "Sinks")`;
+                      (default 1; see README, "Sinks")
+  --sink-timeout-ms N limit for one statement (default 30000); a CrateDB node that has not
+                      answered by then is taken for hung and its work goes to the others`;

@@ -30,7 +30,8 @@ export function createCheckpointTable(dialect: Dialect): Statement {
       `CREATE TABLE IF NOT EXISTS ${dialect.quoteTable(CHECKPOINT_TABLE)} (${q("stream")} ${text} NOT NULL, ` +
       `${q("target")} ${text} NOT NULL, ${q("shard")} ${text} NOT NULL, ${q("position")} ${text}, ` +
       `${q("finished")} BOOLEAN NOT NULL, ${q("updated_at")} TIMESTAMP WITH TIME ZONE NOT NULL, ` +
-      `PRIMARY KEY (${q("stream")}, ${q("target")}, ${q("shard")}))`,
+      `PRIMARY KEY (${q("stream")}, ${q("target")}, ${q("shard")}))` +
+      dialect.tableSettings(),
     params: [],
   };
 }

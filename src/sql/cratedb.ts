@@ -143,6 +143,15 @@ export const cratedb: Dialect = {
     };
   },
 
+  tableSettings(): string {
+    // '0-1' expands to one replica of each shard once the cluster has a second
+    // node, so a table keeps its data through one node's loss; on a single node
+    // it means none (a replica could not be placed there, and the table would
+    // stay under-replicated). It is CrateDB's default, written out so that it
+    // holds whatever the cluster's own defaults say.
+    return " WITH (number_of_replicas = '0-1')";
+  },
+
   createTable(table: TableName, keySchema: KeySchema | undefined): Statement[] {
     const keys = requireKeys(keySchema, table);
     const state = quoteTable(stateTable(table));
@@ -152,7 +161,8 @@ export const cratedb: Dialect = {
         sql:
           `CREATE TABLE IF NOT EXISTS ${state} (${q("pk")} OBJECT(STRICT) AS (${pk}), ` +
           `${q("data")} OBJECT(DYNAMIC), ${q("aux")} OBJECT(IGNORED), ${q("version")} TEXT NOT NULL, ` +
-          `${q("deleted")} BOOLEAN NOT NULL, ${q("updated_at")} TIMESTAMP WITH TIME ZONE NOT NULL)`,
+          `${q("deleted")} BOOLEAN NOT NULL, ${q("updated_at")} TIMESTAMP WITH TIME ZONE NOT NULL)` +
+          cratedb.tableSettings(),
         params: [],
       },
       {
@@ -233,7 +243,7 @@ export const cratedb: Dialect = {
           `CREATE TABLE IF NOT EXISTS ${quoteTable(table)} (${q("position")} TEXT, ${q("ref")} TEXT, ${q("reason")} TEXT NOT NULL, ` +
           `${q("field")} TEXT, ${q("event_source_arn")} TEXT, ` +
           `${q("record")} TEXT INDEX OFF STORAGE WITH (columnstore = false), ` +
-          `${q("failed_at")} TIMESTAMP WITH TIME ZONE NOT NULL)`,
+          `${q("failed_at")} TIMESTAMP WITH TIME ZONE NOT NULL)${cratedb.tableSettings()}`,
         params: [],
       },
     ];

@@ -57,6 +57,12 @@ export interface Dialect {
   /** Statements that create the state table and the user's view, if missing. */
   createTable(table: TableName, keySchema: KeySchema | undefined): Statement[];
   /**
+   * What ends the CREATE TABLE of every table dynacrate creates (state,
+   * checkpoints, purges, load progress, dead letters): CrateDB's replica
+   * setting; empty for PostgreSQL.
+   */
+  tableSettings(): string;
+  /**
    * Writes rows (distinct keys) guarded by version: a row is written only if
    * its version is newer than the one stored for its key, so duplicates and
    * late, older changes change nothing, even under concurrent writers.

@@ -21,7 +21,8 @@ export function createLoadProgressTable(dialect: Dialect, table = LOAD_PROGRESS_
       `CREATE TABLE IF NOT EXISTS ${dialect.quoteTable(table)} (${q("job")} ${text} NOT NULL, ` +
       `${q("part")} ${text} NOT NULL, ${q("position")} ${text}, ${q("items")} BIGINT NOT NULL, ` +
       `${q("finished")} BOOLEAN NOT NULL, ${q("updated_at")} TIMESTAMP WITH TIME ZONE NOT NULL, ` +
-      `PRIMARY KEY (${q("job")}, ${q("part")}))`,
+      `PRIMARY KEY (${q("job")}, ${q("part")}))` +
+      dialect.tableSettings(),
     params: [],
   };
 }

@@ -114,6 +114,9 @@ export const postgresql: Dialect = {
     };
   },
 
+  // PostgreSQL shows a committed row at once and keeps replicas outside the table.
+  tableSettings: () => "",
+
   createTable(table: TableName): Statement[] {
     const state = quoteTable(stateTable(table));
     const statements: Statement[] = [];

@@ -15,7 +15,8 @@ export function createPurgeTable(dialect: Dialect): Statement {
   return {
     sql:
       `CREATE TABLE IF NOT EXISTS ${dialect.quoteTable(PURGE_TABLE)} (${q("target")} ${text} PRIMARY KEY, ` +
-      `${q("horizon")} ${text} NOT NULL)`,
+      `${q("horizon")} ${text} NOT NULL)` +
+      dialect.tableSettings(),
     params: [],
   };
 }

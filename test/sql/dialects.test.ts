@@ -10,6 +10,7 @@ import { describe, expect, it } from "vitest";
 import { encodeRow, parseChange } from "../../src/codec/index.ts";
 import { type KeySchema, parseKeySchema } from "../../src/codec/key-schema.ts";
 import { ConfigError } from "../../src/errors.ts";
+import { createCheckpointTable } from "../../src/sql/checkpoints.ts";
 import {
   cratedb,
   type Dialect,
@@ -20,7 +21,9 @@ import {
   stateTable,
   type TableName,
 } from "../../src/sql/index.ts";
+import { createLoadProgressTable } from "../../src/sql/load-progress.ts";
 import { keyHash } from "../../src/sql/postgresql.ts";
+import { createPurgeTable } from "../../src/sql/purges.ts";
 import { newerVersion } from "../../src/sql/version-order.ts";
 import { kinesisDynamoRecord } from "../support/fixtures.ts";
 
@@ -320,5 +323,24 @@ describe("the dialect decides what differs per database", () => {
         ),
       );
     expect(offenders).toEqual([]);
+  });
+});
+
+describe("tables that keep their data through a node's loss", () => {
+  it("every table dynacrate creates on CrateDB says number_of_replicas '0-1' (one replica once there is a second node); PostgreSQL's none", () => {
+    const table = parseTableName("orders");
+    const keys = KEY_SCHEMAS["id:S"] as KeySchema;
+    const creates = (dialect: Dialect) => [
+      dialect.createTable(table, keys)[0]?.sql ?? "",
+      ...dialect.createDeadLetterTable(parseTableName("letters")).map((s) => s.sql),
+      createCheckpointTable(dialect).sql,
+      createPurgeTable(dialect).sql,
+      createLoadProgressTable(dialect).sql,
+    ];
+    for (const sql of creates(cratedb)) {
+      expect(sql, sql).toMatch(/\) WITH \(number_of_replicas = '0-1'\)$/);
+      expect(() => sqlparse(sql, true), sql).not.toThrow();
+    }
+    for (const sql of creates(postgresql)) expect(sql, sql).not.toContain("WITH (");
   });
 });

@@ -19,7 +19,7 @@
 //
 // It is honest about what it parses: it understands exactly the statements of
 // the `cratedb` dialect (CREATE TABLE IF NOT EXISTS with `pk` sub-column
-// primary keys, CREATE OR REPLACE VIEW, the bulk INSERT ... ON CONFLICT DO
+// primary keys, its WITH settings accepted as written, CREATE OR REPLACE VIEW, the bulk INSERT ... ON CONFLICT DO
 // UPDATE whose SET clause it reads assignment by assignment, applying the
 // version guard of sql/version-order.ts only where the SQL has it),
 // simple SELECTs with `"pk"['x'] = ?` conditions, REFRESH TABLE and DROP; it
@@ -166,7 +166,7 @@ export async function startFakeCrateDb(options: FakeCrateDbOptions = {}): Promis
 
   function createTable(stmt: string, schema: string): Record<string, unknown> {
     const match = new RegExp(
-      String.raw`^CREATE TABLE IF NOT EXISTS ${TABLE} \("pk" OBJECT\(STRICT\) AS \((.+?)\), "data" OBJECT\(DYNAMIC\), "aux" OBJECT\(IGNORED\), "version" TEXT NOT NULL, "deleted" BOOLEAN NOT NULL, "updated_at" TIMESTAMP WITH TIME ZONE NOT NULL\)$`,
+      String.raw`^CREATE TABLE IF NOT EXISTS ${TABLE} \("pk" OBJECT\(STRICT\) AS \((.+?)\), "data" OBJECT\(DYNAMIC\), "aux" OBJECT\(IGNORED\), "version" TEXT NOT NULL, "deleted" BOOLEAN NOT NULL, "updated_at" TIMESTAMP WITH TIME ZONE NOT NULL\)(?: WITH \([^)]*\))?$`,
     ).exec(stmt);
     if (!match) throw fail4000("the fake understands only the cratedb dialect's CREATE TABLE");
     const name = tableName(match[1] as string, match[2], schema);
