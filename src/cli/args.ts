@@ -5,6 +5,7 @@ import { parseArgs } from "node:util";
 import { isNumberFormat, NUMBER_FORMATS, type NumberFormat } from "../codec/decimal.ts";
 import { type KeySchema, parseKeySchema } from "../codec/key-schema.ts";
 import { ConfigError } from "../errors.ts";
+import { nearName } from "../near-name.ts";
 import {
   CLI_NAMES,
   checkTableRoutes,
@@ -27,16 +28,35 @@ export interface Parsed {
 }
 
 export function parse(argv: string[], options: OptionSpec): Parsed {
+  const all: OptionSpec = { help: { type: "boolean", short: "h" }, ...options };
+  const unknown = unknownOption(argv, all);
+  if (unknown !== undefined) {
+    const near = nearName(unknown, Object.keys(all));
+    throw new ConfigError(
+      `unknown option --${unknown}${near ? `: did you mean --${near}?` : ""} (--help lists the options)`,
+    );
+  }
   try {
     const { values, positionals } = parseArgs({
       args: joinNegativeValues(argv, options),
-      options: { help: { type: "boolean", short: "h" }, ...options },
+      options: all,
       allowPositionals: true,
     });
     return { values: values as Parsed["values"], positionals };
   } catch (error) {
     throw new ConfigError((error as Error).message);
   }
+}
+
+/** The first `--name` (or `--name=value`) before a `--` that names no option. */
+function unknownOption(argv: string[], options: OptionSpec): string | undefined {
+  for (const arg of argv) {
+    if (arg === "--") return undefined;
+    if (!arg.startsWith("--")) continue;
+    const name = arg.slice(2).split("=", 1)[0] as string;
+    if (!(name in options)) return name;
+  }
+  return undefined;
 }
 
 /**

@@ -73,10 +73,14 @@ export class CheckpointStore {
     await this.ready.get();
     const { dialect } = this.sink;
     if (options.reset) {
+      // Told only when there was something to forget (not on a load's first hand-off).
+      await this.refresh(CHECKPOINT_TABLE);
+      const held = await this.sink.query(loadCheckpoints(dialect, this.stream, this.targetName));
       await this.sink.query(deleteCheckpoints(dialect, this.stream, this.targetName));
-      options.notice?.(
-        `checkpoints of ${this.stream} into ${this.targetName} forgotten: starting over`,
-      );
+      if (held.length > 0)
+        options.notice?.(
+          `checkpoints of ${this.stream} into ${this.targetName} forgotten: starting over`,
+        );
       return new Map();
     }
     await this.refresh(CHECKPOINT_TABLE);

@@ -137,6 +137,14 @@ describe("G13: a load hands off to the change stream without losing a write", ()
     expect(load.stderr()).not.toMatch(/dynacrate (load|relay):/);
     expect(code).toBe(0);
     expect(load.stdout()).toMatch(relayLine(pipe.tableName, table));
+    // The printed relay command works as pasted against these emulators; a first hand-off forgets nothing.
+    expect(load.stdout()).toMatch(
+      new RegExp(
+        `relay\\s+dynacrate relay .*--region ${LOCAL_REGION} .*--endpoint ${emulators.dynamo.endpoint}`,
+      ),
+    );
+    expect(load.stdout()).not.toMatch(/--idle-exit|--reset-checkpoints/);
+    expect(load.stderr()).not.toMatch(/forgotten/);
     // Every change was placed: none refused by the relay's routing.
     expect(existsSync(dlq) ? readFileSync(dlq, "utf8") : "").toBe("");
     await expectSameTable(pipe.tableName, table);

@@ -97,6 +97,13 @@ describe("relay checkpoints per target table", () => {
     expect((await target.live(table)).size).toBe(RECORDS);
   });
 
+  it("--reset-checkpoints with no checkpoints to forget (a load's first hand-off) says nothing of forgetting", async () => {
+    const source = await stream("fresh-reset");
+    const reset = relay(source, target.table("fresh_reset"), { reset: true });
+    expect((await reset.run).records).toBe(RECORDS);
+    expect(reset.notices.join("\n")).not.toMatch(/forgotten/);
+  });
+
   it("an emptied target is reported too", async () => {
     const source = await stream("emptied");
     const table = target.table("emptied");

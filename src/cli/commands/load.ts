@@ -48,6 +48,7 @@ import {
   startEndpoints,
   stuckMs,
 } from "../metrics-option.ts";
+import { shellWord } from "../shell-word.ts";
 
 export const usage = `dynacrate load --source SOURCE --target URL --table NAME [options]
 
@@ -278,7 +279,7 @@ export async function run(argv: string[]): Promise<number> {
         `  failed   ${summary.deadLettered}${summary.deadLettered ? ` (written to ${deadLetters.path})` : ""}`,
         `  cut      ${new Date(summary.cutMs).toISOString()} (snapshot rows are older than any change after it)`,
         `  ${summary.seconds.toFixed(1)} s, ${rate} items/s`,
-        ...(check ? [`  relay    dynacrate relay ${relayArgs.join(" ")}`] : []),
+        ...(check ? relayCommand(relayArgs, handOffOptions(values, check.stream), values) : []),
       ].join("\n")}\n`,
     );
     if (!summary.complete) {
@@ -295,22 +296,7 @@ export async function run(argv: string[]): Promise<number> {
     // The relay serves the same port from here on.
     await endpoints?.close();
     const relay = await import("./relay.ts");
-    const passOn = [
-      "numbers",
-      "region",
-      "dlq",
-      "idle-exit",
-      "metrics-port",
-      "metrics-host",
-      "stuck-after",
-    ].flatMap((name) =>
-      typeof values[name] === "string" ? [`--${name}`, values[name] as string] : [],
-    );
-    if (check.stream.startsWith("kinesis://") ? streamEndpoint : endpoint)
-      passOn.push(
-        "--endpoint",
-        (check.stream.startsWith("kinesis://") ? streamEndpoint : endpoint) as string,
-      );
+    const passOn = handOffOptions(values, check.stream);
     // The relay must start from before this load's cut, not from checkpoints
     // an earlier relay left; only when the load had finished before this run
     // (a resumed hand-off) are the checkpoints this load's own relay's.
@@ -326,6 +312,57 @@ export async function run(argv: string[]): Promise<number> {
     await sink.close();
     dynamodb.destroy();
   }
+}
+
+/**
+ * The load's options the relay after it takes too: numbers, region, dead
+ * letters, metrics, and the endpoint of the stream (DynamoDB's, or
+ * --stream-endpoint for a Kinesis stream).
+ */
+function handOffOptions(values: Record<string, unknown>, stream: string): string[] {
+  const options = [
+    "numbers",
+    "region",
+    "dlq",
+    "idle-exit",
+    "metrics-port",
+    "metrics-host",
+    "stuck-after",
+  ].flatMap((name) =>
+    typeof values[name] === "string" ? [`--${name}`, values[name] as string] : [],
+  );
+  const endpoint = stream.startsWith("kinesis://")
+    ? (values["stream-endpoint"] ?? values.endpoint)
+    : values.endpoint;
+  if (typeof endpoint === "string") options.push("--endpoint", endpoint);
+  return options;
+}
+
+/**
+ * The summary's lines with the relay command that carries on after the load,
+ * as it can be pasted: with --target when it was given and holds no secret
+ * (a password is never printed: then TARGET_URL is asked for).
+ */
+function relayCommand(
+  relayArgs: string[],
+  passOn: string[],
+  values: Record<string, unknown>,
+): string[] {
+  const given = values.target as string | undefined;
+  const secret = given !== undefined && redactUrl(given) !== given;
+  const target = given !== undefined && !secret ? ["--target", given] : [];
+  // --idle-exit belongs to this run only.
+  const idle = passOn.indexOf("--idle-exit");
+  const options = idle < 0 ? passOn : [...passOn.slice(0, idle), ...passOn.slice(idle + 2)];
+  const words = [...target, ...relayArgs, ...options].map(shellWord);
+  return [
+    `  relay    dynacrate relay ${words.join(" ")}`,
+    ...(secret
+      ? [
+          "           (with TARGET_URL set to the target URL: it holds a password, not printed here)",
+        ]
+      : []),
+  ];
 }
 
 function openSnapshot(

@@ -15,6 +15,7 @@ import {
   startLocalStack,
 } from "../../local/services/stack.ts";
 import { parse, positiveInt } from "../args.ts";
+import { shellWord } from "../shell-word.ts";
 
 export const usage = `dynacrate local up [options]
 
@@ -109,7 +110,7 @@ export async function run(argv: string[]): Promise<number> {
   // The command by its full path: `npx dynacrate` works only inside the project folder.
   const bin = fileURLToPath(new URL("../../../bin/dynacrate.js", import.meta.url));
   const command = (args: string[]) =>
-    `  ${env.join(" ")} node ${shellQuote(bin)} ${args.map(shellQuote).join(" ")}`;
+    `  ${env.join(" ")} node ${shellWord(bin)} ${args.map(shellWord).join(" ")}`;
   out(command(stack.relayArgs()));
   // Tables created later have no bridge: their own DynamoDB streams can be relayed directly.
   out("a table you create yourself (stream on) is relayed from its DynamoDB stream directly:");
@@ -184,8 +185,4 @@ function faultOptions(values: Record<string, unknown>): BridgeFaults | undefined
     ...(swaps === undefined ? {} : { swaps }),
     ...(delays === undefined ? {} : { delays }),
   };
-}
-
-function shellQuote(arg: string): string {
-  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`;
 }

@@ -12,6 +12,7 @@ import { openSink, redactUrl } from "../../sink/open-sink.ts";
 import type { Sink } from "../../sink/sink.ts";
 import { KinesisSource } from "../../source/kinesis.ts";
 import { CHECKPOINT_TABLE, createCheckpointTable } from "../../sql/checkpoints.ts";
+import { stateTable } from "../../sql/table-name.ts";
 import { compareTable } from "../../verify/item-compare.ts";
 import { readLiveRows } from "../../verify/live-rows.ts";
 import { type LocalStack, type StackProgress, startLocalStack } from "../services/stack.ts";
@@ -149,6 +150,14 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         for (const key of comparison.extra) out(`  ${key}: in ${sinkName}, not in DynamoDB`);
         for (const { key, differences } of comparison.different)
           for (const difference of differences) out(`  ${key} ${difference}`);
+      }
+      // The user's own database keeps what the demo wrote: say what, and how to remove it.
+      if (!stack.targetStarted) {
+        const { dialect } = sink;
+        out(
+          `left in ${sinkName}: the view ${TABLE} and its table ${TABLE}__state, kept for your queries; ` +
+            `remove them with DROP VIEW ${dialect.quoteTable(table)}; DROP TABLE ${dialect.quoteTable(stateTable(table))};`,
+        );
       }
       return {
         match: comparison.match,
