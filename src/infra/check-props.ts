@@ -5,6 +5,7 @@
 
 import { NUMBER_FORMATS } from "../codec/decimal.ts";
 import { ConfigError } from "../errors.ts";
+import { nearName } from "../near-name.ts";
 import { parseTableName } from "../sql/table-name.ts";
 import { parseWholeNumber } from "../whole-number.ts";
 import { DEFAULTS, minimumTimeoutSeconds } from "./defaults.ts";
@@ -32,8 +33,11 @@ type Obj = Record<string, unknown>;
 /** Collects problems with the path of the key at fault. */
 export class Problems {
   readonly list: string[] = [];
+  /** Keys a misspelt key was taken for: their own problems (missing) would only repeat it. */
+  private readonly meant = new Set<string>();
 
   add(path: string, problem: string): void {
+    if (this.meant.has(path)) return;
     this.list.push(`${path}: ${problem}`);
   }
 
@@ -44,13 +48,18 @@ export class Problems {
       this.add(path, `expected a mapping with the keys ${keys.join(", ")}`);
       return undefined;
     }
-    for (const key of Object.keys(value)) {
+    const given = Object.keys(value);
+    for (const key of given) {
       if (!keys.includes(key)) {
-        const near = keys.find((k) => k.toLowerCase() === key.toLowerCase());
+        const near = nearName(
+          key,
+          keys.filter((k) => !given.includes(k)),
+        );
         this.add(
           join(path, key),
           `unknown key; ${near ? `did you mean ${near}?` : `the keys here are ${keys.join(", ")}`}`,
         );
+        if (near) this.meant.add(join(path, near));
       }
     }
     return value as Obj;

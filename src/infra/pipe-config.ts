@@ -42,9 +42,18 @@ export function readPipeConfig(file: string): PipeConfig {
 /** Parses and checks the text of a configuration file; `file` names it in errors. */
 export function parsePipeConfig(text: string, file: string): PipeConfig {
   const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (document.errors.length > 0) {
-    const first = document.errors[0] as { message: string };
-    throw new ConfigError(`${file} is not valid YAML: ${first.message.split("\n")[0]}`);
+  const [first] = document.errors;
+  if (first) {
+    // The parser's first line ends "at line 5, column 1:" before a snippet; the snippet's line is quoted instead.
+    const what = (first.message.split("\n")[0] as string).replace(
+      / at line \d+, column \d+:?$/,
+      "",
+    );
+    const at = first.linePos?.[0];
+    const line = at ? text.split(/\r?\n/)[at.line - 1] : undefined;
+    throw new ConfigError(
+      `${file} is not valid YAML: ${what}${at ? ` (line ${at.line}, column ${at.col}${line === undefined ? "" : `: ${JSON.stringify(line)}`})` : ""}`,
+    );
   }
   const data: unknown = document.toJS();
   const problems = new Problems();
@@ -55,7 +64,21 @@ export function parsePipeConfig(text: string, file: string): PipeConfig {
   if (obj.project === undefined)
     problems.add("project", "missing; the stack is named <project>-<stage>, e.g. project: orders");
   if (obj.stage === undefined) problems.add("stage", "missing; e.g. stage: dev");
-  const stackName = project && stage ? `${project}-${stage}` : undefined;
+  // Each part on its own first, so a mis-indented line read into one of them is blamed there.
+  const part = (key: "project" | "stage", value: string | undefined): string | undefined => {
+    if (value === undefined || /^[A-Za-z0-9-]+$/.test(value)) return value;
+    const indented = /\s/.test(value.trim())
+      ? `; YAML read the indented line after "${key}:" as part of its value: if it is a key of its own, start it where ${key}: starts (e.g. ${value.trim().replace(/\s+/, ": ")})`
+      : "";
+    problems.add(
+      key,
+      `${JSON.stringify(value)} holds characters a stack name can not (letters, digits and - only)${indented}`,
+    );
+    return undefined;
+  };
+  const stackProject = part("project", project);
+  const stackStage = part("stage", stage);
+  const stackName = stackProject && stackStage ? `${stackProject}-${stackStage}` : undefined;
   if (stackName !== undefined && !/^[A-Za-z][A-Za-z0-9-]{0,127}$/.test(stackName)) {
     problems.add(
       "project",

@@ -66,9 +66,9 @@ function expectOneClearFailure(run: Run, message: RegExp): void {
 }
 
 describe("dynacrate synth", () => {
-  it("writes the example's template offline and lists its resources", async () => {
+  it("writes the example's template offline, lists its resources, and says that --validate passed", async () => {
     const out = join(work, "cdk.out");
-    const run = await dynacrate(["synth", "--config", EXAMPLE, "--out", out]);
+    const run = await dynacrate(["synth", "--config", EXAMPLE, "--out", out, "--validate"]);
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(
@@ -76,6 +76,9 @@ describe("dynacrate synth", () => {
     );
     expect(run.stdout).toContain("  AWS::Lambda::EventSourceMapping\n");
     expect(run.stdout).toContain("  AWS::CloudWatch::Alarm x6\n");
+    expect(run.stdout).toMatch(
+      /\nvalidated: the CloudFormation validator found no problem in the template\n$/,
+    );
     const template = JSON.parse(
       readFileSync(join(out, "testdrive-dynamodb-dev.template.json"), "utf8"),
     ) as { Resources: Record<string, { Type: string }> };

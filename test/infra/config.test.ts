@@ -58,6 +58,16 @@ describe("a bad configuration gets one error naming the key and the fix", () => 
       /mapping\.batchsize: unknown key; did you mean batchSize\?/,
     ],
     [
+      "a misspelt nested key: the key meant, and no follow-on 'missing'",
+      BASE.replace("partitionKey", "partitonKey"),
+      /table\.partitonKey: unknown key; did you mean partitionKey\?$/,
+    ],
+    [
+      "a mis-indented key that YAML reads into the line before: blamed there",
+      BASE.replace("stage: dev\n", "stage:\n  region eu-west-1\n"),
+      /^pipe\.yaml has 1 problem:\n {2}- stage: "region eu-west-1" holds characters a stack name can not .* start it where stage: starts \(e\.g\. region: eu-west-1\)$/,
+    ],
+    [
       "a key type that DynamoDB does not have",
       BASE.replace("type: S", "type: X"),
       /table\.partitionKey\.type: "X" is not one of S, N, B/,
@@ -154,9 +164,14 @@ describe("a bad configuration gets one error naming the key and the fix", () => 
     expect(message).toMatch(/^pipe\.yaml has 4 problems:/);
   });
 
-  it("text that is not YAML says so, with the place", () => {
+  it("text that is not YAML says so, with the place and the line", () => {
     expect(() => parsePipeConfig("project: [unclosed\n", "pipe.yaml")).toThrow(
       /pipe\.yaml is not valid YAML: /,
+    );
+    expect(() =>
+      parsePipeConfig(BASE.replace("target:\n  table", " target:\n  table"), "pipe.yaml"),
+    ).toThrow(
+      'pipe.yaml is not valid YAML: All mapping items must start at the same column (line 5, column 1: " target:")',
     );
   });
 

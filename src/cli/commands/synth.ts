@@ -52,7 +52,10 @@ export async function run(argv: string[]): Promise<number> {
       [...counts]
         .sort((a, b) => a[0].localeCompare(b[0]))
         .map(([type, n]) => `  ${type}${n > 1 ? ` x${n}` : ""}\n`)
-        .join(""),
+        .join("") +
+      (values.validate === true
+        ? "validated: the CloudFormation validator found no problem in the template\n"
+        : ""),
   );
   return 0;
 }
