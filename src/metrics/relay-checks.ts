@@ -17,8 +17,6 @@ export interface RelayChecksOptions {
   stuckMs: number;
   /** Asks the sink once (SELECT 1), without retries; throws when it can not be reached. */
   pingSink: () => Promise<void>;
-  /** True while the relay stands by for another's lease: it reads no stream then. */
-  standingBy?: () => boolean;
 }
 
 export function relayChecks(options: RelayChecksOptions): {
@@ -54,7 +52,8 @@ export function relayChecks(options: RelayChecksOptions): {
       if (tally.sinceSinkAnswered() > SINK_QUIET_MS) await askSink();
       if (tally.sinkUp !== true)
         return { ok: false, reason: "the sink can not be reached (or was not reached yet)" };
-      if (options.standingBy?.()) return { ok: true };
+      // Standing by for another relay's lease, it reads no stream: ready to take over.
+      if (tally.leaseHeld === false) return { ok: true };
       if (tally.sourceUp !== true)
         return { ok: false, reason: "the stream can not be read (or was not read yet)" };
       return { ok: true };

@@ -133,6 +133,15 @@ export function relayMetrics(registry: Registry, tally: RelayTally): RelayMetric
     });
   up("dynacrate_sink_up", "1 when the sink's last request succeeded", () => tally.sinkUp);
   up("dynacrate_source_up", "1 when the stream's last read succeeded", () => tally.sourceUp);
+  new Gauge({
+    name: "dynacrate_lease_held",
+    help: "With --standby: 1 while this relay holds the lease and reads, 0 while it stands by",
+    registers,
+    collect() {
+      this.reset();
+      if (tally.leaseHeld !== undefined) this.set(tally.leaseHeld ? 1 : 0);
+    },
+  });
   const batches = new Histogram({
     name: "dynacrate_batch_duration_seconds",
     help: "Time to apply a batch, its dead letters included",

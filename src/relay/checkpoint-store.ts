@@ -28,6 +28,7 @@ import {
   saveCheckpoint,
 } from "../sql/checkpoints.ts";
 import { formatTableName, stateTable, type TableName } from "../sql/table-name.ts";
+import type { Lease } from "./lease.ts";
 
 export interface Checkpoint {
   position: string | undefined;
@@ -64,6 +65,8 @@ export class CheckpointStore {
     private readonly stream: string,
     target: TableName,
     others: TableName[] = [],
+    /** When given, checkpoints are written only while this lease is held (fenced). */
+    private readonly lease?: Lease,
   ) {
     this.targetName = formatTableName(target);
     this.holders = [target, ...others.filter((t) => formatTableName(t) !== this.targetName)];
@@ -105,8 +108,16 @@ export class CheckpointStore {
     );
   }
 
+  /** Writes a shard's checkpoint; under a lease that was lost, writes nothing and throws LeaseLostError. */
   async save(shard: string, checkpoint: Checkpoint): Promise<void> {
     await this.ready.get();
+    if (this.lease) {
+      const written = await this.sink.query(
+        this.lease.checkpoint(shard, checkpoint.position, checkpoint.finished),
+      );
+      if (written.length === 0) throw this.lease.lost();
+      return;
+    }
     await this.sink.query(
       saveCheckpoint(
         this.sink.dialect,

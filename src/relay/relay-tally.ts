@@ -54,6 +54,8 @@ export class RelayTally {
   /** Whether the last call to each side succeeded; undefined before the first. */
   sinkUp: boolean | undefined;
   sourceUp: boolean | undefined;
+  /** Under a lease (--standby): whether this relay holds it; undefined without one. */
+  leaseHeld: boolean | undefined;
   /** When the sink last answered (this.now()); 0 before it first did. */
   private sinkAnsweredAt = 0;
   /** Outages of the sink that ended, ms in all. */

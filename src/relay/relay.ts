@@ -3,6 +3,7 @@
 // function, and checkpoints after each applied batch. Children of a split or
 // merged shard start only once their parents are read to the end.
 
+import { abortableSleep } from "../abortable-sleep.ts";
 import { ConfigError, RoutingRefusal, type SourceError } from "../errors.ts";
 import type { ApplyPipeline } from "../pipeline/apply-pipeline.ts";
 import type { BatchResult, FailedRecord } from "../pipeline/batch-result.ts";
@@ -20,6 +21,7 @@ import {
 } from "../source/stream-source.ts";
 import { formatTableName, type TableName } from "../sql/table-name.ts";
 import { type Checkpoint, CheckpointStore } from "./checkpoint-store.ts";
+import { type Lease, LeaseLostError } from "./lease.ts";
 import { type RelayStats, RelayTally } from "./relay-tally.ts";
 import { keepTombstonesForStream } from "./stream-retention.ts";
 
@@ -66,6 +68,11 @@ export interface RelayOptions {
   signal?: AbortSignal;
   /** Where the relay counts what it does (read by metrics and health checks); a new one if not given. */
   tally?: RelayTally;
+  /**
+   * A lease this relay holds (see standby.ts): its checkpoints are written
+   * only under it, and once it is lost the relay stops with LeaseLostError.
+   */
+  lease?: Lease;
 }
 
 export interface BatchEvent {
@@ -111,7 +118,13 @@ export async function runRelay(options: RelayOptions): Promise<RelayStats> {
   // A stream that can not be described stops the relay as listing its shards would.
   if (retention.permanent) throw retention.permanent;
   if (retention.notice) options.onNotice?.(retention.notice);
-  const store = new CheckpointStore(pipeline.sink, source.id, pipeline.table, pipeline.targets);
+  const store = new CheckpointStore(
+    pipeline.sink,
+    source.id,
+    pipeline.table,
+    pipeline.targets,
+    options.lease,
+  );
   const checkpoints = await store.load({
     reset: options.resetCheckpoints ?? false,
     ...(options.onNotice ? { notice: options.onNotice } : {}),
@@ -128,19 +141,7 @@ export async function runRelay(options: RelayOptions): Promise<RelayStats> {
   options.signal?.addEventListener("abort", () => stop.abort(), { once: true });
   const stopped = () => stop.signal.aborted;
 
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      if (stopped()) return resolve();
-      const wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        stop.signal.removeEventListener("abort", wake);
-        resolve();
-      }, ms);
-      stop.signal.addEventListener("abort", wake, { once: true });
-    });
+  const sleep = (ms: number) => abortableSleep(ms, stop.signal);
 
   /**
    * Waits before a shard's write is tried again after `attempt` failed ones,
@@ -249,6 +250,12 @@ export async function runRelay(options: RelayOptions): Promise<RelayStats> {
         tally.checkpointed(shard);
         return true;
       } catch (error) {
+        if (error instanceof LeaseLostError) {
+          // Another relay reads the stream now: stop, writing nothing more.
+          leaseLost ??= error;
+          stop.abort();
+          return false;
+        }
         if (!isTransientSinkError(error)) throw error;
         tally.sinkFailed();
         if (!(await backOff(shard, error, attempt))) return false;
@@ -330,6 +337,7 @@ export async function runRelay(options: RelayOptions): Promise<RelayStats> {
   let listedAt = 0;
   const started = new Set<string>();
   let fatal: SourceError | undefined;
+  let leaseLost: LeaseLostError | undefined;
   while (!stopped()) {
     if (Date.now() - listedAt > 10_000 || running.size === 0) {
       try {
@@ -383,5 +391,6 @@ export async function runRelay(options: RelayOptions): Promise<RelayStats> {
   await Promise.allSettled(running.values());
   tally.stopped("");
   if (fatal) throw fatal;
+  if (leaseLost) throw leaseLost;
   return stats;
 }

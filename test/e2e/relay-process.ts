@@ -4,7 +4,7 @@
 
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { LOCAL_AWS_ENV } from "../../src/local/services/stack.ts";
+import { LOCAL_AWS_ENV, LOCAL_REGION } from "../../src/local/services/stack.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -82,4 +82,27 @@ export async function waitFor(
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
+}
+
+/** The arguments of a relay of a Kinesis emulator's stream into a target table, and `extra`. */
+export function kinesisRelayArgs(
+  stream: string,
+  endpoint: string,
+  target: string,
+  table: string,
+  extra: string[] = [],
+): string[] {
+  return [
+    "--source",
+    `kinesis://${stream}`,
+    "--endpoint",
+    endpoint,
+    "--region",
+    LOCAL_REGION,
+    "--target",
+    target,
+    "--table",
+    table,
+    ...extra,
+  ];
 }

@@ -14,7 +14,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { localKinesisClient } from "../../src/local/services/aws-clients.ts";
 import { type LocalKinesis, startKinesisLocal } from "../../src/local/services/kinesis-local.ts";
 import { createKinesisStream } from "../../src/local/services/provision.ts";
-import { LOCAL_REGION } from "../../src/local/services/stack.ts";
 import { openSink } from "../../src/sink/open-sink.ts";
 import type { Sink } from "../../src/sink/sink.ts";
 import { stateTable, type TableName } from "../../src/sql/table-name.ts";
@@ -23,7 +22,7 @@ import { kinesisDynamoRecord } from "../support/fixtures.ts";
 import { type PgTarget, pgTarget } from "../support/pg-target.ts";
 import { metric, probe, scrape } from "../support/scrape.ts";
 import { proxyInFront, type TcpProxy } from "../support/tcp-proxy.ts";
-import { type RelayProcess, spawnRelay, waitFor } from "./relay-process.ts";
+import { kinesisRelayArgs, type RelayProcess, spawnRelay, waitFor } from "./relay-process.ts";
 
 const crateUrl = process.env.CRATEDB_URL;
 const CRATE_SKIP =
@@ -158,26 +157,18 @@ describe.each(CASES)("the relay as a service, into $name", ({ name, url, skip })
       let target: string;
       ({ proxy, url: target } = await proxyInFront(url() as string));
       const dlq = join(scratch, `${name}.ndjson`);
-      const relay = spawnRelay([
-        "--source",
-        `kinesis://${stream}`,
-        "--endpoint",
-        kinesis.endpoint,
-        "--region",
-        LOCAL_REGION,
-        "--target",
-        target,
-        "--table",
-        table.name,
-        "--poll-ms",
-        "50",
-        "--dlq",
-        dlq,
-        "--metrics-port",
-        "0",
-        "--metrics-host",
-        "127.0.0.1",
-      ]);
+      const relay = spawnRelay(
+        kinesisRelayArgs(stream, kinesis.endpoint, target, table.name, [
+          "--poll-ms",
+          "50",
+          "--dlq",
+          dlq,
+          "--metrics-port",
+          "0",
+          "--metrics-host",
+          "127.0.0.1",
+        ]),
+      );
       try {
         const base = await endpointsOf(relay);
         await waitFor("8 records read", async () => {

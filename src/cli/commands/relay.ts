@@ -10,8 +10,10 @@ import { ConfigError } from "../../errors.ts";
 import { relayChecks } from "../../metrics/relay-checks.ts";
 import { relayMetrics } from "../../metrics/relay-metrics.ts";
 import type { MetricsServer } from "../../metrics/server.ts";
-import { DEFAULT_POLL_MS, runRelay } from "../../relay/relay.ts";
+import { holderName, Lease } from "../../relay/lease.ts";
+import { DEFAULT_POLL_MS, type RelayOptions, runRelay } from "../../relay/relay.ts";
 import { RelayTally } from "../../relay/relay-tally.ts";
+import { runRelayWithLease } from "../../relay/standby.ts";
 import { Router } from "../../routing/router.ts";
 import { namedTargets } from "../../routing/table-routes.ts";
 import { checkConnection } from "../../sink/connection-check.ts";
@@ -21,6 +23,7 @@ import { DynamoDbStreamsSource } from "../../source/dynamodb-streams.ts";
 import { KinesisSource } from "../../source/kinesis.ts";
 import type { StartPosition, StreamSource } from "../../source/stream-source.ts";
 import { CHECKPOINT_TABLE } from "../../sql/checkpoints.ts";
+import { LEASE_TABLE } from "../../sql/leases.ts";
 import { PURGE_TABLE } from "../../sql/purges.ts";
 import { formatTableName } from "../../sql/table-name.ts";
 import {
@@ -79,6 +82,12 @@ ${SINK_HELP}
                       than the stream's retention plus an hour, read from the stream)
   --reset-checkpoints forget this table's checkpoints of the stream and start over
                       from --from (after the table was dropped or emptied)
+  --standby           share the stream and table with other relays started the same way:
+                      one holds a lease (table dynacrate_leases in the target database)
+                      and reads; the others stand by and take over once it stops or
+                      dies; checkpoints are written only under the lease
+  --lease-seconds N   with --standby: the lease's time to live, renewed every third of
+                      it (default 30): a relay that dies is replaced within N seconds
 ${METRICS_HELP}`;
 
 export async function run(argv: string[]): Promise<number> {
@@ -94,6 +103,8 @@ export async function run(argv: string[]): Promise<number> {
     endpoint: { type: "string" },
     region: { type: "string" },
     "idle-exit": { type: "string" },
+    standby: { type: "boolean" },
+    "lease-seconds": { type: "string" },
     ...METRICS_OPTIONS,
   });
   if (values.help) {
@@ -133,6 +144,12 @@ export async function run(argv: string[]): Promise<number> {
   const numbers = numbersOption(values);
   const port = metricsPort(values);
   const stuck = stuckMs(values);
+  const standby = values.standby === true;
+  if (values["lease-seconds"] !== undefined && !standby)
+    throw new ConfigError(
+      "--lease-seconds is the lease of --standby: add --standby, or leave it out",
+    );
+  const leaseMs = positiveInt(values, "lease-seconds", 30, 3600) * 1000;
   await checkConnection(url);
   const tally = new RelayTally();
   const registry = port === undefined ? undefined : processRegistry();
@@ -154,7 +171,7 @@ export async function run(argv: string[]): Promise<number> {
     // (its checkpoints and the tombstone purges' horizon live in the target database too).
     await checkSetUp(sink, {
       targets: namedTargets(routes),
-      tables: [CHECKPOINT_TABLE, PURGE_TABLE],
+      tables: [CHECKPOINT_TABLE, PURGE_TABLE, ...(standby ? [LEASE_TABLE] : [])],
       purges: true,
     });
   } catch (error) {
@@ -175,7 +192,7 @@ export async function run(argv: string[]): Promise<number> {
     `relaying ${source.id} into ${redactUrl(url)} table ${namedTargets(routes).map(formatTableName).join(", ")}\n`,
   );
   try {
-    const stats = await runRelay({
+    const relayOptions: RelayOptions = {
       source,
       pipeline,
       from,
@@ -192,7 +209,33 @@ export async function run(argv: string[]): Promise<number> {
       onNotice: (message) => process.stderr.write(`${message}\n`),
       signal: stop.signal,
       tally,
-    });
+    };
+    const lease = new Lease(
+      sink,
+      source.id,
+      formatTableName(pipeline.table),
+      holderName(),
+      leaseMs,
+    );
+    let shown: string | undefined;
+    const stats = standby
+      ? await runRelayWithLease({
+          ...relayOptions,
+          lease,
+          onStandby: ({ holder, expiresInMs }) => {
+            if (shown === holder) return;
+            shown = holder;
+            process.stderr.write(
+              `standing by: ${holder} holds the lease (for ${Math.ceil(expiresInMs / 1000)} s unless renewed)\n`,
+            );
+          },
+          onLeaseTaken: () => {
+            shown = undefined;
+            process.stderr.write(`holding the lease as ${lease.holder}: reading the stream\n`);
+          },
+          onLeaseLost: (error) => process.stderr.write(`${error.message}: standing by\n`),
+        })
+      : await runRelay(relayOptions);
     display.done();
     process.stderr.write(
       `relay stopped: ${stats.records} records, ${stats.applied} applied, ${stats.skipped} skipped ` +
