@@ -8,6 +8,7 @@
 // behaves as before (its retries reach it) and a cluster that was down
 // entirely is found again by the first request after it returns.
 
+import { InternalError } from "../errors.ts";
 import { backoffMs } from "./retry.ts";
 
 /** First wait before a node that stopped answering is probed; doubles per failed probe. */
@@ -35,7 +36,7 @@ export class NodeSet<N> {
   #next = 0;
 
   constructor(nodes: readonly N[], probe: (node: N) => Promise<void>, now = Date.now) {
-    if (nodes.length === 0) throw new Error("a node set needs at least one node");
+    if (nodes.length === 0) throw new InternalError("a node set needs at least one node");
     this.nodes = nodes;
     this.#probe = probe;
     this.#now = now;
