@@ -11,6 +11,8 @@ import { redactSecrets } from "../sink/redact-url.ts";
 
 /** The rate is over this much recent time, so a quiet hour does not drag it down. */
 const RATE_WINDOW_MS = 10_000;
+/** The live line is drawn again this often when nothing arrives: rate falling, lags growing. */
+const REDRAW_MS = 1000;
 
 /** `shardId-000000000003` as `#3`, `shardId-000000000000` as `#0`. */
 export function shortShard(shard: string): string {
@@ -19,8 +21,12 @@ export function shortShard(shard: string): string {
 
 export class RelayDisplay {
   private records = 0;
-  private readonly lag = new Map<string, { lagMs?: number; behindMs?: number }>();
+  /** Per shard: its lag and behind as of its last batch, and when that was (performance.now()). */
+  private readonly lag = new Map<string, { lagMs?: number; behindMs?: number; at: number }>();
   private lastDraw = 0;
+  /** Whether the live line is on the terminal now (a warning must end it first). */
+  private drawn = false;
+  private readonly ticker: NodeJS.Timeout | undefined;
   /** Recent batches: when each ended and how many records it held. */
   private readonly recent: Array<{ at: number; records: number; ms: number }> = [];
 
@@ -31,6 +37,11 @@ export class RelayDisplay {
 
   constructor(private readonly out: NodeJS.WriteStream) {
     this.log = new Logger("info", (line) => out.write(`${line}\n`));
+    if (out.isTTY) {
+      this.ticker = setInterval(() => this.draw(), REDRAW_MS);
+      // The display never keeps the process alive.
+      this.ticker.unref();
+    }
   }
 
   /**
@@ -50,11 +61,12 @@ export class RelayDisplay {
 
   batch(event: BatchEvent): void {
     this.records += event.result.records;
+    const now = performance.now();
     this.lag.set(event.shard, {
       ...(event.lagMs === undefined ? {} : { lagMs: event.lagMs }),
       ...(event.behindMs === undefined ? {} : { behindMs: event.behindMs }),
+      at: now,
     });
-    const now = performance.now();
     this.recent.push({ at: now, records: event.result.records, ms: event.durationMs });
     if (!this.out.isTTY) {
       this.log.info("batch", {
@@ -70,17 +82,24 @@ export class RelayDisplay {
       });
       return;
     }
-    if (now - this.lastDraw < 200) return;
+    // At most 5 draws a second; the ticker draws what this skips within a second.
+    if (now - this.lastDraw >= 200) this.draw(now);
+  }
+
+  private draw(now = performance.now()): void {
+    if (this.records === 0) return;
     this.lastDraw = now;
+    this.drawn = true;
     this.out.write(`\r${this.line(now)}\x1b[K`);
   }
 
   /** The terminal line. */
   line(now = performance.now()): string {
+    // The newest applied change ages while nothing new arrives: its lag grows with the clock.
     const shards = [...this.lag]
       .map(
-        ([shard, { lagMs, behindMs }]) =>
-          `${shortShard(shard)} lag ${seconds(lagMs)}` +
+        ([shard, { lagMs, behindMs, at }]) =>
+          `${shortShard(shard)} lag ${seconds(lagMs === undefined ? undefined : lagMs + (now - at))}` +
           (behindMs === undefined ? "" : ` behind ${seconds(behindMs)}`),
       )
       .join("  ");
@@ -89,13 +108,22 @@ export class RelayDisplay {
 
   retry(shard: string, error: unknown, delayMs: number): void {
     const message = redactSecrets(error instanceof Error ? error.message : String(error));
-    // On a terminal, the live line is ended first, so the log line stands alone.
-    if (this.out.isTTY) process.stderr.write("\n");
+    // On a terminal, a live line on screen is ended first, so the log line stands alone
+    // (and no blank line comes before it when there is none); the ticker draws it again.
+    if (this.drawn) {
+      this.out.write("\n");
+      this.drawn = false;
+    }
     this.problems.warn("retry", { shard, error: message, delayMs });
   }
 
+  /** Ends the live line with the final counts, the summary's. */
   done(): void {
-    if (this.out.isTTY && this.records > 0) this.out.write("\n");
+    if (this.ticker) clearInterval(this.ticker);
+    if (!this.out.isTTY || this.records === 0) return;
+    this.draw();
+    this.out.write("\n");
+    this.drawn = false;
   }
 }
 
