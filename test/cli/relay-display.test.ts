@@ -56,7 +56,8 @@ describe("the relay's terminal line", () => {
         writes
           .filter((w) => w.startsWith("\r"))
           .at(-1)
-          ?.replace(/^\r|\x1b\[K$/g, "");
+          ?.slice(1)
+          .replace("\x1b[K", "");
       return { out, writes, last };
     }
 
