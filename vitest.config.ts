@@ -12,6 +12,7 @@ const UNIT = [
   "test/sql/**/*.test.ts",
   "test/structure/**/*.test.ts",
   "test/metrics/**/*.test.ts",
+  "test/service/**/*.test.ts",
   "test/shared/**/*.test.ts",
   "test/cli/node-warning.test.ts",
   "test/verify/item-compare.test.ts",
