@@ -27,7 +27,7 @@ import type { KeySchema } from "../codec/key-schema.ts";
 import type { EncodedRow } from "../codec/row.ts";
 import { addColumns, cratedb } from "../sql/cratedb.ts";
 import type { NewColumn } from "../sql/cratedb-types.ts";
-import type { Dialect } from "../sql/dialect.ts";
+import type { Dialect, TableSettings } from "../sql/dialect.ts";
 import type { Statement } from "../sql/statement.ts";
 import { formatTableName, stateTable, type TableName } from "../sql/table-name.ts";
 import { wholeNumberOption } from "../whole-number.ts";
@@ -66,6 +66,12 @@ export interface CrateDbHttpSinkOptions extends CrateDbClientOptions {
    * into at least this many requests (each at most `maxRowsPerRequest`). Default 1.
    */
   inFlight?: number;
+  /**
+   * The `refresh_interval` of the state tables this sink creates, in ms: how
+   * soon a write shows in queries (CrateDB's default 1000). A table that
+   * exists keeps its own.
+   */
+  refreshIntervalMs?: number | undefined;
   /** Called before each retry, e.g. to log or count; the error's message holds no credentials. */
   onRetry?: (error: SinkError, attempt: number, delayMs: number) => void;
 }
@@ -86,6 +92,7 @@ export class CrateDbHttpSink implements Sink {
   readonly #maxBytes: number;
   readonly #inFlight: number;
   readonly #onRetry: CrateDbHttpSinkOptions["onRetry"];
+  readonly #tableSettings: TableSettings;
   /** ensureTable's work per table, so it runs once per sink (and once at a time). */
   readonly #ensured = new CacheUntilFailure<string, void>();
   /** Each table's known column types, by quoted name. */
@@ -105,6 +112,9 @@ export class CrateDbHttpSink implements Sink {
     this.#inFlight = wholeNumberOption(options.inFlight, 1, "CrateDB sink option inFlight");
     this.#retry = options.retry ?? DEFAULT_RETRY;
     this.#onRetry = options.onRetry;
+    this.#tableSettings = { refreshIntervalMs: options.refreshIntervalMs };
+    // Checked now, not at the first table: a bad value is a configuration error.
+    cratedb.tableSettings(this.#tableSettings);
     this.#client = new CrateDbClient({
       ...options,
       connections: Math.max(
@@ -130,7 +140,7 @@ export class CrateDbHttpSink implements Sink {
     // CREATE TABLE IF NOT EXISTS and CREATE OR REPLACE VIEW: both can be repeated, and
     // are left out when both exist, so a user who may only write them (DML) can.
     if (found.stateColumns === undefined || !found.viewExists) {
-      for (const statement of cratedb.createTable(table, keySchema)) {
+      for (const statement of cratedb.createTable(table, keySchema, this.#tableSettings)) {
         const label = { what: `creating ${formatTableName(table)}` };
         const body = sqlBody(statement.sql, statement.params);
         await withRetry(() => this.#client.post(body, label), this.#retry, this.#onRetry);

@@ -8,7 +8,7 @@ import type { EncodedRow, RowFormat } from "../codec/row.ts";
 import { ConfigError } from "../errors.ts";
 import { KEY_COLUMN_TYPES } from "./cratedb-keys.ts";
 import { columnDefinition, type NewColumn } from "./cratedb-types.ts";
-import type { Dialect, Privilege, PrivilegeObject } from "./dialect.ts";
+import type { Dialect, Privilege, PrivilegeObject, TableSettings } from "./dialect.ts";
 import { crateNameProblem, crateTableProblems, crateTargetProblems } from "./relation-names.ts";
 import { type BatchWrite, RawJson, type Statement } from "./statement.ts";
 import { stateTable, type TableName } from "./table-name.ts";
@@ -143,16 +143,30 @@ export const cratedb: Dialect = {
     };
   },
 
-  tableSettings(): string {
+  tableSettings(settings: TableSettings = {}): string {
     // '0-1' expands to one replica of each shard once the cluster has a second
     // node, so a table keeps its data through one node's loss; on a single node
     // it means none (a replica could not be placed there, and the table would
     // stay under-replicated). It is CrateDB's default, written out so that it
     // holds whatever the cluster's own defaults say.
-    return " WITH (number_of_replicas = '0-1')";
+    const list = ["number_of_replicas = '0-1'"];
+    const refresh = settings.refreshIntervalMs;
+    if (refresh !== undefined) {
+      // A setting's value is no bound parameter in CrateDB's DDL: it is checked here instead.
+      if (!Number.isSafeInteger(refresh) || refresh < 1)
+        throw new ConfigError(
+          `refresh interval ${refresh}: give a whole number of milliseconds above 0`,
+        );
+      list.push(`refresh_interval = ${refresh}`);
+    }
+    return ` WITH (${list.join(", ")})`;
   },
 
-  createTable(table: TableName, keySchema: KeySchema | undefined): Statement[] {
+  createTable(
+    table: TableName,
+    keySchema: KeySchema | undefined,
+    settings?: TableSettings,
+  ): Statement[] {
     const keys = requireKeys(keySchema, table);
     const state = quoteTable(stateTable(table));
     const pk = keys.map((k) => `${q(k.name)} ${KEY_COLUMN_TYPES[k.type]} PRIMARY KEY`).join(", ");
@@ -162,7 +176,7 @@ export const cratedb: Dialect = {
           `CREATE TABLE IF NOT EXISTS ${state} (${q("pk")} OBJECT(STRICT) AS (${pk}), ` +
           `${q("data")} OBJECT(DYNAMIC), ${q("aux")} OBJECT(IGNORED), ${q("version")} TEXT NOT NULL, ` +
           `${q("deleted")} BOOLEAN NOT NULL, ${q("updated_at")} TIMESTAMP WITH TIME ZONE NOT NULL)` +
-          cratedb.tableSettings(),
+          cratedb.tableSettings(settings),
         params: [],
       },
       {

@@ -15,6 +15,15 @@ import type { TableName } from "./table-name.ts";
 export type TableLayout = "key-hash" | "pk-key";
 
 /** A privilege dynacrate needs: to create its tables in a schema, or to use an existing table. */
+/** Settings of the tables dynacrate creates, where the database has them. */
+export interface TableSettings {
+  /**
+   * CrateDB: how often a table's new writes become visible to searches, in
+   * milliseconds (`refresh_interval`; CrateDB's default is 1000).
+   */
+  refreshIntervalMs?: number | undefined;
+}
+
 export type Privilege = "CREATE" | "SELECT" | "INSERT" | "UPDATE" | "DELETE";
 
 /** Where a privilege is needed: a schema (CREATE) or a table. */
@@ -55,13 +64,17 @@ export interface Dialect {
   /** The columns of a table or view: rows `{column_name, data_type}`, sub-columns included. */
   lookupColumns(table: TableName): Statement;
   /** Statements that create the state table and the user's view, if missing. */
-  createTable(table: TableName, keySchema: KeySchema | undefined): Statement[];
+  createTable(
+    table: TableName,
+    keySchema: KeySchema | undefined,
+    settings?: TableSettings,
+  ): Statement[];
   /**
    * What ends the CREATE TABLE of every table dynacrate creates (state,
    * checkpoints, purges, load progress, dead letters): CrateDB's replica
-   * setting; empty for PostgreSQL.
+   * setting, and the refresh interval where one is given; empty for PostgreSQL.
    */
-  tableSettings(): string;
+  tableSettings(settings?: TableSettings): string;
   /**
    * Writes rows (distinct keys) guarded by version: a row is written only if
    * its version is newer than the one stored for its key, so duplicates and
