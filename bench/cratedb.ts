@@ -4,7 +4,11 @@
 // from Node in batches of the same size (no version guard, no routing). Also
 // the seed's way, one statement per record, with and without REFRESH, on a
 // small sample. Size: BENCH_RECORDS (default 100,000), BENCH_SAMPLE (200);
-// bulk requests in flight: BENCH_IN_FLIGHT (default 1,2,4, one replay each).
+// bulk requests in flight: BENCH_IN_FLIGHT (default 1,2,4, one replay each);
+// nodes the replay's sink names: BENCH_NODES (default 1; "1,2" replays through
+// the first node, then through the first two of CRATEDB_URLS, which the start
+// script of ../shared/cratedb sets with CRATEDB_NODES=2); the state tables'
+// refresh_interval: BENCH_REFRESH_INTERVAL_MS (default CrateDB's 1000).
 
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -33,6 +37,27 @@ const COUNT = Number(process.env.BENCH_RECORDS ?? 100_000);
 const SAMPLE = Number(process.env.BENCH_SAMPLE ?? 200);
 const RUN = Date.now().toString(36);
 const IN_FLIGHT = (process.env.BENCH_IN_FLIGHT ?? "1,2,4").split(",").map(Number);
+const NODES = (process.env.BENCH_NODES ?? "1").split(",").map(Number);
+const NODE_URLS = (process.env.CRATEDB_URLS ?? url).split(",");
+for (const nodes of NODES)
+  if (!(nodes >= 1 && nodes <= NODE_URLS.length)) {
+    console.error(
+      `bench:cratedb: BENCH_NODES asks for ${nodes} node(s), CRATEDB_URLS lists ${NODE_URLS.length}; ` +
+        'start a cluster with CRATEDB_NODES=2 eval "$(../shared/cratedb/start)"',
+    );
+    process.exit(1);
+  }
+const REFRESH_MS =
+  process.env.BENCH_REFRESH_INTERVAL_MS === undefined
+    ? undefined
+    : Number(process.env.BENCH_REFRESH_INTERVAL_MS);
+
+/** The sink URL naming the first `nodes` nodes: http://host1:port,host2:port. */
+function nodesUrl(nodes: number): string {
+  return `http://${NODE_URLS.slice(0, nodes)
+    .map((node) => new URL(node).host)
+    .join(",")}`;
+}
 
 async function sql(stmt: string, args: unknown[] = []): Promise<{ rows?: unknown[][] }> {
   return post(sqlBody(stmt, args));
@@ -58,21 +83,29 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "dynacrate-bench-"));
   const file = join(dir, "corpus.ndjson");
   writeFileSync(file, `${lines.join("\n")}\n`);
+  console.log(
+    `nodes: ${NODES.join(", ")}; in flight: ${IN_FLIGHT.join(", ")}; refresh_interval: ${REFRESH_MS ?? "1000 (CrateDB's default)"} ms`,
+  );
   console.log(`corpus: ${lines.length} records, ${(lines.join("\n").length / 1e6).toFixed(1)} MB`);
   const table = { schema: undefined, name: `bench_replay_${RUN}` };
   const plain = `bench_plain_${RUN}`;
   const seed = `bench_seed_${RUN}`;
   const extra: string[] = [];
   try {
-    // (a) dynacrate replay, as users run it, with 1, 2, 4 bulk requests in flight.
-    const runs: { inFlight: number; seconds: number }[] = [];
-    for (const inFlight of IN_FLIGHT) {
+    // (a) dynacrate replay, as users run it, with 1, 2, 4 bulk requests in
+    // flight, through one node and, with BENCH_NODES=1,2, through two.
+    const runs: { nodes: number; inFlight: number; seconds: number }[] = [];
+    for (const [nodes, inFlight] of NODES.flatMap((n) => IN_FLIGHT.map((f) => [n, f] as const))) {
       const target =
-        inFlight === IN_FLIGHT[0]
+        nodes === NODES[0] && inFlight === IN_FLIGHT[0]
           ? table
-          : { schema: undefined, name: `${table.name}_f${inFlight}` };
+          : { schema: undefined, name: `${table.name}_n${nodes}_f${inFlight}` };
       if (target !== table) extra.push(target.name);
-      const sink = createCrateDbHttpSink({ url: url as string, inFlight });
+      const sink = createCrateDbHttpSink({
+        url: nodesUrl(nodes),
+        inFlight,
+        refreshIntervalMs: REFRESH_MS,
+      });
       const summary = await replay({
         file,
         sink,
@@ -80,9 +113,9 @@ async function main(): Promise<void> {
         keySchema: CORPUS_KEY_SCHEMA,
       });
       await sink.close();
-      runs.push({ inFlight, seconds: summary.seconds });
+      runs.push({ nodes, inFlight, seconds: summary.seconds });
       console.log(
-        `(a) dynacrate replay, ${inFlight} in flight: ${fmt(summary.records / summary.seconds)} records/s  (${summary.applied} applied, ${summary.failed} failed, ${summary.routedToAux} attributes to aux, ${summary.seconds.toFixed(2)} s)`,
+        `(a) dynacrate replay, ${nodes} node${nodes === 1 ? "" : "s"}, ${inFlight} in flight: ${fmt(summary.records / summary.seconds)} records/s  (${summary.applied} applied, ${summary.failed} failed, ${summary.routedToAux} attributes to aux, ${summary.seconds.toFixed(2)} s)`,
       );
     }
 
@@ -158,7 +191,7 @@ async function main(): Promise<void> {
     // them superseded, so the same-unit ratio (final rows/s each) is printed too.
     for (const run of runs)
       console.log(
-        `a/b, ${run.inFlight} in flight = ${(lines.length / run.seconds / b).toFixed(2)} records/s over rows/s (goal >= 1.0); ` +
+        `a/b, ${run.nodes} node${run.nodes === 1 ? "" : "s"}, ${run.inFlight} in flight = ${(lines.length / run.seconds / b).toFixed(2)} records/s over rows/s (goal >= 1.0); ` +
           `${(rows.length / run.seconds / b).toFixed(2)} in final rows/s each`,
       );
     console.log(`a/c = ${(a / c).toFixed(1)}  (final rows/s over records/s one by one)`);

@@ -31,7 +31,9 @@
 // machine the figures are high: compare rows of the same run.
 //   npm run bench:latency -- --seconds 5 --rates 200,1000 [--window 0,1] [--paths relay,lambda]
 //     [--relay-poll MS] [--relay-batch N] [--bridge-poll MS] [--lambda-poll MS] [--lambda-batch N]
-//     [--sources dynamodb,kinesis] [--kinesis memory|emulator]
+//     [--sources dynamodb,kinesis] [--kinesis memory|emulator] [--refresh-interval-ms MS]
+// --refresh-interval-ms gives the CrateDB rows' tables that refresh_interval
+// (dynacrate's option of the same name) instead of CrateDB's 1000 ms.
 
 import { parseArgs } from "node:util";
 import { PutItemCommand } from "@aws-sdk/client-dynamodb";
@@ -76,6 +78,7 @@ const { values } = parseArgs({
     "lambda-batch": { type: "string", default: "100" },
     sources: { type: "string", default: "dynamodb,kinesis" },
     kinesis: { type: "string", default: "memory" },
+    "refresh-interval-ms": { type: "string" },
   },
 });
 const SECONDS = Number(values.seconds);
@@ -89,6 +92,8 @@ const BRIDGE_POLL = Number(values["bridge-poll"]);
 const LAMBDA_POLL = Number(values["lambda-poll"]);
 const LAMBDA_BATCH = Number(values["lambda-batch"]);
 const KINESIS = String(values.kinesis);
+const REFRESH_MS =
+  values["refresh-interval-ms"] === undefined ? undefined : Number(values["refresh-interval-ms"]);
 if (KINESIS !== "memory" && KINESIS !== "emulator")
   throw new Error(`--kinesis is "memory" or "emulator", not "${KINESIS}"`);
 const SOURCES = String(values.sources).split(",") as Array<"dynamodb" | "kinesis">;
@@ -369,7 +374,10 @@ async function measure(
             process.stderr.write(`bridge: ${(error as Error)?.message ?? error}\n`),
         });
   const table: TableName = { schema: undefined, name: tableName };
-  const sink = await openSink(targetUrl);
+  // The option is CrateDB's; PostgreSQL refuses it.
+  const sinkOptions =
+    target === "cratedb" && REFRESH_MS !== undefined ? { refreshIntervalMs: REFRESH_MS } : {};
+  const sink = await openSink(targetUrl, sinkOptions);
   await sink.ensureTable(table, KEY);
   if (sink.dialect.name === "postgresql") {
     const q = sink.dialect.quoteIdentifier;
@@ -384,7 +392,7 @@ async function measure(
   let stopConsumer: () => Promise<void>;
   if (path === "relay") {
     const stop = new AbortController();
-    const relaySink = await openSink(targetUrl);
+    const relaySink = await openSink(targetUrl, sinkOptions);
     const source = new KinesisSource(clients.kinesis, stream);
     const read = source.read.bind(source);
     source.read = async (iterator, limit) => {
@@ -552,7 +560,8 @@ async function main(): Promise<void> {
 
   console.log(
     `latency, ms (p50 p95 p99 max), ${SECONDS} s per row, ${SHARDS} shards, Kinesis: ${KINESIS === "memory" ? "the in-memory Kinesis API" : "kinesis-mock"}; bridge polls every ${BRIDGE_POLL} ms, ` +
-      `relay poll ${RELAY_POLL ?? "default"} ms, batch ${RELAY_BATCH}; Lambda BatchSize ${LAMBDA_BATCH}, idle poll ${LAMBDA_POLL} ms`,
+      `relay poll ${RELAY_POLL ?? "default"} ms, batch ${RELAY_BATCH}; Lambda BatchSize ${LAMBDA_BATCH}, idle poll ${LAMBDA_POLL} ms; ` +
+      `CrateDB refresh_interval ${REFRESH_MS ?? "1000 (CrateDB's default)"} ms`,
   );
   console.log(
     "source: dynamodb = PutItem into DynamoDB Local, the bridge puts the changes on Kinesis; " +

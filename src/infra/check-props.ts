@@ -391,6 +391,7 @@ function readTarget(value: unknown, path: string, problems: Problems): TargetOpt
     "numbers",
     "sinkTimeoutMs",
     "sinkRetryAttempts",
+    "refreshIntervalMs",
   ]);
   if (!obj) return undefined;
   const table = problems.string(obj.table, join(path, "table"), "transactions");
@@ -422,6 +423,12 @@ function readTarget(value: unknown, path: string, problems: Problems): TargetOpt
     1,
     20,
   );
+  const refreshIntervalMs = problems.integer(
+    obj.refreshIntervalMs,
+    join(path, "refreshIntervalMs"),
+    1,
+    3_600_000,
+  );
   if (!table) return undefined;
   return {
     table,
@@ -429,6 +436,7 @@ function readTarget(value: unknown, path: string, problems: Problems): TargetOpt
     ...(numbers ? { numbers } : {}),
     ...(sinkTimeoutMs !== undefined ? { sinkTimeoutMs } : {}),
     ...(sinkRetryAttempts !== undefined ? { sinkRetryAttempts } : {}),
+    ...(refreshIntervalMs !== undefined ? { refreshIntervalMs } : {}),
   };
 }
 

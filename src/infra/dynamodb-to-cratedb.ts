@@ -81,7 +81,7 @@ export class DynamoDbToCrateDb extends Construct {
       ? importSecret(this, props.target.secretArn)
       : new secretsmanager.Secret(this, "TargetSecret", {
           description:
-            "The database dynacrate replicates into: its sink URL (crate:// with user, password, host and port; ?ssl=true for TLS) or the JSON Secrets Manager uses for databases (engine cratedb, host, port, username, password). Set it with aws secretsmanager put-secret-value.",
+            "The database dynacrate replicates into: its sink URL (crate:// with user, password, host and port, several nodes as host1:4200,host2:4200; ?ssl=true for TLS) or the JSON Secrets Manager uses for databases (engine cratedb, host, port, username, password). Set it with aws secretsmanager put-secret-value.",
           removalPolicy,
         });
 
@@ -266,6 +266,9 @@ export class DynamoDbToCrateDb extends Construct {
       ...(target.sinkTimeoutMs ? { SINK_TIMEOUT_MS: String(target.sinkTimeoutMs) } : {}),
       ...(target.sinkRetryAttempts
         ? { SINK_RETRY_ATTEMPTS: String(target.sinkRetryAttempts) }
+        : {}),
+      ...(target.refreshIntervalMs
+        ? { SINK_REFRESH_INTERVAL_MS: String(target.refreshIntervalMs) }
         : {}),
       ...(options.logLevel ? { LOG_LEVEL: options.logLevel } : {}),
     };

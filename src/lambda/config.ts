@@ -53,6 +53,8 @@ export interface LambdaConfig {
   retryAttempts: number;
   /** CrateDB: bulk requests of one batch sent at once (SINK_IN_FLIGHT, default 1). */
   inFlight: number;
+  /** CrateDB: refresh_interval of the tables the function creates (SINK_REFRESH_INTERVAL_MS). */
+  refreshIntervalMs: number | undefined;
   deadLetter: DeadLetterConfig | undefined;
   tombstoneRetentionMs: number | undefined;
   logLevel: LogLevel;
@@ -113,6 +115,10 @@ export function readConfig(env: Environment): LambdaConfig {
     problems,
   );
   const inFlight = positiveInteger(get, "SINK_IN_FLIGHT", 1, problems);
+  const refreshIntervalMs =
+    get("SINK_REFRESH_INTERVAL_MS") === undefined
+      ? undefined
+      : positiveInteger(get, "SINK_REFRESH_INTERVAL_MS", 1000, problems);
   const deadLetter = readDeadLetter(get, table, problems);
 
   let tombstoneRetentionMs: number | undefined;
@@ -167,6 +173,7 @@ export function readConfig(env: Environment): LambdaConfig {
     timeoutMs,
     retryAttempts,
     inFlight,
+    refreshIntervalMs,
     deadLetter,
     tombstoneRetentionMs,
     logLevel,

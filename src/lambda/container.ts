@@ -92,6 +92,9 @@ export class ContainerState {
       timeoutMs: config.timeoutMs,
       retry: { ...DEFAULT_RETRY, attempts: config.retryAttempts },
       ...(config.inFlight > 1 ? { inFlight: config.inFlight } : {}),
+      ...(config.refreshIntervalMs !== undefined
+        ? { refreshIntervalMs: config.refreshIntervalMs }
+        : {}),
     });
     try {
       // Before the first record: a name the database would not keep, a table of

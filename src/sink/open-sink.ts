@@ -15,6 +15,8 @@ export interface SinkOptions {
   timeoutMs?: number;
   /** CrateDB: bulk requests of one batch sent at once (see CrateDbHttpSinkOptions.inFlight). */
   inFlight?: number;
+  /** CrateDB: refresh_interval of the tables it creates (see CrateDbHttpSinkOptions.refreshIntervalMs). */
+  refreshIntervalMs?: number;
 }
 
 /**
@@ -52,10 +54,14 @@ export async function openSink(url: string, options: SinkOptions = {}): Promise<
         throw new ConfigError(
           `sink URL ${redactUrl(url)}: several hosts are for a CrateDB cluster; a PostgreSQL sink takes one`,
         );
-      const { inFlight, ...rest } = options;
+      const { inFlight, refreshIntervalMs, ...rest } = options;
       if (inFlight !== undefined && inFlight > 1)
         throw new ConfigError(
           "--in-flight is for CrateDB: PostgreSQL writes each batch in one transaction",
+        );
+      if (refreshIntervalMs !== undefined)
+        throw new ConfigError(
+          "a refresh interval (--refresh-interval-ms, SINK_REFRESH_INTERVAL_MS) is for CrateDB: PostgreSQL shows a committed row at once",
         );
       const { PostgresSink } = await import("./postgres.ts");
       return new PostgresSink({ url, ...rest });

@@ -338,6 +338,17 @@ describe("options", () => {
     });
   });
 
+  it("target.refreshIntervalMs reaches the function as SINK_REFRESH_INTERVAL_MS", async () => {
+    const base = variantConfig("zip/kinesis");
+    const s = await synth("refresh-interval", {
+      ...base,
+      props: { ...base.props, target: { ...base.props.target, refreshIntervalMs: 200 } },
+    });
+    s.template.hasResourceProperties("AWS::Lambda::Function", {
+      Environment: { Variables: Match.objectLike({ SINK_REFRESH_INTERVAL_MS: "200" }) },
+    });
+  });
+
   it("an existing table gets its Kinesis streaming destination switched on with MICROSECOND precision at deployment", async () => {
     const base = variantConfig("zip/kinesis");
     const s = await synth("existing-table", {

@@ -1,11 +1,15 @@
 // The refresh interval of the tables dynacrate creates on CrateDB (how soon a
-// replicated row shows in queries): from the sink's options into the CREATE
-// TABLE, refused where it can not work, and, where CRATEDB_URL is set, read
-// back from a live CrateDB's information_schema.
+// replicated row shows in queries): from the command line, the Lambda
+// function's environment and the sink's options into the CREATE TABLE, refused
+// where it can not work, and, where CRATEDB_URL is set, read back from a live
+// CrateDB's information_schema.
 
 import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { sinkOptions } from "../../src/cli/args.ts";
 import { ConfigError } from "../../src/errors.ts";
+import { readConfig } from "../../src/lambda/config.ts";
 import { createCrateDbHttpSink } from "../../src/sink/cratedb-http.ts";
+import { openSink } from "../../src/sink/open-sink.ts";
 import type { Sink } from "../../src/sink/sink.ts";
 import { cratedb } from "../../src/sql/cratedb.ts";
 import { parseTableName, stateTable, type TableName } from "../../src/sql/table-name.ts";
@@ -45,6 +49,20 @@ describe("the refresh interval option", () => {
         String(bad),
       ).toThrow(ConfigError);
   });
+
+  it("comes from --refresh-interval-ms and SINK_REFRESH_INTERVAL_MS, each checked, and PostgreSQL refuses it", async () => {
+    expect(sinkOptions({ "refresh-interval-ms": "200" })).toEqual({ refreshIntervalMs: 200 });
+    expect(() => sinkOptions({ "refresh-interval-ms": "0" })).toThrow(/--refresh-interval-ms/);
+    const env = { TARGET_URL: "crate://crate@localhost:4200", TARGET_TABLE: "orders" };
+    expect(readConfig(env).refreshIntervalMs).toBeUndefined();
+    expect(readConfig({ ...env, SINK_REFRESH_INTERVAL_MS: "200" }).refreshIntervalMs).toBe(200);
+    expect(() => readConfig({ ...env, SINK_REFRESH_INTERVAL_MS: "soon" })).toThrow(
+      /SINK_REFRESH_INTERVAL_MS/,
+    );
+    await expect(
+      openSink("postgresql://u:p@localhost:5432/db", { refreshIntervalMs: 200 }),
+    ).rejects.toThrow(/is for CrateDB/);
+  });
 });
 
 const url = process.env.CRATEDB_URL;
@@ -62,7 +80,7 @@ describe.skipIf(!url)(
     });
 
     it("the state table holds the refresh interval asked for, and one replica at most", async () => {
-      sink = createCrateDbHttpSink({ url: url as string, refreshIntervalMs: 200 });
+      sink = await openSink(url as string, { refreshIntervalMs: 200 });
       await sink.ensureTable(table, KEYS);
       const [settings] = await sink.query<{ refresh: number; replicas: string }>({
         sql:
