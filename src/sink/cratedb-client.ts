@@ -53,6 +53,19 @@ const DEFAULT_CONNECTIONS = 4;
 
 class RequestTimeout extends Error {}
 
+/**
+ * Failures that come only after waiting (this client's deadline, undici's own
+ * timeouts, the kernel's): they end the attempt instead of moving on to the
+ * next node, so one attempt never waits much longer than timeoutMs.
+ */
+const WAITED_OUT: ReadonlySet<string> = new Set([
+  "TIMEOUT",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "UND_ERR_HEADERS_TIMEOUT",
+  "UND_ERR_BODY_TIMEOUT",
+  "ETIMEDOUT",
+]);
+
 export interface CrateError {
   code: number;
   message: string;
@@ -184,7 +197,7 @@ export class CrateDbClient {
         // Fatal errors (TLS, a closed sink) are the same on every node.
         if (!sinkError.retryable) throw sinkError;
         this.#nodes.failed(node);
-        if (sinkError.code === "TIMEOUT") throw sinkError;
+        if (sinkError.code !== undefined && WAITED_OUT.has(sinkError.code)) throw sinkError;
         failure = sinkError;
         continue;
       }
