@@ -44,6 +44,10 @@ const COMMANDS: Record<string, Entry> = {
     summary: "compare a DynamoDB table with its target item by item; --repair mends differences",
     load: () => import("./commands/verify.ts"),
   },
+  status: {
+    summary: "what the relays left in a target database: rows, checkpoints and their age, leases",
+    load: () => import("./commands/status.ts"),
+  },
   local: {
     summary: "run DynamoDB Local, a Kinesis emulator and a database on this machine (local up)",
     load: () => import("./commands/local.ts"),
