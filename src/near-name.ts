@@ -45,3 +45,17 @@ function editDistance(a: string, b: string): number {
   }
   return at(rows - 1, cols - 1);
 }
+
+/**
+ * "; a table Forum exists (table names are case-sensitive)" when a table's
+ * name differs from `name` only in case, "; did you mean Forum?" for a likely
+ * typo, else "". Every message of a table that does not exist (a DynamoDB
+ * table, a target table) ends so.
+ */
+export function nearTableHint(name: string, names: Iterable<string>): string {
+  const near = nearName(name, names);
+  if (near === undefined) return "";
+  return near.toLowerCase() === name.toLowerCase()
+    ? `; a table ${near} exists (table names are case-sensitive)`
+    : `; did you mean ${near}?`;
+}

@@ -4,6 +4,7 @@
 
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { DynacrateError, SourceError } from "../errors.ts";
+import { networkProblem } from "../network-problem.ts";
 
 /** An AWS SDK client's settings: the region when given, an endpoint (an emulator) when given. */
 export function awsClientConfig(
@@ -20,6 +21,16 @@ export function awsClientConfig(
 /** AWS SDK errors (access denied, unknown endpoint) become one clear line, not a stack trace. */
 export function asSourceError(error: unknown): unknown {
   if (error instanceof DynacrateError) return error;
+  // A refused or silent endpoint, said as a sink's is (Node's network errors carry address and port).
+  const e = error as { address?: unknown; port?: unknown; hostname?: unknown };
+  const at = typeof e.address === "string" ? `${e.address}:${e.port ?? ""}` : undefined;
+  const host = typeof e.hostname === "string" ? e.hostname : (at ?? "the endpoint");
+  const unreachable = networkProblem(error, {
+    host,
+    at: at ?? host,
+    what: "the AWS endpoint (--endpoint)",
+  });
+  if (unreachable) return new SourceError(`can not reach AWS: ${unreachable}`, { cause: error });
   if (error instanceof Error)
     return new SourceError(`${error.name}: ${error.message}`, { cause: error });
   return error;

@@ -13,6 +13,7 @@
 
 import { OnceUntilFailure } from "../cache-until-failure.ts";
 import { ConfigError } from "../errors.ts";
+import { targetCaseHint } from "../sink/case-hint.ts";
 import type { Sink } from "../sink/sink.ts";
 import { SinkError } from "../sink/sink-error.ts";
 import {
@@ -97,7 +98,7 @@ export class CheckpointStore {
         `the checkpoints of ${this.stream} into ${this.targetName} say ${applied.length} shard(s) were applied ` +
           `(table ${CHECKPOINT_TABLE.name}), but ` +
           (states.length === 1
-            ? `the table ${states[0]} ${holds === "missing" ? "does not exist" : "is empty"}: it was dropped or emptied after them. `
+            ? `the table ${states[0]} ${holds === "missing" ? `does not exist${await targetCaseHint(this.sink, this.holders[0] as TableName)}` : "is empty"}: it was dropped or emptied after them. `
             : `none of the tables ${states.join(", ")} holds a row: they were dropped or emptied after them. `) +
           "Resuming would leave out everything before the checkpoints. Start over with --reset-checkpoints " +
           "(reads the stream again from --from), or restore the table.",

@@ -5,6 +5,7 @@
 // missing permission), so a bad URL never runs a whole capture through.
 
 import { ConfigError } from "../errors.ts";
+import { errorCodes, errorNames, networkProblem } from "../network-problem.ts";
 import { splitHosts } from "./host-list.ts";
 import { openSink } from "./open-sink.ts";
 import { redactUrl } from "./redact-url.ts";
@@ -19,8 +20,13 @@ export async function checkConnection(url: string): Promise<void> {
     retry: { attempts: 1, baseDelayMs: 0, maxDelayMs: 0 },
     timeoutMs: CHECK_TIMEOUT_MS,
   });
+  let version: string | undefined;
   try {
     await sink.query({ sql: "SELECT 1", params: [] });
+    // Both databases name themselves in version(); a postgresql:// URL must not reach CrateDB.
+    if (/^postgres(ql)?:/i.test(url))
+      version = (await sink.query<{ v: string }>({ sql: "SELECT version() AS v", params: [] }))[0]
+        ?.v;
   } catch (error) {
     throw new ConfigError(`can not use the sink ${redactUrl(url)}: ${diagnose(url, error)}`, {
       cause: error,
@@ -28,16 +34,13 @@ export async function checkConnection(url: string): Promise<void> {
   } finally {
     await sink.close().catch(() => {});
   }
-}
-
-/** The codes of an error and of its causes (a driver error inside a SinkError, an AggregateError's parts). */
-function codesOf(error: unknown, seen = new Set<unknown>()): string[] {
-  if (typeof error !== "object" || error === null || seen.has(error)) return [];
-  seen.add(error);
-  const e = error as { code?: unknown; cause?: unknown; errors?: unknown };
-  const own = typeof e.code === "string" ? [e.code] : [];
-  const parts = Array.isArray(e.errors) ? e.errors.flatMap((x) => codesOf(x, seen)) : [];
-  return [...own, ...codesOf(e.cause, seen), ...parts];
+  // CrateDB's PostgreSQL port answers SELECT 1, then fails on PostgreSQL's catalog later.
+  if (version?.startsWith("CrateDB")) {
+    const node = new URL(splitHosts(url)[0] as string);
+    throw new ConfigError(
+      `can not use the sink ${redactUrl(url)}: the server at ${node.hostname}:${node.port || "5432"} is CrateDB (its PostgreSQL port), not PostgreSQL; dynacrate writes to CrateDB over HTTP: use crate://user:password@${node.hostname}:4200 (CrateDB's HTTP port, 4200 by default)`,
+    );
+  }
 }
 
 function diagnose(url: string, error: unknown): string {
@@ -48,21 +51,25 @@ function diagnose(url: string, error: unknown): string {
     node.port || (node.protocol.startsWith("postgres") ? "5432" : "4200");
   const host = nodes.map((node) => node.hostname).join(", ");
   const user = decodeURIComponent(parsed.username) || "(none given)";
-  const codes = new Set(codesOf(error));
+  const codes = new Set(errorCodes(error));
   const message = error instanceof Error ? error.message : String(error);
-  if (codes.has("ENOTFOUND") || codes.has("EAI_AGAIN"))
-    return `unknown host ${host}: the name does not resolve; check the host in the URL`;
   const at = nodes.map((node) => `${node.hostname}:${portOf(node)}`).join(", ");
-  if (codes.has("ECONNREFUSED"))
-    return `nothing accepts connections at ${at} (connection refused); is the database running, and is the port right?`;
-  if (
-    codes.has("ETIMEDOUT") ||
-    codes.has("EHOSTUNREACH") ||
-    codes.has("ENETUNREACH") ||
-    codes.has("UND_ERR_CONNECT_TIMEOUT") ||
-    /timeout|timed out/i.test(message)
-  )
+  const unreachable = networkProblem(error, {
+    host,
+    at,
+    what: "the database",
+    timeoutMs: CHECK_TIMEOUT_MS,
+  });
+  if (unreachable) return unreachable;
+  if (/timeout|timed out/i.test(message))
     return `no answer from ${at} within ${CHECK_TIMEOUT_MS / 1000} s; check the host, the port and any firewall between`;
+  // An HTTP client that got another protocol's bytes: most often PostgreSQL's port (CrateDB's too).
+  // (PostgreSQL closes the connection on an HTTP request; CrateDB's PostgreSQL port answers in its protocol.)
+  if (
+    !parsed.protocol.startsWith("postgres") &&
+    (errorNames(error).includes("HTTPParserError") || codes.has("UND_ERR_SOCKET"))
+  )
+    return `what answers at ${at} does not speak HTTP, as CrateDB's HTTP port (4200 by default) does; a PostgreSQL port answers this way: give crate:// the HTTP port, or use postgresql:// for a PostgreSQL server`;
   if (codes.has("28P01") || codes.has("28000") || codes.has("401") || codes.has("40410"))
     return `the database refused user ${user}: wrong user name or password (${message})`;
   if (codes.has("3D000")) return `the database named in the URL does not exist (${message})`;

@@ -5,12 +5,14 @@ import {
   type AttributeValue,
   DescribeTableCommand,
   type DynamoDBClient,
+  ListTablesCommand,
   ResourceNotFoundException,
   ScanCommand,
   type TableDescription,
 } from "@aws-sdk/client-dynamodb";
 import type { KeySchema, KeyType } from "../codec/key-schema.ts";
 import { SourceError } from "../errors.ts";
+import { nearTableHint } from "../near-name.ts";
 import type { SnapshotInfo, SnapshotPage, SnapshotSource } from "./snapshot-source.ts";
 import { wireAttributeMap } from "./streams-record.ts";
 
@@ -90,12 +92,29 @@ export async function describeTable(
   } catch (error) {
     if (error instanceof ResourceNotFoundException) {
       const region = await client.config.region().catch(() => "?");
-      throw new SourceError(`table ${table} does not exist in region ${region}`, {
-        cause: error,
-      });
+      throw new SourceError(
+        `table ${table} does not exist in region ${region}${nearTableHint(table, await tableNames(client))}`,
+        { cause: error },
+      );
     }
     throw error;
   }
+}
+
+/** The account's table names in the region (the first 1,000), or none when they can not be listed. */
+async function tableNames(client: DynamoDBClient): Promise<string[]> {
+  const names: string[] = [];
+  let start: string | undefined;
+  try {
+    do {
+      const out = await client.send(new ListTablesCommand({ ExclusiveStartTableName: start }));
+      names.push(...(out.TableNames ?? []));
+      start = out.LastEvaluatedTableName;
+    } while (start && names.length < 1000);
+  } catch {
+    // Listing may be denied where describing is allowed: the message then names no other table.
+  }
+  return names;
 }
 
 /** The key schema of a table description, partition key first. */

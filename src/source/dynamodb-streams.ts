@@ -1,7 +1,7 @@
 // Reads a table's DynamoDB stream: shards with their parents, iterators, and
 // records in each item's order.
 
-import { DescribeTableCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import {
   DescribeStreamCommand,
   type DynamoDBStreamsClient,
@@ -13,6 +13,7 @@ import {
   TrimmedDataAccessException,
 } from "@aws-sdk/client-dynamodb-streams";
 import { ConfigError } from "../errors.ts";
+import { describeTable } from "./dynamodb-scan.ts";
 import {
   DYNAMODB_STREAMS_RETENTION_HOURS,
   ExpiredIteratorError,
@@ -40,13 +41,14 @@ export class DynamoDbStreamsSource implements StreamSource {
 
   private async arn(): Promise<string> {
     if (!this.streamArn) {
-      const out = await this.dynamodb.send(new DescribeTableCommand({ TableName: this.table }));
-      if (!out.Table?.LatestStreamArn || !out.Table.StreamSpecification?.StreamEnabled) {
+      // A missing table is named with its region, as a load or verify names it.
+      const table = await describeTable(this.dynamodb, this.table);
+      if (!table.LatestStreamArn || !table.StreamSpecification?.StreamEnabled) {
         throw new ConfigError(
           `table ${this.table} has no DynamoDB stream: enable it with StreamViewType NEW_AND_OLD_IMAGES (or NEW_IMAGE)`,
         );
       }
-      this.streamArn = out.Table.LatestStreamArn;
+      this.streamArn = table.LatestStreamArn;
     }
     return this.streamArn;
   }

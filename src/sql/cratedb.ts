@@ -98,6 +98,15 @@ export const cratedb: Dialect = {
     };
   },
 
+  relationsInAnyCase(table: TableName): Statement {
+    return {
+      sql:
+        "SELECT table_name AS name FROM information_schema.tables " +
+        "WHERE table_schema = COALESCE(?, CURRENT_SCHEMA) AND lower(table_name) IN (lower(?), lower(?))",
+      params: [table.schema ?? null, table.name, stateTable(table).name],
+    };
+  },
+
   targetNameProblems: crateTargetProblems,
   tableNameProblems: crateTableProblems,
 

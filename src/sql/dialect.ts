@@ -43,6 +43,12 @@ export interface Dialect {
    */
   lookupRelations(table: TableName): Statement;
   /**
+   * The relations of the table's schema whose names equal the table's, or its
+   * state table's, but for case: rows `{name}`, for a message that names a
+   * table differing only in case ("Forum" beside "forum").
+   */
+  relationsInAnyCase(table: TableName): Statement;
+  /**
    * Why the names dynacrate creates for the target `table` (its view, its
    * state table, any index) would not reach this database as written: too
    * long (cut short), characters it refuses or changes, a schema it reserves.

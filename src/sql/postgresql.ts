@@ -69,6 +69,16 @@ export const postgresql: Dialect = {
     };
   },
 
+  relationsInAnyCase(table: TableName): Statement {
+    return {
+      sql:
+        "SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace " +
+        "WHERE n.nspname = COALESCE($1::text, current_schema()) AND lower(c.relname) IN (lower($2), lower($3)) " +
+        "AND c.relkind IN ('r', 'p', 'v', 'm', 'f')",
+      params: [table.schema ?? null, table.name, stateTable(table).name],
+    };
+  },
+
   targetNameProblems: postgresTargetProblems,
   tableNameProblems: postgresTableProblems,
 

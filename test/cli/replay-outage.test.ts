@@ -6,7 +6,6 @@
 // down and comes back.
 
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -17,6 +16,7 @@ import { ReplayStopped } from "../../src/replay/resume.ts";
 import { singleTable } from "../../src/routing/table-routes.ts";
 import { PostgresSink } from "../../src/sink/postgres.ts";
 import type { Sink } from "../../src/sink/sink.ts";
+import { closedPort } from "../support/closed-port.ts";
 import { kinesisDynamoRecord } from "../support/fixtures.ts";
 import { type PgTarget, pgTarget } from "../support/pg-target.ts";
 import { proxyInFront, type TcpProxy } from "../support/tcp-proxy.ts";
@@ -36,15 +36,6 @@ afterAll(async () => {
   await target?.close();
   rmSync(dir, { recursive: true, force: true });
 });
-
-/** A port nothing listens on (taken, then given back). */
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** A capture of `lines` changes over `keys` items, every `badEvery`-th one bad; and what the table must hold. */
 function workload(file: string, lines: number, keys: number, badEvery = 0) {

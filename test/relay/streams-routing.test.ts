@@ -155,4 +155,13 @@ describe("G14: the relay routes a DynamoDB stream's records by their table", () 
     expect(fixed.reasons).toEqual([]);
     expect(Object.fromEntries(await target.live(mapped))).toEqual({ a: { n: 10 }, c: { n: 3 } });
   }, 120_000);
+  it("a table name in the wrong case: the table that exists is named, with the region", async () => {
+    const name = `Routed_Case_${process.pid}`;
+    await createStreamingTable(dynamodb, name, keySchema);
+    await expect(
+      relay(name.toLowerCase(), { table: target.table("streams_case") }),
+    ).rejects.toThrow(
+      `table ${name.toLowerCase()} does not exist in region us-east-1; a table ${name} exists (table names are case-sensitive)`,
+    );
+  }, 120_000);
 });

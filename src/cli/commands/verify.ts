@@ -9,6 +9,8 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { formatKeySchema } from "../../codec/key-schema.ts";
 import { ConfigError } from "../../errors.ts";
 import { ApplyPipeline } from "../../pipeline/apply-pipeline.ts";
+import { targetCaseHint } from "../../sink/case-hint.ts";
+import { checkConnection } from "../../sink/connection-check.ts";
 import { openSink, redactUrl } from "../../sink/open-sink.ts";
 import { DynamoDbScanSource } from "../../source/dynamodb-scan.ts";
 import { formatTableName, stateTable } from "../../sql/table-name.ts";
@@ -84,6 +86,8 @@ export async function run(argv: string[]): Promise<number> {
   const region = values.region as string | undefined;
   const dynamodb = new DynamoDBClient(awsClientConfig(region, endpoint));
   const source = new DynamoDbScanSource(dynamodb, tableName, { segments });
+  // The same check, and the same words, as load, relay and replay before they read.
+  await checkConnection(url);
   const sink = await openSink(url, sinkOptions(values));
   try {
     const info = await source.describe().catch((error) => {
@@ -93,7 +97,7 @@ export async function run(argv: string[]): Promise<number> {
     const relations = await sink.query<{ name: string }>(sink.dialect.lookupRelations(table));
     if (!relations.some((r) => r.name === stateTable(table).name)) {
       throw new ConfigError(
-        `target table ${formatTableName(table)} does not exist in ${redactUrl(url)} (no ${stateTable(table).name}): check --table, or load it first with dynacrate load`,
+        `target table ${formatTableName(table)} does not exist in ${redactUrl(url)} (no ${stateTable(table).name})${await targetCaseHint(sink, table)}: check --table, or load it first with dynacrate load`,
       );
     }
     const numbers = numbersOption(values);
