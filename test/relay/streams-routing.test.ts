@@ -42,6 +42,11 @@ afterAll(async () => {
   await dynamo?.stop();
 });
 
+/** Resolves once `ready()` holds, checking every 20 ms. */
+async function waitUntil(ready: () => boolean): Promise<void> {
+  while (!ready()) await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
 /** A streaming table with three items written, one updated and one deleted. */
 async function changedTable(): Promise<string> {
   const name = `routed_${process.pid}_${++tables}`;
@@ -163,5 +168,30 @@ describe("G14: the relay routes a DynamoDB stream's records by their table", () 
     ).rejects.toThrow(
       `table ${name.toLowerCase()} does not exist in region us-east-1; a table ${name} exists (table names are case-sensitive)`,
     );
+  }, 120_000);
+  it("an iterator DynamoDB Local reports as trimmed (another streaming table created while the shard was empty): a new one from the checkpoint, nothing missed", async () => {
+    const name = `routed_trim_${process.pid}_${++tables}`;
+    await createStreamingTable(dynamodb, name, keySchema);
+    const source = new DynamoDbStreamsSource(streams, dynamodb, name);
+    let reads = 0;
+    const read = source.read.bind(source);
+    source.read = (iterator, limit) => {
+      reads++;
+      return read(iterator, limit);
+    };
+    const table = target.table("streams_trimmed");
+    const run = runRelay({
+      source,
+      pipeline: new Router(target.sink, { routes: { table, names: CLI_NAMES } }),
+      from: { type: "trim-horizon" },
+      idleExitMs: 5000,
+      pollMs: 100,
+    });
+    await waitUntil(() => reads > 0);
+    await createStreamingTable(dynamodb, `${name}_other`, keySchema);
+    for (const id of ["a", "b"])
+      await dynamodb.send(new PutItemCommand({ TableName: name, Item: { id: { S: id } } }));
+    expect((await run).records).toBe(2);
+    expect([...(await target.live(table)).keys()].sort()).toEqual(["a", "b"]);
   }, 120_000);
 });
