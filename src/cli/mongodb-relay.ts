@@ -49,6 +49,10 @@ export async function runMongoRelay(
     throw new ConfigError(
       "--metrics-port (DYNACRATE_METRICS_PORT) serves a Kinesis or DynamoDB Streams relay; a MongoDB relay has no metrics endpoint yet: unset it",
     );
+  if (values.standby !== undefined)
+    throw new ConfigError(
+      "--standby shares a Kinesis or DynamoDB Streams relay; a MongoDB relay has no lease yet: leave it out",
+    );
   const source = parseMongoSource(values.source as string);
   const all = source.collection === "*";
   const batchSize = positiveInt(values, "batch-size", 1000);

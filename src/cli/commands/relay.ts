@@ -85,7 +85,8 @@ ${SINK_HELP}
   --standby           share the stream and table with other relays started the same way:
                       one holds a lease (table dynacrate_leases in the target database)
                       and reads; the others stand by and take over once it stops or
-                      dies; checkpoints are written only under the lease
+                      dies; checkpoints are written only under the lease (Kinesis and
+                      DynamoDB Streams; not for a MongoDB source yet)
   --lease-seconds N   with --standby: the lease's time to live, renewed every third of
                       it (default 30): a relay that dies is replaced within N seconds
 ${METRICS_HELP}`;
