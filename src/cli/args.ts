@@ -164,6 +164,7 @@ export const SINK_OPTIONS = {
   "in-flight": { type: "string" },
   "sink-timeout-ms": { type: "string" },
   "refresh-interval-ms": { type: "string" },
+  "max-columns": { type: "string" },
 } as const satisfies OptionSpec;
 
 /** Ten minutes: longer than any statement should take, short enough to notice a typo. */
@@ -172,7 +173,7 @@ const MAX_SINK_TIMEOUT_MS = 600_000;
 /** One hour: a refresh interval beyond it makes rows wait longer than anyone wants. */
 const MAX_REFRESH_INTERVAL_MS = 3_600_000;
 
-/** How the sink is opened: --in-flight, --refresh-interval-ms (CrateDB), --sink-timeout-ms. */
+/** How the sink is opened: --in-flight, --refresh-interval-ms, --max-columns (CrateDB), --sink-timeout-ms. */
 export function sinkOptions(values: Record<string, unknown>): SinkOptions {
   return {
     ...(values["in-flight"] === undefined
@@ -186,6 +187,9 @@ export function sinkOptions(values: Record<string, unknown>): SinkOptions {
       : {
           refreshIntervalMs: positiveInt(values, "refresh-interval-ms", 1, MAX_REFRESH_INTERVAL_MS),
         }),
+    ...(values["max-columns"] === undefined
+      ? {}
+      : { maxColumns: positiveInt(values, "max-columns", 10, 100_000) }),
   };
 }
 
@@ -208,4 +212,6 @@ export const SINK_HELP = `  --target URL        sink: postgresql://user:pass@hos
                       answered by then is taken for hung and its work goes to the others
   --refresh-interval-ms N
                       CrateDB: refresh_interval of the tables it creates (CrateDB's default
-                      1000): rows show in queries sooner, at a cost in write throughput`;
+                      1000): rows show in queries sooner, at a cost in write throughput
+  --max-columns N     CrateDB: columns declared in a state table at most; values past them
+                      go to aux (default 900, under CrateDB's 1,000 a table)`;

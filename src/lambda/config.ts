@@ -55,6 +55,8 @@ export interface LambdaConfig {
   inFlight: number;
   /** CrateDB: refresh_interval of the tables the function creates (SINK_REFRESH_INTERVAL_MS). */
   refreshIntervalMs: number | undefined;
+  /** CrateDB: columns declared in a state table at most (MAX_COLUMNS; the sink's default when absent). */
+  maxColumns: number | undefined;
   deadLetter: DeadLetterConfig | undefined;
   tombstoneRetentionMs: number | undefined;
   logLevel: LogLevel;
@@ -119,6 +121,8 @@ export function readConfig(env: Environment): LambdaConfig {
     get("SINK_REFRESH_INTERVAL_MS") === undefined
       ? undefined
       : positiveInteger(get, "SINK_REFRESH_INTERVAL_MS", 1000, problems);
+  const maxColumns =
+    get("MAX_COLUMNS") === undefined ? undefined : positiveInteger(get, "MAX_COLUMNS", 0, problems);
   const deadLetter = readDeadLetter(get, table, problems);
 
   let tombstoneRetentionMs: number | undefined;
@@ -174,6 +178,7 @@ export function readConfig(env: Environment): LambdaConfig {
     retryAttempts,
     inFlight,
     refreshIntervalMs,
+    maxColumns,
     deadLetter,
     tombstoneRetentionMs,
     logLevel,

@@ -95,6 +95,7 @@ export class ContainerState {
       ...(config.refreshIntervalMs !== undefined
         ? { refreshIntervalMs: config.refreshIntervalMs }
         : {}),
+      ...(config.maxColumns !== undefined ? { maxColumns: config.maxColumns } : {}),
     });
     try {
       // Before the first record: a name the database would not keep, a table of

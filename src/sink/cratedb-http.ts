@@ -39,7 +39,7 @@ import { SinkError } from "./sink-error.ts";
 
 export { crateDbErrorKind } from "./cratedb-errors.ts";
 
-import { CrateTableState } from "./cratedb-table-state.ts";
+import { CrateTableState, DEFAULT_MAX_COLUMNS } from "./cratedb-table-state.ts";
 import { type ColumnInfo, checkTarget } from "./target-check.ts";
 
 /** The client's options (URL, credentials, timeout, TLS, schema, connections) and the sink's own. */
@@ -72,6 +72,12 @@ export interface CrateDbHttpSinkOptions extends CrateDbClientOptions {
    * exists keeps its own.
    */
   refreshIntervalMs?: number | undefined;
+  /**
+   * Columns dynacrate declares in a state table at most (sub-columns of
+   * `data` included); a value that would need more goes to `aux`. Default
+   * 900, under CrateDB's default limit of 1,000 a table.
+   */
+  maxColumns?: number;
   /** Called before each retry, e.g. to log or count; the error's message holds no credentials. */
   onRetry?: (error: SinkError, attempt: number, delayMs: number) => void;
 }
@@ -91,6 +97,7 @@ export class CrateDbHttpSink implements Sink {
   readonly #maxRows: number;
   readonly #maxBytes: number;
   readonly #inFlight: number;
+  readonly #maxColumns: number;
   readonly #onRetry: CrateDbHttpSinkOptions["onRetry"];
   readonly #tableSettings: TableSettings;
   /** ensureTable's work per table, so it runs once per sink (and once at a time). */
@@ -110,6 +117,11 @@ export class CrateDbHttpSink implements Sink {
       "CrateDB sink option maxBytesPerRequest",
     );
     this.#inFlight = wholeNumberOption(options.inFlight, 1, "CrateDB sink option inFlight");
+    this.#maxColumns = wholeNumberOption(
+      options.maxColumns,
+      DEFAULT_MAX_COLUMNS,
+      "CrateDB sink option maxColumns",
+    );
     this.#retry = options.retry ?? DEFAULT_RETRY;
     this.#onRetry = options.onRetry;
     this.#tableSettings = { refreshIntervalMs: options.refreshIntervalMs };
@@ -148,7 +160,8 @@ export class CrateDbHttpSink implements Sink {
     }
     const state = new CrateTableState(
       formatTableName(stateTable(table)),
-      await this.query<ColumnInfo>(cratedb.lookupColumns(stateTable(table))),
+      await this.#readColumns(table),
+      this.#maxColumns,
     );
     // A table created earlier with other key types is written in its types, or refused here.
     if (keySchema) state.checkKeys(keySchema);
@@ -158,13 +171,23 @@ export class CrateDbHttpSink implements Sink {
   /** The table's known columns; read when a write comes without ensureTable. */
   async #tableState(table: TableName): Promise<CrateTableState> {
     const known = this.#tables.get(cratedb.quoteTable(table));
-    if (known) return known;
+    if (known) {
+      // A declaration failed or went unanswered: trust only what the table says it has.
+      if (known.uncertain) known.reload(await this.#readColumns(table));
+      return known;
+    }
     const state = new CrateTableState(
       formatTableName(stateTable(table)),
-      await this.query<ColumnInfo>(cratedb.lookupColumns(stateTable(table))),
+      await this.#readColumns(table),
+      this.#maxColumns,
     );
     this.#tables.set(cratedb.quoteTable(table), state);
     return state;
+  }
+
+  /** The state table's columns as information_schema lists them. */
+  #readColumns(table: TableName): Promise<ColumnInfo[]> {
+    return this.query<ColumnInfo>(cratedb.lookupColumns(stateTable(table)));
   }
 
   async write(
@@ -189,9 +212,20 @@ export class CrateDbHttpSink implements Sink {
         try {
           await this.#addColumns(table, columns);
         } catch (error) {
+          // Whether the declaration took effect is not known (an outage may
+          // have lost its answer): no row is sent on what was learnt, and the
+          // next shaping starts from the columns the table has.
+          state.markUncertain();
+          // CrateDB names this refusal by its message only (code 4000, as any parse error).
+          if (error instanceof SinkError && COLUMN_LIMIT.test(error.message)) {
+            // The table's limit is lower than the budget: declare nothing more.
+            state.reload(await this.#readColumns(table));
+            state.columnLimitReached();
+            continue;
+          }
           if (last || !(error instanceof SinkError) || error.kind !== "rejected") throw error;
           // Another writer added one first: shape again against the table as it is now.
-          state.reload(await this.query<ColumnInfo>(cratedb.lookupColumns(stateTable(table))));
+          state.reload(await this.#readColumns(table));
           continue;
         }
       }
@@ -204,7 +238,7 @@ export class CrateDbHttpSink implements Sink {
         );
       } catch (error) {
         if (last || !(error instanceof SinkError) || error.kind !== "rejected") throw error;
-        state.reload(await this.query<ColumnInfo>(cratedb.lookupColumns(stateTable(table))));
+        state.reload(await this.#readColumns(table));
         if (!this.#reshapes(state, rows, shaped, keys)) throw error;
         continue;
       }
@@ -219,7 +253,7 @@ export class CrateDbHttpSink implements Sink {
       }
       pending = [];
       if (refused.length === 0) break;
-      state.reload(await this.query<ColumnInfo>(cratedb.lookupColumns(stateTable(table))));
+      state.reload(await this.#readColumns(table));
       const again = refused.map((j) => shaped[j] as Shaped);
       for (const entry of again) {
         if (this.#reshapes(state, rows, [entry], keys)) pending.push(entry.index);
@@ -269,7 +303,10 @@ export class CrateDbHttpSink implements Sink {
     return shaped;
   }
 
-  /** True when any of the rows would be shaped differently now (then sending again may pass). */
+  /**
+   * True when any of the rows would be shaped differently now, or needs a
+   * sub-column declared first (then sending again may pass).
+   */
   #reshapes(
     state: CrateTableState,
     rows: EncodedRow[],
@@ -282,7 +319,7 @@ export class CrateDbHttpSink implements Sink {
       if ("problem" in now || now.routed.join("\u0000") !== entry.routed.join("\u0000"))
         changed = true;
     }
-    return changed;
+    return changed || state.hasNewColumns;
   }
 
   /** Sends shaped rows in chunks; failed rows by index into `rows`. */
@@ -454,6 +491,9 @@ interface Shaped {
   row: EncodedRow;
   routed: string[];
 }
+
+/** CrateDB's refusal of a column past `mapping.total_fields.limit`. */
+const COLUMN_LIMIT = /Limit of total columns \[\d+\]/;
 
 /** How often rows refused for a type conflict are shaped again with the table's types read anew. */
 const RESHAPE_ROUNDS = 3;

@@ -17,6 +17,8 @@ export interface SinkOptions {
   inFlight?: number;
   /** CrateDB: refresh_interval of the tables it creates (see CrateDbHttpSinkOptions.refreshIntervalMs). */
   refreshIntervalMs?: number;
+  /** CrateDB: columns declared in a state table at most (see CrateDbHttpSinkOptions.maxColumns). */
+  maxColumns?: number;
 }
 
 /**
@@ -54,7 +56,7 @@ export async function openSink(url: string, options: SinkOptions = {}): Promise<
         throw new ConfigError(
           `sink URL ${redactUrl(url)}: several hosts are for a CrateDB cluster; a PostgreSQL sink takes one`,
         );
-      const { inFlight, refreshIntervalMs, ...rest } = options;
+      const { inFlight, refreshIntervalMs, maxColumns, ...rest } = options;
       if (inFlight !== undefined && inFlight > 1)
         throw new ConfigError(
           "--in-flight is for CrateDB: PostgreSQL writes each batch in one transaction",
@@ -62,6 +64,10 @@ export async function openSink(url: string, options: SinkOptions = {}): Promise<
       if (refreshIntervalMs !== undefined)
         throw new ConfigError(
           "a refresh interval (--refresh-interval-ms, SINK_REFRESH_INTERVAL_MS) is for CrateDB: PostgreSQL shows a committed row at once",
+        );
+      if (maxColumns !== undefined)
+        throw new ConfigError(
+          "--max-columns is for CrateDB: PostgreSQL keeps each item in jsonb, with no columns to count",
         );
       const { PostgresSink } = await import("./postgres.ts");
       return new PostgresSink({ url, ...rest });

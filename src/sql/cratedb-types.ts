@@ -7,7 +7,10 @@
 // number into `text` stores "42.0", `true` into `text` stores "t"). Names
 // holding `.`, `[` or `]` are refused at any depth; an array whose elements
 // differ in type is refused (at depth, with error 5000, which reads as a
-// cluster fault).
+// cluster fault). Limits of its own, each refusing the whole row while
+// DynamoDB accepts the item (FACTS.md section 5): an indexed string (or a
+// binary's base64) over 32,766 UTF-8 bytes ("immense term"), a column name
+// holding a tab, LF or CR (4008), and 1,000 columns a table (`budget` below).
 //
 // This module is the type model the CrateDB sink routes by: the type tree a
 // JSON value would create, and whether it fits the sub-columns a table has,
@@ -52,7 +55,25 @@ export class TypeNode {
 class Unstorable extends Error {}
 
 const UNSTORABLE = new Unstorable();
-const ILLEGAL_NAME = /[.[\]]/;
+/** Names CrateDB refuses as a sub-column: path syntax, and the whitespace it calls illegal. */
+export const ILLEGAL_NAME = /[.[\]\t\n\r]/;
+/**
+ * Longest name, as JSON text in UTF-8 bytes, sent as an object key: CrateDB's
+ * JSON reader refuses a request with a name of about 50,000 bytes or more,
+ * wherever it stands (checked on 6.4.3), so well below that.
+ */
+export const MAX_NAME_BYTES = 32_000;
+
+/** True when CrateDB can take `name` as a sub-column's name. */
+export function columnNameFits(name: string): boolean {
+  if (ILLEGAL_NAME.test(name)) return false;
+  return (
+    name.length * 3 <= MAX_NAME_BYTES || Buffer.byteLength(JSON.stringify(name)) <= MAX_NAME_BYTES
+  );
+}
+
+/** Lucene's limit on one indexed term, in UTF-8 bytes: a longer string fails the whole row. */
+export const MAX_TERM_BYTES = 32_766;
 // Integers a double holds exactly: within them, `42.0` into a `bigint` column is no cast.
 const SAFE_INTEGER = 2 ** 53;
 
@@ -89,6 +110,9 @@ function inferInto(value: unknown, into: TypeNode, fractional: Set<TypeNode>): v
   }
   switch (typeof value) {
     case "string":
+      // A UTF-8 byte takes at most a third of a UTF-16 unit's share: shorter strings are safe.
+      if (value.length * 3 > MAX_TERM_BYTES && Buffer.byteLength(value) > MAX_TERM_BYTES)
+        throw UNSTORABLE;
       setType(into, "text");
       return;
     case "boolean":
@@ -102,7 +126,7 @@ function inferInto(value: unknown, into: TypeNode, fractional: Set<TypeNode>): v
       setType(into, "object");
       const members = value as Record<string, unknown>;
       for (const name in members) {
-        if (ILLEGAL_NAME.test(name)) throw UNSTORABLE;
+        if (!columnNameFits(name)) throw UNSTORABLE;
         inferInto(members[name], into.ensureChild(name), fractional);
       }
       return;
@@ -202,6 +226,23 @@ export interface NewColumn {
 }
 
 /**
+ * How many sub-columns `inferred` would add under `known` (undefined: none
+ * yet), counted as `learn` adds them, so the table's column budget can be
+ * checked before anything is learnt.
+ */
+export function newColumnCount(known: TypeNode | undefined, inferred: InferredType): number {
+  return countNew(known, inferred.tree);
+}
+
+function countNew(known: TypeNode | undefined, value: TypeNode): number {
+  let count = value.type !== undefined && known?.type === undefined ? 1 : 0;
+  if (value.children) {
+    for (const [name, child] of value.children) count += countNew(known?.child(name), child);
+  }
+  return count;
+}
+
+/**
  * Adds a fitting value's types to the known tree and returns the sub-columns
  * it needs that the tree did not have, parents first, to be declared before
  * the value is written.
@@ -226,7 +267,9 @@ function learnNode(known: TypeNode, value: TypeNode, path: string[], added: NewC
 /** The column definition of a type as information_schema names it: `text_array` -> `ARRAY(TEXT)`. */
 export function columnDefinition(type: string): string {
   if (type.endsWith("_array")) return `ARRAY(${columnDefinition(type.slice(0, -6))})`;
-  return type === "object" ? "OBJECT(DYNAMIC)" : type.toUpperCase();
+  // STRICT: a row that carries a sub-column nobody declared is refused, never
+  // added on the way (the path on which CrateDB 6.4.3 wipes a guarded row).
+  return type === "object" ? "OBJECT(STRICT)" : type.toUpperCase();
 }
 
 /**

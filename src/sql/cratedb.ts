@@ -1,6 +1,9 @@
 // The CrateDB dialect: the reference's layout (`pk` an OBJECT(STRICT) whose
-// sub-columns are the primary key, `data` DYNAMIC, `aux` IGNORED) plus the
-// version columns, written with one bulk INSERT ... ON CONFLICT per batch.
+// sub-columns are the primary key, `data` for the attributes, `aux` IGNORED)
+// plus the version columns, written with one bulk INSERT ... ON CONFLICT per
+// batch. `data` is STRICT where the reference has DYNAMIC: the sink declares
+// every sub-column before a row needs it (cratedb-types.ts says why), so a row
+// that would add one on the way is refused instead of written.
 
 import type { NumberFormat } from "../codec/decimal.ts";
 import type { KeySchema } from "../codec/key-schema.ts";
@@ -183,7 +186,7 @@ export const cratedb: Dialect = {
       {
         sql:
           `CREATE TABLE IF NOT EXISTS ${state} (${q("pk")} OBJECT(STRICT) AS (${pk}), ` +
-          `${q("data")} OBJECT(DYNAMIC), ${q("aux")} OBJECT(IGNORED), ${q("version")} TEXT NOT NULL, ` +
+          `${q("data")} OBJECT(STRICT), ${q("aux")} OBJECT(IGNORED), ${q("version")} TEXT NOT NULL, ` +
           `${q("deleted")} BOOLEAN NOT NULL, ${q("updated_at")} TIMESTAMP WITH TIME ZONE NOT NULL)` +
           cratedb.tableSettings(settings),
         params: [],

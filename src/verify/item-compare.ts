@@ -5,7 +5,7 @@
 
 import type { AttributeMap } from "../codec/types.ts";
 import { InternalError } from "../errors.ts";
-import { type ExactJson, JsonNumber } from "./exact-json.ts";
+import { type ExactJson, JsonNumber, parseExactJson } from "./exact-json.ts";
 
 /** One row of the sink's view: the `pk`, `data` and `aux` columns. */
 export interface SinkRow {
@@ -83,7 +83,7 @@ export function compareItem(item: AttributeMap, row: SinkRow, options: CompareOp
   const keyNames = new Set(options.keyNames);
   const pk = asObject(row.pk);
   const data = asObject(row.data);
-  const aux = asObject(row.aux);
+  const aux = withEncodedMembers(asObject(row.aux));
   if (!pk) out.push(`pk: not an object in the sink (${show(row.pk)})`);
   for (const name of Object.keys(item)) {
     const expected = item[name];
@@ -253,6 +253,20 @@ export function normalDecimal(text: string): string {
   exponent += BigInt(digits.length - stripped.length);
   digits = stripped;
   return `${m[1] === "-" ? "-" : ""}${digits}E${exponent}`;
+}
+
+/**
+ * `aux` with the members its `""` member holds as JSON text: the attributes
+ * whose names CrateDB can not read (no DynamoDB attribute is named "").
+ */
+function withEncodedMembers(
+  aux: { [name: string]: ExactJson } | undefined,
+): { [name: string]: ExactJson } | undefined {
+  const text = aux?.[""];
+  if (typeof text !== "string") return aux;
+  const encoded = asObject(parseExactJson(text)) ?? {};
+  const { "": _, ...rest } = aux as { [name: string]: ExactJson };
+  return { ...rest, ...encoded };
 }
 
 function asObject(value: ExactJson | undefined): { [name: string]: ExactJson } | undefined {

@@ -39,7 +39,7 @@ const DEVIATIONS: Record<string, Deviation> = {
   decode_cdc_sql_ddl: {
     reference: "CREATE TABLE foo (oid TEXT, data OBJECT(DYNAMIC))",
     dynacrate:
-      "the state table foo__state with pk OBJECT(STRICT) AS (oid TEXT PRIMARY KEY), data OBJECT(DYNAMIC), version, deleted, and the view foo: " +
+      "the state table foo__state with pk OBJECT(STRICT) AS (oid TEXT PRIMARY KEY), data OBJECT(STRICT) (every sub-column declared before a row needs it), version, deleted, and the view foo: " +
       "the same version guard and tombstones as for DynamoDB, so redelivered and late events change nothing; query pk['oid'] instead of oid",
   },
   "sql_ddl[full-load]": {
@@ -153,7 +153,7 @@ describe("MongoDB conformance: the reference's vectors", () => {
           .map((s) => s.sql)
           .join(";\n");
         expect(sql).toMatch(/"pk" OBJECT\(STRICT\) AS \("oid" TEXT PRIMARY KEY\)/);
-        expect(sql).toMatch(/"data" OBJECT\(DYNAMIC\)/);
+        expect(sql).toMatch(/"data" OBJECT\(STRICT\)/);
         expect(deviation).toBeDefined();
         return;
       }

@@ -8,6 +8,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { createCrateDbHttpSink } from "../../src/sink/cratedb-http.ts";
 import { BASE_MILLIS, kinesisDynamoRecord, lambdaKinesisEvent } from "../support/fixtures.ts";
+import { firstStatements, httpFaultProxy } from "../support/http-fault-proxy.ts";
 import { sequenceOf, testLambda } from "./harness.ts";
 
 const url = process.env.CRATEDB_URL;
@@ -18,10 +19,11 @@ if (!url) console.log(`lambda/cratedb-live.test.ts skipped: ${SKIP_REASON}`);
 const suffix = `${Date.now().toString(36)}_${Math.floor(Math.random() * 1e6).toString(36)}`;
 const table = `dynacrate_lambda_${suffix}`;
 const deadLetters = `${table}_dead`;
+const wiped = `${table}_wipe`;
 
 /** The reference's form of the URL: crate://user:password@host:port (?ssl=true for https). */
-function crateUrl(): string {
-  const parsed = new URL(url as string);
+function crateUrl(httpUrl = url as string): string {
+  const parsed = new URL(httpUrl);
   const user = process.env.CRATEDB_USERNAME ?? (parsed.username || "crate");
   const password = process.env.CRATEDB_PASSWORD ?? parsed.password;
   const auth = `${encodeURIComponent(user)}${password ? `:${encodeURIComponent(password)}` : ""}@`;
@@ -39,8 +41,8 @@ describe.skipIf(!url)(
         })
       : undefined;
     afterAll(async () => {
-      for (const name of [`${table}`, `${table}__state`, deadLetters]) {
-        const kind = name === table ? "VIEW" : "TABLE";
+      for (const name of [`${table}`, `${table}__state`, deadLetters, wiped, `${wiped}__state`]) {
+        const kind = name === table || name === wiped ? "VIEW" : "TABLE";
         await sink
           ?.query({ sql: `DROP ${kind} IF EXISTS "${name}"`, params: [] })
           .catch(() => undefined);
@@ -106,6 +108,59 @@ describe.skipIf(!url)(
         params: [],
       });
       expect(letters).toEqual([{ position: sequenceOf(event, 1), field: "dynamodb.NewImage.n.N" }]);
+    });
+
+    it("a late change whose ALTER TABLE fails in one container, then redelivered, leaves the stored item whole", async () => {
+      // The newer image is stored; an older change brings an attribute the
+      // table has no column for, and its ALTER TABLE meets an outage
+      // (SINK_RETRY_ATTEMPTS=2 gives up within the invocation). Lambda then
+      // delivers the batch again to the same container. Before, the second
+      // delivery answered success while CrateDB set the item's `data` to NULL.
+      let armed = false;
+      const alters = firstStatements(/^ALTER TABLE/, 4, { status: 503 });
+      const proxy = await httpFaultProxy(url as string, (body) =>
+        armed ? alters(body) : "forward",
+      );
+      const lambda = testLambda({
+        CRATEDB_SQLALCHEMY_URL: crateUrl(proxy.url),
+        CRATEDB_TABLE: wiped,
+        SINK_RETRY_ATTEMPTS: "2",
+      });
+      try {
+        const newer = kinesisDynamoRecord({
+          keys: { id: { S: "w" } },
+          newImage: { id: { S: "w" }, n: { N: "2" }, m: { M: { x: { S: "kept" } } } },
+          millis: BASE_MILLIS + 1000,
+        });
+        expect(await lambda.handler(lambdaKinesisEvent([newer]))).toEqual({
+          batchItemFailures: [],
+        });
+        armed = true;
+        const late = lambdaKinesisEvent([
+          kinesisDynamoRecord({
+            keys: { id: { S: "w" } },
+            newImage: { id: { S: "w" }, n: { N: "1" }, fresh: { S: "late" } },
+            millis: BASE_MILLIS,
+          }),
+        ]);
+        expect(await lambda.handler(late)).toEqual({
+          batchItemFailures: [{ itemIdentifier: sequenceOf(late, 0) }],
+        });
+        // Lambda retries the batch until the function answers success.
+        let answer = await lambda.handler(late);
+        for (let i = 0; i < 3 && answer.batchItemFailures.length > 0; i++)
+          answer = await lambda.handler(late);
+        expect(answer).toEqual({ batchItemFailures: [] });
+      } finally {
+        await lambda.close();
+        await proxy.close();
+      }
+      await sink?.query({ sql: `REFRESH TABLE "${wiped}__state"`, params: [] });
+      const rows = await sink?.query<{ data: unknown }>({
+        sql: `SELECT "data" FROM "${wiped}" WHERE "pk"['id'] = 'w'`,
+        params: [],
+      });
+      expect(rows).toEqual([{ data: { n: 2, m: { x: "kept" } } }]);
     });
   },
 );

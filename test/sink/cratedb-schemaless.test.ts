@@ -11,10 +11,10 @@ import { sourceRecords } from "../../src/codec/source-record.ts";
 import type { AttributeMap, AttributeValue } from "../../src/codec/types.ts";
 import { ApplyPipeline } from "../../src/pipeline/apply-pipeline.ts";
 import { type CrateDbHttpSink, createCrateDbHttpSink } from "../../src/sink/cratedb-http.ts";
-import { stateTable, type TableName } from "../../src/sql/table-name.ts";
+import { stateTable } from "../../src/sql/table-name.ts";
 import { compareTable } from "../../src/verify/item-compare.ts";
 import { readLiveRows } from "../../src/verify/live-rows.ts";
-import { dropTables } from "../support/drop-tables.ts";
+import { dropTables, tableNames } from "../support/drop-tables.ts";
 import { deliver, deliveryArb } from "../support/history.ts";
 
 const url = process.env.CRATEDB_URL;
@@ -110,16 +110,7 @@ describe.skipIf(!url)(
   `schemaless items and exact keys on a live CrateDB${url ? "" : ` (skipped: ${SKIP_REASON})`}`,
   () => {
     let sink: CrateDbHttpSink;
-    const tables: TableName[] = [];
-    let n = 0;
-    const fresh = (prefix: string): TableName => {
-      const table = {
-        schema: undefined,
-        name: `dc_${prefix}_${process.pid}_${Date.now().toString(36)}_${n++}`,
-      };
-      tables.push(table);
-      return table;
-    };
+    const { tables, fresh } = tableNames();
 
     beforeAll(() => {
       sink = createCrateDbHttpSink({ url: url as string });

@@ -62,14 +62,14 @@ describe("CrateDB sub-columns a value needs", () => {
 
   it("writes the declaration in CrateDB's syntax, names quoted", () => {
     expect(columnDefinition("double precision_array_array")).toBe("ARRAY(ARRAY(DOUBLE PRECISION))");
-    expect(columnDefinition("object_array")).toBe("ARRAY(OBJECT(DYNAMIC))");
+    expect(columnDefinition("object_array")).toBe("ARRAY(OBJECT(STRICT))");
     expect(
       addColumns({ schema: "s", name: "t" }, [
         { path: ["data", "it's"], type: "object" },
         { path: ["data", "it's", "x"], type: "text" },
       ]).sql,
     ).toBe(
-      `ALTER TABLE "s"."t__state" ADD COLUMN "data"['it''s'] OBJECT(DYNAMIC), ADD COLUMN "data"['it''s']['x'] TEXT`,
+      `ALTER TABLE "s"."t__state" ADD COLUMN "data"['it''s'] OBJECT(STRICT), ADD COLUMN "data"['it''s']['x'] TEXT`,
     );
   });
 });

@@ -129,7 +129,7 @@ describe.each(DIALECTS.map((d) => [d.name, d] as const))("dialect %s", (_, diale
           .map((k) => `${dialect.quoteIdentifier(k.name)} ${KEY_TYPES.cratedb[k.type]} PRIMARY KEY`)
           .join(", ");
         expect(create).toContain(`"pk" OBJECT(STRICT) AS (${columns})`);
-        expect(create).toContain('"data" OBJECT(DYNAMIC)');
+        expect(create).toContain('"data" OBJECT(STRICT)');
         expect(create).toContain('"aux" OBJECT(IGNORED)');
       });
 

@@ -92,6 +92,8 @@ export interface FakeTable {
   keyTypes?: Map<string, string>;
   /** Rows by their key (the pk sub-column values, JSON). */
   rows: Map<string, StoredRow>;
+  /** Sub-columns of `data` declared with ALTER TABLE, as information_schema lists them. */
+  dataColumns?: [string, string][];
 }
 
 interface FakeView {
@@ -166,7 +168,7 @@ export async function startFakeCrateDb(options: FakeCrateDbOptions = {}): Promis
 
   function createTable(stmt: string, schema: string): Record<string, unknown> {
     const match = new RegExp(
-      String.raw`^CREATE TABLE IF NOT EXISTS ${TABLE} \("pk" OBJECT\(STRICT\) AS \((.+?)\), "data" OBJECT\(DYNAMIC\), "aux" OBJECT\(IGNORED\), "version" TEXT NOT NULL, "deleted" BOOLEAN NOT NULL, "updated_at" TIMESTAMP WITH TIME ZONE NOT NULL\)(?: WITH \([^)]*\))?$`,
+      String.raw`^CREATE TABLE IF NOT EXISTS ${TABLE} \("pk" OBJECT\(STRICT\) AS \((.+?)\), "data" OBJECT\(STRICT\), "aux" OBJECT\(IGNORED\), "version" TEXT NOT NULL, "deleted" BOOLEAN NOT NULL, "updated_at" TIMESTAMP WITH TIME ZONE NOT NULL\)(?: WITH \([^)]*\))?$`,
     ).exec(stmt);
     if (!match) throw fail4000("the fake understands only the cratedb dialect's CREATE TABLE");
     const name = tableName(match[1] as string, match[2], schema);
@@ -398,6 +400,7 @@ export async function startFakeCrateDb(options: FakeCrateDbOptions = {}): Promis
             ["pk", "object"],
             ...table.keyColumns.map((k) => [`pk['${k}']`, table.keyTypes?.get(k) ?? "text"]),
             ["data", "object"],
+            ...(table.dataColumns ?? []),
             ["aux", "object"],
             ["version", "text"],
             ["deleted", "boolean"],
@@ -405,6 +408,25 @@ export async function startFakeCrateDb(options: FakeCrateDbOptions = {}): Promis
           ]
         : [];
     return { cols: ["column_name", "data_type"], rows, rowcount: rows.length };
+  }
+
+  function addColumns(stmt: string, schema: string): Record<string, unknown> {
+    const match = new RegExp(`^ALTER TABLE ${TABLE} `).exec(stmt);
+    const table = match && tables.get(tableName(match[1] as string, match[2], schema));
+    if (!table) throw fail4000("the fake alters only tables it has");
+    const clause = /ADD COLUMN "data"((?:\['(?:[^']|'')*'\])+) ((?:[^,(]|\([^)]*\))+)/g;
+    for (const [, path, definition] of stmt.matchAll(clause)) {
+      const name = `data${(path as string).replaceAll("''", "'")}`;
+      table.dataColumns = [...(table.dataColumns ?? []), [name, typeName(definition as string)]];
+    }
+    return { cols: [], rows: [[]], rowcount: -1 };
+  }
+
+  /** information_schema's name of a declared type: `ARRAY(TEXT)` -> `text_array`. */
+  function typeName(definition: string): string {
+    const array = /^ARRAY\((.*)\)$/.exec(definition.trim());
+    if (array) return `${typeName(array[1] as string)}_array`;
+    return definition.trim().startsWith("OBJECT") ? "object" : definition.trim().toLowerCase();
   }
 
   function drop(stmt: string, schema: string): Record<string, unknown> {
@@ -443,9 +465,9 @@ export async function startFakeCrateDb(options: FakeCrateDbOptions = {}): Promis
     if (verb === "SELECT") return select(statement, schema, args);
     if (verb === "DROP") return drop(statement, schema);
     if (verb === "REFRESH") return { cols: [], rows: [], rowcount: 1 };
-    // Declared sub-columns of `data`: the fake keeps objects whole, so there is nothing to do.
-    if (/^ALTER TABLE .* ADD COLUMN "data"\[/.test(statement))
-      return { cols: [], rows: [[]], rowcount: -1 };
+    // Declared sub-columns of `data`: the fake keeps objects whole, and lists
+    // the columns in information_schema as CrateDB would.
+    if (/^ALTER TABLE .* ADD COLUMN "data"\[/.test(statement)) return addColumns(statement, schema);
     if (verb === "INSERT") {
       const { results } = upsert(statement, schema, [args], fault);
       const only = results[0] as { rowcount: number; error?: SqlError };

@@ -106,6 +106,37 @@ function crateRows(sink: Sink, url: string, tables: TableName[]): VerifyTarget {
     await sink.query({ sql: `REFRESH TABLE ${state(table)}`, params: [] });
     return sink.query({ sql, params });
   };
+  // `data` is STRICT: a value set where the table has no sub-column (the
+  // item's attribute went to `aux`) needs the column declared first.
+  const declare = async (table: TableName, path: string[], value: unknown) => {
+    const known = new Set(
+      (
+        await sink.query<{ name: string }>({
+          sql: "SELECT column_name AS name FROM information_schema.columns WHERE table_name = ?",
+          params: [stateTable(table).name],
+        })
+      ).map((c) => c.name),
+    );
+    for (let depth = 1; depth <= path.length; depth++) {
+      const name = `data${path
+        .slice(0, depth)
+        .map((p) => `['${p}']`)
+        .join("")}`;
+      if (known.has(name)) continue;
+      const type =
+        depth < path.length
+          ? "OBJECT(STRICT)"
+          : Array.isArray(value)
+            ? "ARRAY(TEXT)"
+            : typeof value === "number"
+              ? "DOUBLE PRECISION"
+              : "TEXT";
+      await sink.query({
+        sql: `ALTER TABLE ${state(table)} ADD COLUMN ${column(path.slice(0, depth))} ${type}`,
+        params: [],
+      });
+    }
+  };
   let counter = 0;
   return {
     url,
@@ -128,6 +159,7 @@ function crateRows(sink: Sink, url: string, tables: TableName[]): VerifyTarget {
       ]);
     },
     async set(table, key, path, value) {
+      await declare(table, path, value);
       await run(table, `UPDATE ${state(table)} SET ${column(path)} = ? WHERE ${where}`, [
         value,
         key.id,
