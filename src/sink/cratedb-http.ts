@@ -25,7 +25,7 @@
 import { CacheUntilFailure } from "../cache-until-failure.ts";
 import type { KeySchema } from "../codec/key-schema.ts";
 import type { EncodedRow } from "../codec/row.ts";
-import { addColumns, cratedb } from "../sql/cratedb.ts";
+import { addColumns, cratedb, upgradeStateTable } from "../sql/cratedb.ts";
 import type { NewColumn } from "../sql/cratedb-types.ts";
 import type { Dialect, TableSettings } from "../sql/dialect.ts";
 import type { Statement } from "../sql/statement.ts";
@@ -152,7 +152,12 @@ export class CrateDbHttpSink implements Sink {
     // CREATE TABLE IF NOT EXISTS and CREATE OR REPLACE VIEW: both can be repeated, and
     // are left out when both exist, so a user who may only write them (DML) can.
     if (found.stateColumns === undefined || !found.viewExists) {
-      for (const statement of cratedb.createTable(table, keySchema, this.#tableSettings)) {
+      const have = (found.stateColumns ?? []).map((c) => c.column_name);
+      const upgrade = found.stateColumns ? upgradeStateTable(table, have) : [];
+      for (const statement of [
+        ...upgrade,
+        ...cratedb.createTable(table, keySchema, this.#tableSettings),
+      ]) {
         const label = { what: `creating ${formatTableName(table)}` };
         const body = sqlBody(statement.sql, statement.params);
         await withRetry(() => this.#client.post(body, label), this.#retry, this.#onRetry);

@@ -24,7 +24,11 @@ export interface ColumnInfo {
 export interface TargetState {
   /** The state table's columns (sub-columns included), or undefined when it does not exist yet. */
   stateColumns: ColumnInfo[] | undefined;
-  /** True when the view exists already (over the state table). */
+  /**
+   * True when the view exists already (over the state table) with the
+   * dialect's columns; a view an earlier release made, with fewer, is
+   * dynacrate's too, and is replaced.
+   */
   viewExists: boolean;
 }
 
@@ -36,7 +40,8 @@ interface RelationRow {
 
 /** The state table's columns dynacrate reads and writes. */
 const STATE_COLUMNS = ["pk", "data", "aux", "version", "deleted", "updated_at"];
-const VIEW_COLUMNS = ["pk", "data", "aux"];
+/** The view's columns as every release made them; a dialect's own may add to them. */
+const FIRST_VIEW_COLUMNS = ["pk", "data", "aux"];
 
 /**
  * Looks up the view's and the state table's names; throws ConfigError when
@@ -57,19 +62,21 @@ export async function checkTarget(sink: Sink, table: TableName): Promise<TargetS
     if (missing.length > 0)
       throw conflict(table, state, stored, "dynacrate's state table", missing);
   }
+  let current = false;
   if (view) {
     if (view.kind !== "VIEW") throw conflict(table, table, view, "a view");
     const columns = await sink.query<ColumnInfo>(dialect.lookupColumns(table));
-    const missing = missingColumns(columns, VIEW_COLUMNS);
-    if (
-      missing.length > 0 ||
-      topLevel(columns).length !== VIEW_COLUMNS.length ||
-      !isOurView(view.definition, table, state)
-    ) {
+    const missing = missingColumns(columns, FIRST_VIEW_COLUMNS);
+    const ours = [dialect.viewColumns, FIRST_VIEW_COLUMNS].find(
+      (wanted) =>
+        topLevel(columns).length === wanted.length &&
+        isOurView(view.definition, table, state, wanted),
+    );
+    if (missing.length > 0 || !ours)
       throw conflict(table, table, view, "a view over its state table", missing);
-    }
+    current = ours === dialect.viewColumns;
   }
-  return { stateColumns, viewExists: view !== undefined };
+  return { stateColumns, viewExists: current };
 }
 
 function topLevel(columns: ColumnInfo[]): string[] {
@@ -84,10 +91,16 @@ function missingColumns(columns: ColumnInfo[], wanted: string[]): string[] {
 
 /**
  * True when a view's stored text is dynacrate's view: `SELECT pk, data, aux
- * FROM <state> WHERE NOT deleted`, as CrateDB (quoted, one item a line) or
- * PostgreSQL (columns qualified by the table, a trailing `;`) print it back.
+ * FROM <state> WHERE NOT deleted` (with `columns`), as CrateDB (quoted, one
+ * item a line) or PostgreSQL (columns qualified by the table, a trailing `;`)
+ * print it back.
  */
-function isOurView(definition: string | null, table: TableName, state: TableName): boolean {
+function isOurView(
+  definition: string | null,
+  table: TableName,
+  state: TableName,
+  columns: readonly string[],
+): boolean {
   if (definition === null) return false;
   // PostgreSQL prints `WHERE (NOT deleted)`: quotes and parentheses carry nothing here.
   let text = definition.replace(/["()]/g, "").replace(/\s+/g, " ").trim().replace(/;$/, "");
@@ -97,7 +110,8 @@ function isOurView(definition: string | null, table: TableName, state: TableName
     .replace(/ ,/g, ",")
     .replace(/,(?! )/g, ", ");
   return (
-    text.toLowerCase() === `select pk, data, aux from ${state.name} where not deleted`.toLowerCase()
+    text.toLowerCase() ===
+    `select ${columns.join(", ")} from ${state.name} where not deleted`.toLowerCase()
   );
 }
 

@@ -9,6 +9,7 @@ import type { NumberFormat } from "../codec/decimal.ts";
 import type { KeySchema } from "../codec/key-schema.ts";
 import type { EncodedRow, RowFormat } from "../codec/row.ts";
 import { ConfigError } from "../errors.ts";
+import { auxText } from "./cratedb-aux-text.ts";
 import { KEY_COLUMN_TYPES } from "./cratedb-keys.ts";
 import { columnDefinition, type NewColumn } from "./cratedb-types.ts";
 import type { Dialect, Privilege, PrivilegeObject, TableSettings } from "./dialect.ts";
@@ -66,7 +67,26 @@ export function addColumns(table: TableName, columns: NewColumn[]): Statement {
   return { sql: `ALTER TABLE ${quoteTable(stateTable(table))} ${adds.join(", ")}`, params: [] };
 }
 
-const COLUMNS = ["pk", "data", "aux", "deleted", "updated_at", "version"].map(q);
+const rawOrNull = (json: string | null) => (json === null ? null : new RawJson(json));
+
+const COLUMNS = ["pk", "data", "aux", "aux_text", "deleted", "updated_at", "version"].map(q);
+
+/** The view's columns; views of earlier releases lack `aux_text` (sink/target-check.ts). */
+const VIEW_COLUMNS = ["pk", "data", "aux", "aux_text"];
+
+/**
+ * What a state table made by an earlier release lacks, added before the view
+ * is made anew over it: `aux_text` (cratedb-aux-text.ts).
+ */
+export function upgradeStateTable(table: TableName, columns: string[]): Statement[] {
+  if (columns.includes("aux_text")) return [];
+  return [
+    {
+      sql: `ALTER TABLE ${quoteTable(stateTable(table))} ADD COLUMN ${q("aux_text")} OBJECT(IGNORED)`,
+      params: [],
+    },
+  ];
+}
 
 export const cratedb: Dialect = {
   name: "cratedb",
@@ -88,6 +108,7 @@ export const cratedb: Dialect = {
 
   quoteIdentifier: q,
   quoteTable,
+  viewColumns: VIEW_COLUMNS,
 
   lookupRelations(table: TableName): Statement {
     // CURRENT_SCHEMA follows the sink's Default-Schema, as unqualified names do.
@@ -186,14 +207,14 @@ export const cratedb: Dialect = {
       {
         sql:
           `CREATE TABLE IF NOT EXISTS ${state} (${q("pk")} OBJECT(STRICT) AS (${pk}), ` +
-          `${q("data")} OBJECT(STRICT), ${q("aux")} OBJECT(IGNORED), ${q("version")} TEXT NOT NULL, ` +
+          `${q("data")} OBJECT(STRICT), ${q("aux")} OBJECT(IGNORED), ${q("aux_text")} OBJECT(IGNORED), ${q("version")} TEXT NOT NULL, ` +
           `${q("deleted")} BOOLEAN NOT NULL, ${q("updated_at")} TIMESTAMP WITH TIME ZONE NOT NULL)` +
           cratedb.tableSettings(settings),
         params: [],
       },
       {
         sql:
-          `CREATE OR REPLACE VIEW ${quoteTable(table)} AS SELECT ${q("pk")}, ${q("data")}, ${q("aux")} ` +
+          `CREATE OR REPLACE VIEW ${quoteTable(table)} AS SELECT ${VIEW_COLUMNS.map(q).join(", ")} ` +
           `FROM ${state} WHERE NOT ${q("deleted")}`,
         params: [],
       },
@@ -220,12 +241,13 @@ export const cratedb: Dialect = {
     return {
       kind: "bulk",
       sql:
-        `INSERT INTO ${quoteTable(stateTable(table))} (${COLUMNS.join(", ")}) VALUES (?, ?, ?, ?, ?, ?) ` +
+        `INSERT INTO ${quoteTable(stateTable(table))} (${COLUMNS.join(", ")}) VALUES (${COLUMNS.map(() => "?").join(", ")}) ` +
         `ON CONFLICT (${conflict}) DO UPDATE SET ${set}`,
       bulkArgs: rows.map((row) => [
         new RawJson(row.pk),
         row.data === null ? null : new RawJson(row.data),
         row.aux === null ? null : new RawJson(row.aux),
+        rawOrNull(auxText(row.aux)),
         row.deleted,
         updatedAt,
         row.version,

@@ -36,6 +36,8 @@ export interface Dialect {
   /** The one quoting function of the dialect: every identifier goes through it. */
   quoteIdentifier(name: string): string;
   quoteTable(table: TableName): string;
+  /** The view's columns, in order: `pk`, `data`, `aux`, and any the dialect adds. */
+  readonly viewColumns: readonly string[];
   /**
    * The relations named like the view and the state table, in the schema the
    * names resolve to: rows `{name, kind, definition}` with kind `BASE TABLE`,

@@ -53,6 +53,7 @@ export const postgresql: Dialect = {
 
   quoteIdentifier: q,
   quoteTable,
+  viewColumns: ["pk", "data", "aux"],
 
   lookupRelations(table: TableName): Statement {
     // pg_class rather than information_schema.tables, which leaves out

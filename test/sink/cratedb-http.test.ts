@@ -514,7 +514,7 @@ describe("CrateDbHttpSink", () => {
       const data = '{"a":42.0,"b":12345678901234567890.5}';
       await s.write(table, [{ ...put("n", {}), data }], KEYS);
       const body = server.statements("INSERT")[0]?.body ?? "";
-      expect(body).toContain(`[{"id":"n"},${data},{},false,`);
+      expect(body).toContain(`[{"id":"n"},${data},{},null,false,`);
     });
 
     it("the codec's numbers reach CrateDB in floating-point form (42 as 42.0), so DYNAMIC columns come out DOUBLE", async () => {

@@ -6,16 +6,16 @@
 // still written in its own type. Runs where CRATEDB_URL is set.
 
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { sourceRecords } from "../../src/codec/source-record.ts";
 import type { AttributeMap, AttributeValue } from "../../src/codec/types.ts";
 import { ApplyPipeline } from "../../src/pipeline/apply-pipeline.ts";
-import { type CrateDbHttpSink, createCrateDbHttpSink } from "../../src/sink/cratedb-http.ts";
 import { stateTable } from "../../src/sql/table-name.ts";
 import { compareTable } from "../../src/verify/item-compare.ts";
 import { readLiveRows } from "../../src/verify/live-rows.ts";
-import { dropTables, tableNames } from "../support/drop-tables.ts";
 import { deliver, deliveryArb } from "../support/history.ts";
+import { emitItems, type ItemOp, itemOpArb, nestedValueArb } from "../support/item-history.ts";
+import { liveCrateDb } from "../support/live-cratedb.ts";
 
 const url = process.env.CRATEDB_URL;
 const SKIP_REASON =
@@ -42,87 +42,25 @@ const scalarArb: fc.Arbitrary<AttributeValue> = fc.oneof(
   })),
 );
 
-const valueArb: fc.Arbitrary<AttributeValue> = fc.letrec<{
-  value: AttributeValue;
-  map: AttributeValue;
-  list: AttributeValue;
-}>((tie) => ({
-  value: fc.oneof(
-    { depthSize: "small", withCrossShrink: true },
-    scalarArb,
-    tie("map"),
-    tie("list"),
-  ) as fc.Arbitrary<AttributeValue>,
-  map: fc
-    .dictionary(fc.constantFrom(...NAMES), tie("value") as fc.Arbitrary<AttributeValue>, {
-      maxKeys: 3,
-    })
-    .map((M) => ({ M })),
-  // Lists of maps, of one type, of mixed types, of lists.
-  list: fc
-    .array(tie("value") as fc.Arbitrary<AttributeValue>, { maxLength: 3 })
-    .map((L) => ({ L })),
-})).value;
+const valueArb = nestedValueArb(NAMES, scalarArb);
 
 const itemArb = (id: string): fc.Arbitrary<AttributeMap> =>
   fc
     .dictionary(fc.constantFrom(...NAMES), valueArb, { maxKeys: 4 })
     .map((attributes) => ({ ...attributes, id: { S: id } }));
 
-type Op = { key: string; item: AttributeMap | undefined };
-const opArb: fc.Arbitrary<Op> = fc
-  .constantFrom("a", "b", "c")
-  .chain((key) =>
-    fc.oneof(
-      { arbitrary: itemArb(key).map((item) => ({ key, item })), weight: 4 },
-      { arbitrary: fc.constant({ key, item: undefined }), weight: 1 },
-    ),
-  );
-
-/** Kinesis Data Streams for DynamoDB records of a history, and the final items. */
-function emit(history: Op[]): { records: unknown[]; final: Map<string, AttributeMap> } {
-  const state = new Map<string, AttributeMap>();
-  const records: unknown[] = [];
-  history.forEach((op, i) => {
-    const before = state.get(op.key);
-    if (!op.item && !before) return;
-    const dynamodb: Record<string, unknown> = {
-      ApproximateCreationDateTime: 1_720_000_000_000_000 + i * 10,
-      ApproximateCreationDateTimePrecision: "MICROSECOND",
-      Keys: { id: { S: op.key } },
-    };
-    if (op.item) {
-      dynamodb.NewImage = op.item;
-      state.set(op.key, op.item);
-    } else state.delete(op.key);
-    records.push({
-      eventID: `event-${i}`,
-      eventName: op.item ? (before ? "MODIFY" : "INSERT") : "REMOVE",
-      eventSource: "aws:dynamodb",
-      tableName: "items",
-      dynamodb,
-    });
-  });
-  return { records, final: state };
-}
+const opArb = itemOpArb(itemArb);
+const emit = emitItems;
 
 describe.skipIf(!url)(
   `schemaless items and exact keys on a live CrateDB${url ? "" : ` (skipped: ${SKIP_REASON})`}`,
   () => {
-    let sink: CrateDbHttpSink;
-    const { tables, fresh } = tableNames();
-
-    beforeAll(() => {
-      sink = createCrateDbHttpSink({ url: url as string });
-    });
-    afterAll(async () => {
-      if (sink) await dropTables(sink, tables);
-      await sink?.close();
-    });
+    const live = liveCrateDb(url);
+    const { fresh } = live;
 
     it("G11: an attribute a newer change removes is gone, whatever batch the older one came in", async () => {
       // Found by the property below (seed 20261130): c gets v as a set, then loses v in the next batch.
-      const history: Op[] = [
+      const history: ItemOp[] = [
         { key: "a", item: { id: { S: "a" } } },
         { key: "c", item: { v: { SS: [" "] }, id: { S: "c" } } },
         { key: "c", item: { id: { S: "c" } } },
@@ -131,12 +69,15 @@ describe.skipIf(!url)(
       ];
       const { records, final } = emit(history);
       const table = fresh("removed");
-      const pipeline = new ApplyPipeline(sink, { table, keySchema: [{ name: "id", type: "S" }] });
+      const pipeline = new ApplyPipeline(live.sink, {
+        table,
+        keySchema: [{ name: "id", type: "S" }],
+      });
       for (const batch of deliver(records, { duplicates: [], swaps: [], batchSizes: [2] })) {
         const result = await pipeline.apply(batch.flatMap((record) => sourceRecords(record)));
         expect(result.failed.map((f) => f.error.message)).toEqual([]);
       }
-      const rows = await readLiveRows(sink, table);
+      const rows = await readLiveRows(live.sink, table);
       const comparison = compareTable([...final.values()], rows, { keyNames: ["id"] });
       expect(comparison).toMatchObject({ missing: [], extra: [], different: [] });
     });
@@ -144,18 +85,21 @@ describe.skipIf(!url)(
     it("G11: a stale change that brings new attributes leaves the stored item whole", async () => {
       // Found by the property below (seed 20261130): the newer change arrives first, then an older
       // one with an attribute no item had, in its own batch; the guard must keep the newer item.
-      const history: Op[] = [
+      const history: ItemOp[] = [
         { key: "c", item: { w: { SS: [" "] }, m: { M: { x: { NULL: true } } }, id: { S: "c" } } },
         { key: "c", item: { v: { S: "" }, id: { S: "c" } } },
       ];
       const { records, final } = emit(history);
       const table = fresh("stale");
-      const pipeline = new ApplyPipeline(sink, { table, keySchema: [{ name: "id", type: "S" }] });
+      const pipeline = new ApplyPipeline(live.sink, {
+        table,
+        keySchema: [{ name: "id", type: "S" }],
+      });
       for (const record of [...records].reverse()) {
         const result = await pipeline.apply(sourceRecords(record));
         expect(result.failed.map((f) => f.error.message)).toEqual([]);
       }
-      const rows = await readLiveRows(sink, table);
+      const rows = await readLiveRows(live.sink, table);
       const comparison = compareTable([...final.values()], rows, { keyNames: ["id"] });
       expect(comparison).toMatchObject({ missing: [], extra: [], different: [] });
     });
@@ -173,7 +117,7 @@ describe.skipIf(!url)(
             const { records, final } = emit(history);
             if (records.length === 0) return;
             const table = fresh("schemaless");
-            const pipeline = new ApplyPipeline(sink, {
+            const pipeline = new ApplyPipeline(live.sink, {
               table,
               keySchema: [{ name: "id", type: "S" }],
             });
@@ -182,9 +126,13 @@ describe.skipIf(!url)(
               expect(result.failed.map((f) => f.error.message)).toEqual([]);
               routed += result.routedToAux;
             }
-            const comparison = compareTable([...final.values()], await readLiveRows(sink, table), {
-              keyNames: ["id"],
-            });
+            const comparison = compareTable(
+              [...final.values()],
+              await readLiveRows(live.sink, table),
+              {
+                keyNames: ["id"],
+              },
+            );
             expect(comparison).toMatchObject({ missing: [], extra: [], different: [] });
           },
         ),
@@ -213,14 +161,17 @@ describe.skipIf(!url)(
           NewImage: { ts: { N: ts }, n: { N: String(i) } },
         },
       });
-      const pipeline = new ApplyPipeline(sink, { table, keySchema: [{ name: "ts", type: "N" }] });
+      const pipeline = new ApplyPipeline(live.sink, {
+        table,
+        keySchema: [{ name: "ts", type: "N" }],
+      });
       const result = await pipeline.apply(
         [...keys, "1.5"].flatMap((ts, i) => sourceRecords(record(ts, i))),
       );
       expect(result.applied).toBe(4);
       expect(result.failed.map((f) => [f.index, f.permanent])).toEqual([[4, true]]);
       expect(result.failed[0]?.error.message).toMatch(/ts = 1\.5.*NUMERIC\(38, 0\)/);
-      const rows = await readLiveRows(sink, table);
+      const rows = await readLiveRows(live.sink, table);
       const comparison = compareTable(
         keys.map((ts, i) => ({ ts: { N: ts }, n: { N: String(i) } })),
         rows,
@@ -228,8 +179,8 @@ describe.skipIf(!url)(
       );
       expect(comparison).toMatchObject({ missing: [], extra: [], different: [] });
       // As a user queries them: exact as NUMERIC, exact as text.
-      const found = await sink.query<{ ts: string }>({
-        sql: `SELECT CAST("pk"['ts'] AS TEXT) AS ts FROM ${sink.dialect.quoteTable(table)} WHERE "pk"['ts'] = ?`,
+      const found = await live.sink.query<{ ts: string }>({
+        sql: `SELECT CAST("pk"['ts'] AS TEXT) AS ts FROM ${live.sink.dialect.quoteTable(table)} WHERE "pk"['ts'] = ?`,
         params: ["12345678901234567891"],
       });
       expect(found).toEqual([{ ts: "12345678901234567891" }]);
@@ -237,14 +188,17 @@ describe.skipIf(!url)(
 
     it("writes a state table created earlier with DOUBLE keys in its own type, refusing keys a double can not hold", async () => {
       const table = fresh("legacy");
-      await sink.query({
+      await live.sink.query({
         sql:
-          `CREATE TABLE ${sink.dialect.quoteTable(stateTable(table))} ("pk" OBJECT(STRICT) AS ("ts" DOUBLE PRIMARY KEY), ` +
+          `CREATE TABLE ${live.sink.dialect.quoteTable(stateTable(table))} ("pk" OBJECT(STRICT) AS ("ts" DOUBLE PRIMARY KEY), ` +
           `"data" OBJECT(DYNAMIC), "aux" OBJECT(IGNORED), "version" TEXT NOT NULL, "deleted" BOOLEAN NOT NULL, ` +
           `"updated_at" TIMESTAMP WITH TIME ZONE NOT NULL)`,
         params: [],
       });
-      const pipeline = new ApplyPipeline(sink, { table, keySchema: [{ name: "ts", type: "N" }] });
+      const pipeline = new ApplyPipeline(live.sink, {
+        table,
+        keySchema: [{ name: "ts", type: "N" }],
+      });
       const record = (ts: string, i: number) => ({
         eventID: `l-${i}`,
         eventName: "INSERT",
@@ -261,7 +215,7 @@ describe.skipIf(!url)(
       expect(result.applied).toBe(2);
       expect(result.failed.map((f) => f.index)).toEqual([2]);
       expect(result.failed[0]?.error.message).toMatch(/is DOUBLE, which can not hold it exactly/);
-      const rows = await readLiveRows(sink, table);
+      const rows = await readLiveRows(live.sink, table);
       expect(
         compareTable(
           [

@@ -267,5 +267,78 @@ describe.skipIf(!url)(
       });
       expect(JSON.parse(row?.text ?? "{}")).toEqual({ m: { [nested]: 1.5, ok: "x" } });
     });
+
+    describe("values of several types under one name", () => {
+      const items: AttributeMap[] = [
+        { id: { S: "a" }, v: { N: "42" }, PageCount: { L: [{ N: "600" }, { S: "approx" }] } },
+        { id: { S: "b" }, v: { S: "forty-two" } },
+        { id: { S: "c" }, v: { M: { n: { N: "1" } } } },
+        { id: { S: "d" }, v: { N: "42.5" } },
+      ];
+
+      it("can be filtered through aux_text, as text, in SQL an analyst writes", async () => {
+        const table = fresh("auxtext");
+        const pipeline = new ApplyPipeline(sink, { table, keySchema: ID_KEY });
+        for (const item of items)
+          expect(failures(await pipeline.apply(sourceRecords(change(item))))).toEqual([]);
+        await expectTable(table, items);
+        const view = sink.dialect.quoteTable(table);
+        await sink.query({
+          sql: `REFRESH TABLE ${sink.dialect.quoteTable({ schema: undefined, name: `${table.name}__state` })}`,
+          params: [],
+        });
+        const ids = async (where: string) =>
+          (
+            await sink.query<{ id: string }>({
+              sql: `SELECT pk['id'] AS id FROM ${view} WHERE ${where} ORDER BY 1`,
+              params: [],
+            })
+          ).map((r) => r.id);
+        // `v` is a number in data (the first value's type); the others are in aux.
+        expect(await ids("data['v'] = 42 OR aux_text['v'] = '42'")).toEqual(["a"]);
+        expect(await ids("aux_text['v'] = 'forty-two'")).toEqual(["b"]);
+        expect(await ids("data['v'] > 40 OR TRY_CAST(aux_text['v'] AS DOUBLE) > 40")).toEqual([
+          "a",
+          "d",
+        ]);
+        expect(await ids("aux_text['v'] LIKE '%\"n\"%'")).toEqual(["c"]);
+        expect(await ids("aux_text['PageCount'] LIKE '%approx%'")).toEqual(["a"]);
+      });
+
+      it("a state table an earlier release made (no aux_text, the older view) is brought up to date, its rows kept", async () => {
+        const table = fresh("upgrade");
+        const state = sink.dialect.quoteTable({ schema: undefined, name: `${table.name}__state` });
+        await sink.query({
+          sql:
+            `CREATE TABLE ${state} ("pk" OBJECT(STRICT) AS ("id" TEXT PRIMARY KEY), "data" OBJECT(DYNAMIC), ` +
+            `"aux" OBJECT(IGNORED), "version" TEXT NOT NULL, "deleted" BOOLEAN NOT NULL, ` +
+            `"updated_at" TIMESTAMP WITH TIME ZONE NOT NULL)`,
+          params: [],
+        });
+        await sink.query({
+          sql: `CREATE VIEW ${sink.dialect.quoteTable(table)} AS SELECT "pk", "data", "aux" FROM ${state} WHERE NOT "deleted"`,
+          params: [],
+        });
+        const old = createCrateDbHttpSink({ url: url as string });
+        try {
+          const pipeline = new ApplyPipeline(old, { table, keySchema: ID_KEY });
+          for (const item of items)
+            expect(failures(await pipeline.apply(sourceRecords(change(item))))).toEqual([]);
+        } finally {
+          await old.close();
+        }
+        await expectTable(table, items);
+        const columns = await sink.query<{ name: string }>({
+          sql: "SELECT column_name AS name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
+          params: [table.name],
+        });
+        expect(columns.map((c) => c.name).filter((name) => !name.includes("["))).toEqual([
+          "pk",
+          "data",
+          "aux",
+          "aux_text",
+        ]);
+      });
+    });
   },
 );

@@ -11,6 +11,7 @@ import { encodeRow, parseChange } from "../../src/codec/index.ts";
 import { type KeySchema, parseKeySchema } from "../../src/codec/key-schema.ts";
 import { ConfigError } from "../../src/errors.ts";
 import { createCheckpointTable } from "../../src/sql/checkpoints.ts";
+import { auxText } from "../../src/sql/cratedb-aux-text.ts";
 import {
   cratedb,
   type Dialect,
@@ -113,7 +114,7 @@ describe.each(DIALECTS.map((d) => [d.name, d] as const))("dialect %s", (_, diale
       const state = dialect.quoteTable(stateTable(table));
       expect(ddl.some((s) => s.startsWith(`CREATE TABLE IF NOT EXISTS ${state} (`))).toBe(true);
       expect(ddl).toContain(
-        `CREATE OR REPLACE VIEW ${dialect.quoteTable(table)} AS SELECT ${["pk", "data", "aux"]
+        `CREATE OR REPLACE VIEW ${dialect.quoteTable(table)} AS SELECT ${dialect.viewColumns
           .map((c) => (dialect.name === "cratedb" ? `"${c}"` : c))
           .join(
             ", ",
@@ -138,7 +139,7 @@ describe.each(DIALECTS.map((d) => [d.name, d] as const))("dialect %s", (_, diale
         const write = dialect.upsert(table, rows, keySchema, NOW);
         expect(write.kind).toBe("bulk");
         if (write.kind !== "bulk") return;
-        expect(write.sql.match(/\?/g)?.length).toBe(6);
+        expect(write.sql.match(/\?/g)?.length).toBe(7);
         const conflict = keySchema.map((k) => `"pk"['${k.name.replaceAll("'", "''")}']`).join(", ");
         expect(write.sql).toContain(`ON CONFLICT (${conflict}) DO UPDATE SET`);
         expect(write.bulkArgs).toHaveLength(2);
@@ -146,8 +147,10 @@ describe.each(DIALECTS.map((d) => [d.name, d] as const))("dialect %s", (_, diale
         expect(live?.[0]).toEqual(new RawJson(rows[0]?.pk as string));
         expect(live?.[1]).toEqual(new RawJson(rows[0]?.data as string));
         expect(live?.[2]).toEqual(new RawJson(rows[0]?.aux as string));
-        expect(live?.slice(3)).toEqual([false, NOW.getTime(), rows[0]?.version]);
-        expect(gone?.slice(1)).toEqual([null, null, true, NOW.getTime(), rows[1]?.version]);
+        // aux_text: each member of aux as text (sql/cratedb-aux-text.ts).
+        expect(live?.[3]).toEqual(new RawJson(auxText(rows[0]?.aux as string) as string));
+        expect(live?.slice(4)).toEqual([false, NOW.getTime(), rows[0]?.version]);
+        expect(gone?.slice(1)).toEqual([null, null, null, true, NOW.getTime(), rows[1]?.version]);
       });
 
       it("passes CrateDB's grammar (sqlparse), every statement", () => {

@@ -80,6 +80,7 @@ export interface StoredRow {
   pk: Record<string, unknown>;
   data: unknown;
   aux: unknown;
+  aux_text?: unknown;
   deleted: unknown;
   updated_at: unknown;
   version: unknown;
@@ -168,7 +169,7 @@ export async function startFakeCrateDb(options: FakeCrateDbOptions = {}): Promis
 
   function createTable(stmt: string, schema: string): Record<string, unknown> {
     const match = new RegExp(
-      String.raw`^CREATE TABLE IF NOT EXISTS ${TABLE} \("pk" OBJECT\(STRICT\) AS \((.+?)\), "data" OBJECT\(STRICT\), "aux" OBJECT\(IGNORED\), "version" TEXT NOT NULL, "deleted" BOOLEAN NOT NULL, "updated_at" TIMESTAMP WITH TIME ZONE NOT NULL\)(?: WITH \([^)]*\))?$`,
+      String.raw`^CREATE TABLE IF NOT EXISTS ${TABLE} \("pk" OBJECT\(STRICT\) AS \((.+?)\), "data" OBJECT\(STRICT\), "aux" OBJECT\(IGNORED\), "aux_text" OBJECT\(IGNORED\), "version" TEXT NOT NULL, "deleted" BOOLEAN NOT NULL, "updated_at" TIMESTAMP WITH TIME ZONE NOT NULL\)(?: WITH \([^)]*\))?$`,
     ).exec(stmt);
     if (!match) throw fail4000("the fake understands only the cratedb dialect's CREATE TABLE");
     const name = tableName(match[1] as string, match[2], schema);
@@ -345,7 +346,7 @@ export async function startFakeCrateDb(options: FakeCrateDbOptions = {}): Promis
     if (!table) throw relationUnknown(name);
     const available = view
       ? view.columns
-      : ["pk", "data", "aux", "version", "deleted", "updated_at"];
+      : ["pk", "data", "aux", "aux_text", "version", "deleted", "updated_at"];
     const cols = match[1] === "*" ? available : (match[1] as string).split(", ").map(unquote);
     for (const col of cols) {
       if (!available.includes(col)) {
@@ -402,6 +403,7 @@ export async function startFakeCrateDb(options: FakeCrateDbOptions = {}): Promis
             ["data", "object"],
             ...(table.dataColumns ?? []),
             ["aux", "object"],
+            ["aux_text", "object"],
             ["version", "text"],
             ["deleted", "boolean"],
             ["updated_at", "timestamp with time zone"],

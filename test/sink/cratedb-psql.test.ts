@@ -1,0 +1,153 @@
+// The README's CrateDB queries of "The table", run as a user runs them: with
+// psql, over CrateDB's PostgreSQL wire protocol, against rows dynacrate
+// replicated into a live CrateDB (values of several types under one name
+// included). Runs where CRATEDB_URL and CRATEDB_PSQL_PORT are set (the
+// ../shared/cratedb/start script sets both) and psql is installed.
+
+import { execFile, execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sourceRecords } from "../../src/codec/source-record.ts";
+import type { AttributeMap } from "../../src/codec/types.ts";
+import { ApplyPipeline } from "../../src/pipeline/apply-pipeline.ts";
+import { type CrateDbHttpSink, createCrateDbHttpSink } from "../../src/sink/cratedb-http.ts";
+import { stateTable } from "../../src/sql/table-name.ts";
+import { dropTables, tableNames } from "../support/drop-tables.ts";
+
+const url = process.env.CRATEDB_URL;
+const psqlPort = process.env.CRATEDB_PSQL_PORT;
+const hasPsql = (() => {
+  try {
+    execFileSync("psql", ["--version"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+const SKIP_REASON = !url
+  ? "CRATEDB_URL is not set, so no live CrateDB is available; set it (../shared/cratedb/start) to run this suite"
+  : !psqlPort
+    ? "CRATEDB_PSQL_PORT is not set (CrateDB's PostgreSQL port; ../shared/cratedb/start sets it)"
+    : !hasPsql
+      ? "psql is not installed"
+      : undefined;
+if (SKIP_REASON) console.log(`cratedb-psql.test.ts skipped: ${SKIP_REASON}`);
+
+const run = promisify(execFile);
+
+/** The README's CrateDB queries of the `orders` table in "The table" section. */
+function readmeQueries(): string[] {
+  const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+  const section = readme.slice(readme.indexOf("## The table"), readme.indexOf("## Sinks"));
+  const block = /```sql\n([\s\S]*?)```/.exec(section)?.[1] ?? "";
+  return block
+    .split("\n")
+    .filter((line) => / FROM orders\b/.test(line) && /-- CrateDB/.test(line))
+    .map((line) => (line.split("--")[0] as string).trim());
+}
+
+describe.skipIf(SKIP_REASON !== undefined)(
+  `the README's CrateDB queries over psql${SKIP_REASON ? ` (skipped: ${SKIP_REASON})` : ""}`,
+  () => {
+    let sink: CrateDbHttpSink;
+    const { tables, fresh } = tableNames();
+    const table = fresh("orders");
+    const items: AttributeMap[] = [
+      {
+        id: { S: "o1" },
+        price: { N: "9.5" },
+        tags: { SS: ["new"] },
+        status: { S: "open" },
+        v: { N: "42" },
+        PageCount: { L: [{ N: "600" }, { S: "approx" }] },
+      },
+      { id: { S: "o2" }, status: { S: "closed" }, v: { S: "forty-two" } },
+      { id: { S: "o3" }, status: { S: "open" }, v: { N: "41.5" }, PageCount: { N: "12" } },
+    ];
+
+    const psql = async (sql: string) => {
+      const { stdout } = await run("psql", [
+        "-h",
+        "127.0.0.1",
+        "-p",
+        psqlPort as string,
+        "-U",
+        "crate",
+        "-d",
+        "doc",
+        "-At",
+        "-v",
+        "ON_ERROR_STOP=1",
+        "-c",
+        sql,
+      ]);
+      return stdout.trim().split("\n").filter(Boolean).sort();
+    };
+
+    beforeAll(async () => {
+      sink = createCrateDbHttpSink({ url: url as string });
+      const pipeline = new ApplyPipeline(sink, {
+        table,
+        keySchema: [{ name: "id", type: "S" }],
+      });
+      const result = await pipeline.apply(
+        items.flatMap((item, i) =>
+          sourceRecords({
+            eventID: `p-${i}`,
+            eventName: "INSERT",
+            eventSource: "aws:dynamodb",
+            dynamodb: {
+              ApproximateCreationDateTime: 1_720_000_000_000_000 + i,
+              ApproximateCreationDateTimePrecision: "MICROSECOND",
+              Keys: { id: item.id },
+              NewImage: item,
+            },
+          }),
+        ),
+      );
+      expect(result.failed).toEqual([]);
+      await sink.query({
+        sql: `REFRESH TABLE ${sink.dialect.quoteTable(stateTable(table))}`,
+        params: [],
+      });
+    });
+    afterAll(async () => {
+      if (sink) await dropTables(sink, tables);
+      await sink?.close();
+    });
+
+    it("finds the README's queries of `orders`", () => {
+      expect(readmeQueries().length).toBeGreaterThanOrEqual(4);
+    });
+
+    it("runs each of them over psql, with the rows each promises", async () => {
+      const view = `"${table.name}"`;
+      const answers = new Map<string, string[]>();
+      for (const query of readmeQueries())
+        answers.set(query, await psql(query.replace(/\borders\b/, view)));
+      const [open, both, filtered, asText] = [...answers.values()];
+      // psql prints an array as {...}.
+      expect(open).toEqual(['o1|9.5|{"new"}', "o3||"]);
+      expect(both).toEqual(["o1|42.0|", "o2||forty-two", "o3|41.5|"]);
+      expect(filtered).toEqual(["o1", "o3"]);
+      expect(asText).toEqual([
+        'o1|{"PageCount":[600.0,"approx"]}',
+        'o2|{"v":"forty-two"}',
+        // A row with nothing moved has an empty aux.
+        "o3|{}",
+      ]);
+    });
+
+    it("reads a mixed list through aux_text over psql, where aux['v'] can not be sent", async () => {
+      const view = `"${table.name}"`;
+      await expect(psql(`SELECT aux['PageCount'] FROM ${view}`)).rejects.toThrow(/Cannot cast/);
+      expect(await psql(`SELECT pk['id'], aux_text['PageCount'] FROM ${view}`)).toEqual([
+        'o1|[600.0,"approx"]',
+        "o2|",
+        // o3's number was the first PageCount value for its `data` column.
+        "o3|",
+      ]);
+    });
+  },
+);
