@@ -15,6 +15,7 @@ import type { EncodedRow } from "../codec/row.ts";
 import { ConfigError } from "../errors.ts";
 import { wholeNumberOption } from "../whole-number.ts";
 import {
+  boundedMessage,
   crateDbErrorClass,
   httpStatusClass,
   TLS_CODES,
@@ -424,7 +425,7 @@ function readCrateError(value: unknown): CrateError | undefined {
   if (typeof value !== "object" || value === null) return undefined;
   const { code, message } = value as { code?: unknown; message?: unknown };
   if (typeof code !== "number" || !Number.isInteger(code)) return undefined;
-  return { code, message: typeof message === "string" ? message : "(no message)" };
+  return { code, message: typeof message === "string" ? boundedMessage(message) : "(no message)" };
 }
 
 function errorCode(error: unknown): string | undefined {

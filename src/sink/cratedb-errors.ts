@@ -138,3 +138,17 @@ export const TLS_CODES: ReadonlySet<string> = new Set([
   "ERR_TLS_CERT_ALTNAME_INVALID",
   "ERR_SSL_WRONG_VERSION_NUMBER",
 ]);
+
+/** Longest CrateDB error message kept in a SinkError, a log line or a dead letter. */
+export const MAX_MESSAGE_CHARS = 2000;
+
+/**
+ * CrateDB's message, cut to MAX_MESSAGE_CHARS: a parse error echoes the whole
+ * request ("Can't parse [{...}]"), which for one large item is hundreds of
+ * kilobytes in every dead letter and log line.
+ */
+export function boundedMessage(message: string): string {
+  if (message.length <= MAX_MESSAGE_CHARS) return message;
+  const rest = message.length - MAX_MESSAGE_CHARS;
+  return `${message.slice(0, MAX_MESSAGE_CHARS)}... (${rest.toLocaleString("en-US")} more characters)`;
+}

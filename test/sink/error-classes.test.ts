@@ -4,10 +4,12 @@
 
 import { describe, expect, it } from "vitest";
 import {
+  boundedMessage,
   CRATEDB_ERROR_CODES,
   crateDbErrorClass,
   crateDbErrorKind,
   httpStatusClass,
+  MAX_MESSAGE_CHARS,
 } from "../../src/sink/cratedb-errors.ts";
 import {
   POSTGRES_ERROR_CLASSES,
@@ -139,6 +141,15 @@ describe("CrateDB error codes", () => {
     expect(crateDbErrorKind(4999)).toBe("rejected");
     expect(crateDbErrorKind(5999)).toBe("transient");
   });
+  it("a message that echoes a whole request is cut, saying how much was left out", () => {
+    const echo = `SQLParseException[Can't parse [{"stmt":"INSERT","args":[{"${"n".repeat(120_000)}":1}]}]]`;
+    const cut = boundedMessage(echo);
+    expect(cut.length).toBeLessThan(MAX_MESSAGE_CHARS + 40);
+    expect(cut).toMatch(/^SQLParseException\[Can't parse/);
+    expect(cut).toMatch(/\.\.\. \(118,\d{3} more characters\)$/);
+    expect(boundedMessage("short")).toBe("short");
+  });
+
   it("a missing table or schema is marked as such (the relay reports a dropped target)", () => {
     expect(crateDbErrorClass(4041).missingRelation).toBe(true);
     expect(crateDbErrorClass(4045).missingRelation).toBe(true);
