@@ -80,3 +80,19 @@ export async function startEndpoints(
   process.stderr.write(`metrics on ${server.url}/metrics, health on /healthz and /ready\n`);
   return server;
 }
+
+/**
+ * A MongoDB source has no endpoints yet: --metrics-port is refused, and
+ * DYNACRATE_METRICS_PORT (set by the relay's image for every command) is
+ * left aside with a notice.
+ */
+export function refuseMetricsForMongo(values: Record<string, unknown>): void {
+  if (values["metrics-port"] !== undefined)
+    throw new ConfigError(
+      "--metrics-port serves a Kinesis or DynamoDB Streams relay, or a DynamoDB load; a MongoDB source has no metrics endpoint yet: leave it out",
+    );
+  if (process.env.DYNACRATE_METRICS_PORT)
+    process.stderr.write(
+      "DYNACRATE_METRICS_PORT is set, but a MongoDB source has no metrics endpoint yet: none is served\n",
+    );
+}

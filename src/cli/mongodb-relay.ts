@@ -18,6 +18,7 @@ import {
 import type { StartPosition } from "../source/stream-source.ts";
 import { formatTableName, parseTableName, type TableName } from "../sql/table-name.ts";
 import { numbersOption, positiveInt, sinkOptions, tableOption, targetUrl } from "./args.ts";
+import { refuseMetricsForMongo } from "./metrics-option.ts";
 import { RelayDisplay } from "./relay-display.ts";
 import { stopOnSignals } from "./stop-signal.ts";
 
@@ -45,10 +46,7 @@ export async function runMongoRelay(
   from: StartPosition,
 ): Promise<number> {
   const url = targetUrl(values);
-  if (values["metrics-port"] !== undefined || process.env.DYNACRATE_METRICS_PORT)
-    throw new ConfigError(
-      "--metrics-port (DYNACRATE_METRICS_PORT) serves a Kinesis or DynamoDB Streams relay; a MongoDB relay has no metrics endpoint yet: unset it",
-    );
+  refuseMetricsForMongo(values);
   if (values.standby !== undefined)
     throw new ConfigError(
       "--standby shares a Kinesis or DynamoDB Streams relay; a MongoDB relay has no lease yet: leave it out",

@@ -44,6 +44,7 @@ import {
   METRICS_OPTIONS,
   metricsPort,
   processRegistry,
+  refuseMetricsForMongo,
   sinkPing,
   startEndpoints,
   stuckMs,
@@ -116,6 +117,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (typeof values.source === "string" && /^mongodb(\+srv)?:\/\//.test(values.source)) {
     // Loaded on demand: the MongoDB driver is not needed for the other sources.
+    refuseMetricsForMongo(values);
     const { runMongoLoad } = await import("../mongodb-load.ts");
     return runMongoLoad(values as Record<string, string | boolean | undefined>);
   }
