@@ -228,9 +228,14 @@ export class CrateDbHttpSink implements Sink {
             state.columnLimitReached();
             continue;
           }
-          if (last || !(error instanceof SinkError) || error.kind !== "rejected") throw error;
-          // Another writer added one first: shape again against the table as it is now.
+          if (!(error instanceof SinkError) || error.kind !== "rejected") throw error;
+          // Refused: another writer added one first, or an earlier try that
+          // seemed lost did ("already has a column"); or CrateDB will not have
+          // the column at all. Shape again against the table as it is now, with
+          // the attributes of columns still missing kept in aux from now on:
+          // each round makes progress, so the loop ends, and nothing is refused.
           state.reload(await this.#readColumns(table));
+          state.refuseColumns(columns);
           continue;
         }
       }

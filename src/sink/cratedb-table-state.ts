@@ -62,6 +62,8 @@ export class CrateTableState {
   #columns: number;
   #maxColumns: number;
   #uncertain = false;
+  /** Top-level attributes whose columns CrateDB refused to declare: always in aux. */
+  readonly #refused = new Set<string>();
   readonly #name: string;
 
   constructor(name: string, columns: ColumnInfo[], maxColumns = DEFAULT_MAX_COLUMNS) {
@@ -93,6 +95,18 @@ export class CrateTableState {
   /** True when the columns must be read again before another row is shaped. */
   get uncertain(): boolean {
     return this.#uncertain;
+  }
+
+  /**
+   * After a refused declaration and `reload`: the top-level attributes of the
+   * columns the table still lacks go to `aux` from now on.
+   */
+  refuseColumns(columns: NewColumn[]): void {
+    for (const { path } of columns) {
+      let node: TypeNode | undefined = this.#data;
+      for (const name of path.slice(1)) node = node?.child(name);
+      if (node?.type === undefined) this.#refused.add(path[1] as string);
+    }
   }
 
   /** CrateDB refused a declaration for its column limit: declare nothing more. */
@@ -136,7 +150,8 @@ export class CrateTableState {
     const members = JSON.parse(data) as Record<string, unknown>;
     const routed: string[] = [];
     for (const name in members) {
-      const inferred = columnNameFits(name) ? inferType(members[name]) : undefined;
+      const inferred =
+        columnNameFits(name) && !this.#refused.has(name) ? inferType(members[name]) : undefined;
       const known = this.#data.child(name);
       if (
         inferred &&

@@ -114,6 +114,31 @@ describe.skipIf(!url)(
         });
       }
 
+      it("a declaration CrateDB refuses every time keeps the attribute in aux; nothing is refused", async () => {
+        // Before, a refused ALTER TABLE in the sink's last round of reshaping
+        // failed the batch as refused, and the pipeline dead-lettered its records.
+        const proxy = await httpFaultProxy(url as string, (body) =>
+          /"stmt":"ALTER TABLE/.test(body)
+            ? {
+                status: 400,
+                body: { error: { code: 4000, message: "SQLParseException[refused]" } },
+              }
+            : "forward",
+        );
+        const refusing = createCrateDbHttpSink({ url: proxy.url });
+        try {
+          const table = fresh("refused");
+          const pipeline = new ApplyPipeline(refusing, { table, keySchema: ID_KEY });
+          const result = await pipeline.apply(sourceRecords(change(newer)));
+          expect(failures(result)).toEqual([]);
+          expect(result.routedToAux).toBe(2);
+          await expectTable(table, [newer]);
+        } finally {
+          await refusing.close();
+          await proxy.close();
+        }
+      });
+
       it("a row never adds a sub-column on the way, even when the sink wrongly believes it exists", async () => {
         // The sink declared data['fresh'], then it was dropped behind its back:
         // the sink still takes it as existing. `data` is STRICT, so CrateDB

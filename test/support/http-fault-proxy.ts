@@ -6,8 +6,11 @@
 
 import http from "node:http";
 
-/** What the proxy does with one request: forward it, answer `status`, or drop the connection. */
-export type FaultAction = "forward" | { status: number } | "drop";
+/**
+ * What the proxy does with one request: forward it, answer `status` (with
+ * `body` as JSON, e.g. a CrateDB error), or drop the connection.
+ */
+export type FaultAction = "forward" | { status: number; body?: unknown } | "drop";
 
 export interface HttpFaultProxy {
   /** The server's URL, through the proxy. */
@@ -42,8 +45,13 @@ export async function httpFaultProxy(
       }
       if (action !== "forward") {
         faults++;
-        response.writeHead(action.status, { "content-type": "text/plain" });
-        response.end("injected fault");
+        if (action.body === undefined) {
+          response.writeHead(action.status, { "content-type": "text/plain" });
+          response.end("injected fault");
+        } else {
+          response.writeHead(action.status, { "content-type": "application/json" });
+          response.end(JSON.stringify(action.body));
+        }
         return;
       }
       const upstream = http.request(
