@@ -25,9 +25,9 @@
 import { CacheUntilFailure } from "../cache-until-failure.ts";
 import type { KeySchema } from "../codec/key-schema.ts";
 import type { EncodedRow } from "../codec/row.ts";
-import { addColumns, cratedb, upgradeStateTable } from "../sql/cratedb.ts";
+import { addColumns, type CrateRow, cratedb, layoutOf, upgradeStateTable } from "../sql/cratedb.ts";
 import type { NewColumn } from "../sql/cratedb-types.ts";
-import type { Dialect, TableSettings } from "../sql/dialect.ts";
+import type { Dialect, TableLayout, TableSettings } from "../sql/dialect.ts";
 import type { Statement } from "../sql/statement.ts";
 import { formatTableName, stateTable, type TableName } from "../sql/table-name.ts";
 import { wholeNumberOption } from "../whole-number.ts";
@@ -152,8 +152,7 @@ export class CrateDbHttpSink implements Sink {
     // CREATE TABLE IF NOT EXISTS and CREATE OR REPLACE VIEW: both can be repeated, and
     // are left out when both exist, so a user who may only write them (DML) can.
     if (found.stateColumns === undefined || !found.viewExists) {
-      const have = (found.stateColumns ?? []).map((c) => c.column_name);
-      const upgrade = found.stateColumns ? upgradeStateTable(table, have) : [];
+      const upgrade = found.stateColumns ? upgradeStateTable(table, found.stateColumns) : [];
       for (const statement of [
         ...upgrade,
         ...cratedb.createTable(table, keySchema, this.#tableSettings),
@@ -163,14 +162,22 @@ export class CrateDbHttpSink implements Sink {
         await withRetry(() => this.#client.post(body, label), this.#retry, this.#onRetry);
       }
     }
+    const state = await this.#newState(table);
+    // A table created earlier with other key types is written in its types, or refused here.
+    if (keySchema) state.checkKeys(keySchema);
+  }
+
+  /** What the sink knows of a table: its columns and key layout, read now. */
+  async #newState(table: TableName): Promise<CrateTableState> {
+    const [found] = await this.query<{ layout: TableLayout }>(layoutOf(table));
     const state = new CrateTableState(
       formatTableName(stateTable(table)),
       await this.#readColumns(table),
       this.#maxColumns,
+      found?.layout ?? "text-key",
     );
-    // A table created earlier with other key types is written in its types, or refused here.
-    if (keySchema) state.checkKeys(keySchema);
     this.#tables.set(cratedb.quoteTable(table), state);
+    return state;
   }
 
   /** The table's known columns; read when a write comes without ensureTable. */
@@ -181,13 +188,7 @@ export class CrateDbHttpSink implements Sink {
       if (known.uncertain) known.reload(await this.#readColumns(table));
       return known;
     }
-    const state = new CrateTableState(
-      formatTableName(stateTable(table)),
-      await this.#readColumns(table),
-      this.#maxColumns,
-    );
-    this.#tables.set(cratedb.quoteTable(table), state);
-    return state;
+    return this.#newState(table);
   }
 
   /** The state table's columns as information_schema lists them. */
@@ -245,6 +246,7 @@ export class CrateDbHttpSink implements Sink {
           table,
           shaped.map((s) => s.row),
           keySchema,
+          state.layout,
         );
       } catch (error) {
         if (last || !(error instanceof SinkError) || error.kind !== "rejected") throw error;
@@ -335,14 +337,15 @@ export class CrateDbHttpSink implements Sink {
   /** Sends shaped rows in chunks; failed rows by index into `rows`. */
   async #send(
     table: TableName,
-    rows: EncodedRow[],
+    rows: CrateRow[],
     keySchema: KeySchema | undefined,
+    layout: TableLayout,
   ): Promise<WriteResult> {
     const result = emptyResult();
     if (rows.length === 0) return result;
     // One statement for all rows (its text does not depend on the row count);
     // the parameter lists are then sent in chunks.
-    const batch = cratedb.upsert(table, rows, keySchema, new Date());
+    const batch = cratedb.upsert(table, rows, keySchema, new Date(), layout);
     if (batch.kind !== "bulk") {
       throw new SinkError(
         "fatal",

@@ -23,6 +23,7 @@
 import { skipValue, stringEnd } from "../codec/json-scan.ts";
 import type { KeySchema } from "../codec/key-schema.ts";
 import type { EncodedRow } from "../codec/row.ts";
+import type { CrateRow } from "../sql/cratedb.ts";
 import {
   checkKeyColumns,
   type KeyColumnTypes,
@@ -40,10 +41,11 @@ import {
   type TypeNode,
   typeTreeOf,
 } from "../sql/cratedb-types.ts";
+import type { TableLayout } from "../sql/dialect.ts";
 import type { ColumnInfo } from "./target-check.ts";
 
 /** A row as it goes to CrateDB, or why its record fails. */
-export type ShapedRow = { row: EncodedRow; routed: string[] } | { problem: string };
+export type ShapedRow = { row: CrateRow; routed: string[] } | { problem: string };
 
 /**
  * Columns dynacrate declares in a state table at most, by default: CrateDB
@@ -66,8 +68,17 @@ export class CrateTableState {
   readonly #refused = new Set<string>();
   readonly #name: string;
 
-  constructor(name: string, columns: ColumnInfo[], maxColumns = DEFAULT_MAX_COLUMNS) {
+  /** Where numeric keys are primary keys: as text in pk_text, or in pk (an earlier release's table). */
+  readonly layout: TableLayout;
+
+  constructor(
+    name: string,
+    columns: ColumnInfo[],
+    maxColumns = DEFAULT_MAX_COLUMNS,
+    layout: TableLayout = "text-key",
+  ) {
     this.#name = name;
+    this.layout = layout;
     this.#maxColumns = maxColumns;
     this.#data = typeTreeOf(columns, "data");
     this.#keys = keyColumnTypes(columns);
@@ -133,7 +144,7 @@ export class CrateTableState {
 
   /** The row to send: its key in the column's form, its data split between `data` and `aux`. */
   shape(row: EncodedRow, keys: KeySchema): ShapedRow {
-    const pk = keyJson(row.pk, keys, this.#keys);
+    const pk = keyJson(row.pk, keys, this.#keys, this.layout === "text-key");
     if ("problem" in pk) return pk;
     const routed = row.data === null ? [] : this.#route(row.data);
     // Only text this long can hold a name CrateDB's JSON reader refuses.
@@ -142,7 +153,10 @@ export class CrateTableState {
     if (routed.length === 0 && pk.json === row.pk && !longNames) return { row, routed };
     const split =
       routed.length === 0 && !longNames ? { data: row.data, aux: row.aux } : splitRow(row, routed);
-    return { row: { ...row, pk: pk.json, data: split.data, aux: split.aux }, routed };
+    // The codec's pk holds every key as text: it is pk_text, whatever pk
+    // becomes, but for numbers written canonically.
+    const pkText = pk.json === row.pk ? {} : { pkText: pk.text ?? row.pk };
+    return { row: { ...row, ...pkText, pk: pk.json, data: split.data, aux: split.aux }, routed };
   }
 
   /** The top-level attributes of `data` that can not be stored there as they are. */

@@ -42,6 +42,8 @@ interface RelationRow {
 const STATE_COLUMNS = ["pk", "data", "aux", "version", "deleted", "updated_at"];
 /** The view's columns as every release made them; a dialect's own may add to them. */
 const FIRST_VIEW_COLUMNS = ["pk", "data", "aux"];
+/** Views earlier versions made, replaced by the dialect's own on first use. */
+const EARLIER_VIEWS = [FIRST_VIEW_COLUMNS, ["pk", "data", "aux", "aux_text"]];
 
 /**
  * Looks up the view's and the state table's names; throws ConfigError when
@@ -67,7 +69,7 @@ export async function checkTarget(sink: Sink, table: TableName): Promise<TargetS
     if (view.kind !== "VIEW") throw conflict(table, table, view, "a view");
     const columns = await sink.query<ColumnInfo>(dialect.lookupColumns(table));
     const missing = missingColumns(columns, FIRST_VIEW_COLUMNS);
-    const ours = [dialect.viewColumns, FIRST_VIEW_COLUMNS].find(
+    const ours = [dialect.viewColumns, ...EARLIER_VIEWS].find(
       (wanted) =>
         topLevel(columns).length === wanted.length &&
         isOurView(view.definition, table, state, wanted),

@@ -10,9 +10,9 @@ import type { KeySchema } from "../codec/key-schema.ts";
 import type { EncodedRow, RowFormat } from "../codec/row.ts";
 import { ConfigError } from "../errors.ts";
 import { auxText } from "./cratedb-aux-text.ts";
-import { KEY_COLUMN_TYPES } from "./cratedb-keys.ts";
+import { KEY_COLUMN_TYPES, keyIsText } from "./cratedb-keys.ts";
 import { columnDefinition, type NewColumn } from "./cratedb-types.ts";
-import type { Dialect, Privilege, PrivilegeObject, TableSettings } from "./dialect.ts";
+import type { Dialect, Privilege, PrivilegeObject, TableLayout, TableSettings } from "./dialect.ts";
 import { crateNameProblem, crateTableProblems, crateTargetProblems } from "./relation-names.ts";
 import { type BatchWrite, RawJson, type Statement } from "./statement.ts";
 import { stateTable, type TableName } from "./table-name.ts";
@@ -69,24 +69,68 @@ export function addColumns(table: TableName, columns: NewColumn[]): Statement {
 
 const rawOrNull = (json: string | null) => (json === null ? null : new RawJson(json));
 
-const COLUMNS = ["pk", "data", "aux", "aux_text", "deleted", "updated_at", "version"].map(q);
+const COLUMNS = [
+  "pk",
+  "pk_text",
+  "data",
+  "aux",
+  "aux_text",
+  "deleted",
+  "updated_at",
+  "version",
+].map(q);
+/** The key columns: written with the row, never changed by a conflict. */
+const KEY_COLUMNS = new Set([q("pk"), q("pk_text")]);
 
-/** The view's columns; views of earlier releases lack `aux_text` (sink/target-check.ts). */
-const VIEW_COLUMNS = ["pk", "data", "aux", "aux_text"];
+/** The view's columns; views of earlier releases have the first three only (sink/target-check.ts). */
+const VIEW_COLUMNS = ["pk", "pk_text", "data", "aux", "aux_text"];
+
+/** `pk_text`'s definition: every key attribute as TEXT, a primary key where `primary` says. */
+function pkTextColumn(keys: KeySchema, primary: (k: KeySchema[number]) => boolean): string {
+  const members = keys.map((k) => `${q(k.name)} TEXT${primary(k) ? " PRIMARY KEY" : ""}`);
+  return `${q("pk_text")} OBJECT(STRICT) AS (${members.join(", ")})`;
+}
 
 /**
  * What a state table made by an earlier release lacks, added before the view
- * is made anew over it: `aux_text` (cratedb-aux-text.ts).
+ * is made anew over it: `aux_text` (cratedb-aux-text.ts), and `pk_text`, which
+ * there holds the key as text without being its primary key ("pk-key").
  */
-export function upgradeStateTable(table: TableName, columns: string[]): Statement[] {
-  if (columns.includes("aux_text")) return [];
-  return [
-    {
-      sql: `ALTER TABLE ${quoteTable(stateTable(table))} ADD COLUMN ${q("aux_text")} OBJECT(IGNORED)`,
-      params: [],
-    },
-  ];
+export function upgradeStateTable(
+  table: TableName,
+  columns: { column_name: string }[],
+): Statement[] {
+  const state = quoteTable(stateTable(table));
+  const names = columns.map((c) => c.column_name);
+  const keyNames = names.flatMap((name) => {
+    const key = /^pk\['(.*)'\]$/s.exec(name);
+    return key ? [key[1] as string] : [];
+  });
+  const adds: string[] = [];
+  if (!names.includes("pk_text")) {
+    const members = keyNames.map((name) => `${q(name)} TEXT`).join(", ");
+    adds.push(`ADD COLUMN ${q("pk_text")} OBJECT(STRICT) AS (${members})`);
+  }
+  if (!names.includes("aux_text")) adds.push(`ADD COLUMN ${q("aux_text")} OBJECT(IGNORED)`);
+  return adds.length === 0 ? [] : [{ sql: `ALTER TABLE ${state} ${adds.join(", ")}`, params: [] }];
 }
+
+/**
+ * Tells a state table's layout (dialect.ts): "text-key" when `pk_text` is
+ * part of its primary key, "pk-key" for a table an earlier release made.
+ */
+export function layoutOf(table: TableName): Statement {
+  return {
+    sql:
+      "SELECT CASE WHEN count(*) > 0 THEN 'text-key' ELSE 'pk-key' END AS layout " +
+      "FROM information_schema.key_column_usage " +
+      "WHERE table_schema = COALESCE(?, CURRENT_SCHEMA) AND table_name = ? AND column_name = 'pk_text'",
+    params: [table.schema ?? null, stateTable(table).name],
+  };
+}
+
+/** A row as the CrateDB sink sends it: with `pk_text` when `pk` no longer holds the keys' text. */
+export type CrateRow = EncodedRow & { pkText?: string };
 
 export const cratedb: Dialect = {
   name: "cratedb",
@@ -202,11 +246,16 @@ export const cratedb: Dialect = {
   ): Statement[] {
     const keys = requireKeys(keySchema, table);
     const state = quoteTable(stateTable(table));
-    const pk = keys.map((k) => `${q(k.name)} ${KEY_COLUMN_TYPES[k.type]} PRIMARY KEY`).join(", ");
+    const pk = keys
+      .map(
+        (k) => `${q(k.name)} ${KEY_COLUMN_TYPES[k.type]}${keyIsText(k.type) ? "" : " PRIMARY KEY"}`,
+      )
+      .join(", ");
     return [
       {
         sql:
           `CREATE TABLE IF NOT EXISTS ${state} (${q("pk")} OBJECT(STRICT) AS (${pk}), ` +
+          `${pkTextColumn(keys, (k) => keyIsText(k.type))}, ` +
           `${q("data")} OBJECT(STRICT), ${q("aux")} OBJECT(IGNORED), ${q("aux_text")} OBJECT(IGNORED), ${q("version")} TEXT NOT NULL, ` +
           `${q("deleted")} BOOLEAN NOT NULL, ${q("updated_at")} TIMESTAMP WITH TIME ZONE NOT NULL)` +
           cratedb.tableSettings(settings),
@@ -223,18 +272,24 @@ export const cratedb: Dialect = {
 
   upsert(
     table: TableName,
-    rows: EncodedRow[],
+    rows: CrateRow[],
     keySchema: KeySchema | undefined,
     now: Date,
+    layout: TableLayout = "text-key",
   ): BatchWrite {
     const keys = requireKeys(keySchema, table);
-    const conflict = keys.map((k) => `${q("pk")}[${subscript(k.name)}]`).join(", ");
+    const conflict = keys
+      .map((k) => {
+        const column = layout === "text-key" && keyIsText(k.type) ? "pk_text" : "pk";
+        return `${q(column)}[${subscript(k.name)}]`;
+      })
+      .join(", ");
     const version = q("version");
     // ON CONFLICT DO UPDATE takes no WHERE in CrateDB: each assignment keeps
     // the stored value unless the incoming version is newer. `version` goes
     // last so every condition reads the stored version.
     const newer = newerVersion(`excluded.${version}`, version);
-    const set = COLUMNS.filter((c) => c !== q("pk"))
+    const set = COLUMNS.filter((c) => !KEY_COLUMNS.has(c))
       .map((c) => `${c} = CASE WHEN ${newer} THEN excluded.${c} ELSE ${c} END`)
       .join(", ");
     const updatedAt = now.getTime();
@@ -245,6 +300,9 @@ export const cratedb: Dialect = {
         `ON CONFLICT (${conflict}) DO UPDATE SET ${set}`,
       bulkArgs: rows.map((row) => [
         new RawJson(row.pk),
+        // The codec writes every key value as a JSON string (numbers as their
+        // exact text), so its pk is pk_text as it is, until the sink rewrites pk.
+        new RawJson(row.pkText ?? row.pk),
         row.data === null ? null : new RawJson(row.data),
         row.aux === null ? null : new RawJson(row.aux),
         rawOrNull(auxText(row.aux)),
@@ -272,7 +330,7 @@ export const cratedb: Dialect = {
   selectLiveText(table: TableName): Statement {
     // The HTTP answer is parsed JSON, which would round 20-digit keys.
     return {
-      sql: `SELECT CAST(${q("pk")} AS TEXT) AS pk, CAST(${q("data")} AS TEXT) AS data, CAST(${q("aux")} AS TEXT) AS aux FROM ${quoteTable(table)}`,
+      sql: `SELECT CAST(${q("pk")} AS TEXT) AS pk, CAST(${q("pk_text")} AS TEXT) AS pk_text, CAST(${q("data")} AS TEXT) AS data, CAST(${q("aux")} AS TEXT) AS aux FROM ${quoteTable(table)}`,
       params: [],
     };
   },

@@ -8,11 +8,14 @@ import type { TableName } from "./table-name.ts";
 
 /**
  * The layout of a state table. `key-hash`: the primary key is a hash of the
- * canonical key (PostgreSQL, any DynamoDB key fits). `pk-key`: the primary
- * key is `pk` itself (CrateDB's sub-columns; PostgreSQL tables created before
- * key_hash, kept working as they are).
+ * canonical key (PostgreSQL, any DynamoDB key fits). `text-key`: on CrateDB,
+ * a numeric key attribute is a primary key as its exact decimal text in
+ * `pk_text` (any DynamoDB number fits), a DOUBLE in `pk` for queries.
+ * `pk-key`: the primary key is `pk` itself (CrateDB's sub-columns, numeric
+ * ones NUMERIC(38, 0) or DOUBLE; PostgreSQL tables created before key_hash;
+ * both kept working as they are).
  */
-export type TableLayout = "key-hash" | "pk-key";
+export type TableLayout = "key-hash" | "text-key" | "pk-key";
 
 /** A privilege dynacrate needs: to create its tables in a schema, or to use an existing table. */
 /** Settings of the tables dynacrate creates, where the database has them. */

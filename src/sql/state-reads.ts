@@ -7,22 +7,32 @@
 import type { KeySchema } from "../codec/key-schema.ts";
 import { canonicalKey } from "../codec/row.ts";
 import type { AttributeMap, AttributeValue } from "../codec/types.ts";
+import { layoutOf } from "./cratedb.ts";
+import { keyIsText } from "./cratedb-keys.ts";
 import type { Dialect, TableLayout } from "./dialect.ts";
 import { keyHash, stateLayoutQuery } from "./postgresql.ts";
 import type { Statement } from "./statement.ts";
 import { stateTable, type TableName } from "./table-name.ts";
 
-/** The statement that tells an existing state table's layout, where a dialect has more than one. */
-export function layoutQuery(dialect: Dialect, table: TableName): Statement | undefined {
-  return dialect.name === "postgresql" ? stateLayoutQuery(table) : undefined;
+/** The statement that tells an existing state table's layout (dialect.ts). */
+export function layoutQuery(dialect: Dialect, table: TableName): Statement {
+  return dialect.name === "postgresql" ? stateLayoutQuery(table) : layoutOf(table);
 }
 
-/** pk, data, aux as text, version, deleted. */
-function columns(dialect: Dialect): string {
+/** pk, data, aux as text, version, deleted; pk_text too where it holds the numeric keys. */
+function columns(dialect: Dialect, layout: TableLayout): string {
   const q = dialect.quoteIdentifier;
   const text = (c: string) =>
     dialect.name === "postgresql" ? `${q(c)}::text AS ${q(c)}` : `CAST(${q(c)} AS TEXT) AS ${q(c)}`;
-  return `${text("pk")}, ${text("data")}, ${text("aux")}, ${q("version")}, ${q("deleted")}`;
+  const keyText = layout === "text-key" ? `${text("pk_text")}, ` : "";
+  return `${text("pk")}, ${keyText}${text("data")}, ${text("aux")}, ${q("version")}, ${q("deleted")}`;
+}
+
+/** The column that holds a key attribute as a primary key: pk_text for numbers in "text-key". */
+function keyColumn(dialect: Dialect, a: KeySchema[number], layout: TableLayout): string {
+  const q = dialect.quoteIdentifier;
+  const top = layout === "text-key" && keyIsText(a.type) ? "pk_text" : "pk";
+  return `${q(top)}[${subscript(a.name)}]`;
 }
 
 /**
@@ -37,16 +47,15 @@ export function stateRowsByKeys(
   layout: TableLayout,
 ): Statement {
   const state = dialect.quoteTable(stateTable(table));
-  const q = dialect.quoteIdentifier;
   if (dialect.name === "postgresql") {
     if (layout === "key-hash") {
       return {
-        sql: `SELECT ${columns(dialect)} FROM ${state} WHERE key_hash IN (SELECT decode(h, 'hex') FROM unnest($1::text[]) AS h)`,
+        sql: `SELECT ${columns(dialect, layout)} FROM ${state} WHERE key_hash IN (SELECT decode(h, 'hex') FROM unnest($1::text[]) AS h)`,
         params: [keys.map((k) => keyHash(canonicalKey(k)))],
       };
     }
     return {
-      sql: `SELECT ${columns(dialect)} FROM ${state} WHERE pk IN (SELECT jsonb_array_elements($1::jsonb))`,
+      sql: `SELECT ${columns(dialect, layout)} FROM ${state} WHERE pk IN (SELECT jsonb_array_elements($1::jsonb))`,
       params: [`[${keys.map((k) => pkJson(keySchema, k)).join(",")}]`],
     };
   }
@@ -61,11 +70,11 @@ export function stateRowsByKeys(
   const params = keySchema.map((a) => {
     const values = [...new Set(keys.map((k) => keyText(k[a.name])))];
     // CrateDB 6.4 refuses `= ANY` on a numeric column whose values are not in
-    // ascending order ("values are out of order").
-    return a.type === "N" ? values.sort(compareNumbers) : values;
+    // ascending order ("values are out of order"); pk_text's are text.
+    return a.type === "N" && layout !== "text-key" ? values.sort(compareNumbers) : values;
   });
-  const where = keySchema.map((a) => `${q("pk")}[${subscript(a.name)}] = ANY(?)`).join(" AND ");
-  return { sql: `SELECT ${columns(dialect)} FROM ${state} WHERE ${where}`, params };
+  const where = keySchema.map((a) => `${keyColumn(dialect, a, layout)} = ANY(?)`).join(" AND ");
+  return { sql: `SELECT ${columns(dialect, layout)} FROM ${state} WHERE ${where}`, params };
 }
 
 /**
@@ -89,12 +98,12 @@ export function liveStatePage(
     const after = hashed ? "decode($1, 'hex')" : "$1::jsonb";
     return {
       sql:
-        `SELECT ${columns(dialect)}, ${hashed ? "encode(key_hash, 'hex')" : "pk::text"} AS cursor FROM ${state} ` +
+        `SELECT ${columns(dialect, layout)}, ${hashed ? "encode(key_hash, 'hex')" : "pk::text"} AS cursor FROM ${state} ` +
         `WHERE NOT deleted AND ($1::text IS NULL OR ${key} > ${after}) ORDER BY ${key} LIMIT $2`,
       params: [cursor ?? null, limit],
     };
   }
-  const cols = keySchema.map((a) => `${q("pk")}[${subscript(a.name)}]`);
+  const cols = keySchema.map((a) => keyColumn(dialect, a, layout));
   const params: unknown[] = [];
   let where = `NOT ${q("deleted")}`;
   if (cursor !== undefined) {
@@ -110,7 +119,7 @@ export function liveStatePage(
   }
   params.push(limit);
   return {
-    sql: `SELECT ${columns(dialect)} FROM ${state} WHERE ${where} ORDER BY ${cols.join(", ")} LIMIT ?`,
+    sql: `SELECT ${columns(dialect, layout)} FROM ${state} WHERE ${where} ORDER BY ${cols.join(", ")} LIMIT ?`,
     params,
   };
 }

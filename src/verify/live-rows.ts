@@ -5,6 +5,7 @@
 import type { Sink } from "../sink/sink.ts";
 import { stateTable, type TableName } from "../sql/table-name.ts";
 import { parseExactJson } from "./exact-json.ts";
+import { exactPk } from "./exact-key.ts";
 import type { SinkRow } from "./item-compare.ts";
 
 export async function readLiveRows(sink: Sink, table: TableName): Promise<SinkRow[]> {
@@ -12,11 +13,14 @@ export async function readLiveRows(sink: Sink, table: TableName): Promise<SinkRo
   // CrateDB shows writes to searches only after a refresh.
   const refresh = dialect.refresh(stateTable(table));
   if (refresh) await sink.query(refresh);
-  const rows = await sink.query<{ pk: string; data: string | null; aux: string | null }>(
-    dialect.selectLiveText(table),
-  );
+  const rows = await sink.query<{
+    pk: string;
+    pk_text?: string | null;
+    data: string | null;
+    aux: string | null;
+  }>(dialect.selectLiveText(table));
   return rows.map((r) => ({
-    pk: parseExactJson(r.pk),
+    pk: exactPk(parseExactJson(r.pk), r.pk_text),
     data: r.data === null ? null : parseExactJson(r.data),
     aux: r.aux === null ? null : parseExactJson(r.aux),
   }));

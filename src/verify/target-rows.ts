@@ -11,6 +11,7 @@ import type { TableLayout } from "../sql/dialect.ts";
 import { keyText, layoutQuery, liveStatePage, stateRowsByKeys } from "../sql/state-reads.ts";
 import { stateTable, type TableName } from "../sql/table-name.ts";
 import { type ExactJson, JsonNumber, parseExactJson } from "./exact-json.ts";
+import { exactPk } from "./exact-key.ts";
 import type { SinkRow } from "./item-compare.ts";
 
 /** One row of the state table: the view's columns plus its version and tombstone flag. */
@@ -22,6 +23,7 @@ export interface StateRow extends SinkRow {
 
 interface RawRow {
   pk: string;
+  pk_text?: string | null;
   data: string | null;
   aux: string | null;
   version: string;
@@ -92,14 +94,14 @@ export class TargetRows {
   private async tableLayout(): Promise<TableLayout> {
     if (!this.layout) {
       const query = layoutQuery(this.sink.dialect, this.table);
-      const found = query ? await this.sink.query<{ layout: TableLayout }>(query) : [];
-      this.layout = found[0]?.layout ?? (query ? "key-hash" : "pk-key");
+      const found = await this.sink.query<{ layout: TableLayout }>(query);
+      this.layout = found[0]?.layout ?? "key-hash";
     }
     return this.layout;
   }
 
   private toRow(raw: RawRow): StateRow {
-    const pk = parseExactJson(raw.pk);
+    const pk = exactPk(parseExactJson(raw.pk), raw.pk_text);
     const keys = this.keysOf(pk);
     return {
       pk,

@@ -463,9 +463,10 @@ function expectSameDdl(referenceDdl: string, ours: string[], table: TableName): 
   expect(our.data, "our data OBJECT(STRICT)").toBe("STRICT");
   expect(our.aux && ref.aux, "aux OBJECT(IGNORED)").toBe(true);
   const view = ours.find((s) => s.startsWith("CREATE OR REPLACE VIEW"));
-  // The view adds aux_text to the reference's columns: aux's values as text, to filter by (G11).
+  // The view adds pk_text (the key as exact text, G12) and aux_text (aux's
+  // values as text, to filter by, G11) to the reference's columns.
   expect(view).toContain(
-    `VIEW ${cratedb.quoteTable(table)} AS SELECT "pk", "data", "aux", "aux_text" FROM`,
+    `VIEW ${cratedb.quoteTable(table)} AS SELECT "pk", "pk_text", "data", "aux", "aux_text" FROM`,
   );
   expect(ref.table.split(".").at(-1)).toBe(table.name);
 }
@@ -934,13 +935,13 @@ const DEVIATIONS: Record<string, Deviation> = {
   },
   full_load_composite_key: {
     instead:
-      'the N key column is NUMERIC(38, 0): pk OBJECT(STRICT) AS ("device" TEXT PRIMARY KEY, "ts" NUMERIC(38, 0) PRIMARY KEY), the key sent as exact text; the rows are the same',
-    why: "BIGINT and DOUBLE lose DynamoDB's 38-digit keys; NUMERIC(38, 0) holds them exactly (checked live), and a key it can not hold (a fraction) fails its record instead of being rounded into another key",
+      'the N key is a primary key by its exact text in pk_text and a DOUBLE in pk: pk OBJECT(STRICT) AS ("device" TEXT PRIMARY KEY, "ts" DOUBLE PRECISION), pk_text OBJECT(STRICT) AS ("device" TEXT, "ts" TEXT PRIMARY KEY); the rows are the same',
+    why: "BIGINT and DOUBLE lose DynamoDB's 38-digit keys and merge distinct ones, and NUMERIC(38, 0) holds no fraction (1.5) nor 1E+125; the exact text keys every number DynamoDB accepts, and the DOUBLE keeps pk['ts'] a number to compare and range over",
     ours: (v) => {
       const t = translateFullLoad(v);
       expectRows(v, t, v.exact.expected_params as ExactJson[], true);
       expect(t.ddl[0]).toContain(
-        '"pk" OBJECT(STRICT) AS ("device" TEXT PRIMARY KEY, "ts" NUMERIC(38, 0) PRIMARY KEY)',
+        '"pk" OBJECT(STRICT) AS ("device" TEXT PRIMARY KEY, "ts" DOUBLE PRECISION), "pk_text" OBJECT(STRICT) AS ("device" TEXT, "ts" TEXT PRIMARY KEY)',
       );
     },
   },
@@ -954,13 +955,14 @@ const DEVIATIONS: Record<string, Deviation> = {
     },
   },
   primary_key_schema_from_table_success: {
-    instead: 'an N key attribute is declared "Id" NUMERIC(38, 0) PRIMARY KEY',
+    instead:
+      'an N key attribute is declared "Id" DOUBLE PRECISION in pk and "Id" TEXT PRIMARY KEY in pk_text',
     why: "as full_load_composite_key",
     ours: (v) => {
       const { schema, keys } = pkSchemaVector(v);
       expect(keys.map(quoteCrateIdentifier)).toEqual(v.raw.expected.column_names);
       expect(cratedb.createTable(parseTableName("foo"), schema)[0]?.sql).toContain(
-        '("Id" NUMERIC(38, 0) PRIMARY KEY)',
+        '"pk" OBJECT(STRICT) AS ("Id" DOUBLE PRECISION), "pk_text" OBJECT(STRICT) AS ("Id" TEXT PRIMARY KEY)',
       );
     },
   },
@@ -970,7 +972,7 @@ function expectGuardedUpsert(t: Translated): void {
   const state = cratedb.quoteTable(stateTable(t.table));
   expect(t.upsertSql).toMatch(
     new RegExp(
-      `^INSERT INTO ${escapeRe(state)} \\("pk", "data", "aux", "aux_text", "deleted", "updated_at", "version"\\) VALUES \\(\\?, \\?, \\?, \\?, \\?, \\?, \\?\\) ON CONFLICT \\(.+\\) DO UPDATE SET `,
+      `^INSERT INTO ${escapeRe(state)} \\("pk", "pk_text", "data", "aux", "aux_text", "deleted", "updated_at", "version"\\) VALUES \\(\\?, \\?, \\?, \\?, \\?, \\?, \\?, \\?\\) ON CONFLICT \\(.+\\) DO UPDATE SET `,
     ),
   );
   for (const column of ["data", "aux", "aux_text", "deleted", "updated_at", "version"]) {

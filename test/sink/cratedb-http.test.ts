@@ -514,7 +514,7 @@ describe("CrateDbHttpSink", () => {
       const data = '{"a":42.0,"b":12345678901234567890.5}';
       await s.write(table, [{ ...put("n", {}), data }], KEYS);
       const body = server.statements("INSERT")[0]?.body ?? "";
-      expect(body).toContain(`[{"id":"n"},${data},{},null,false,`);
+      expect(body).toContain(`[{"id":"n"},{"id":"n"},${data},{},null,false,`);
     });
 
     it("the codec's numbers reach CrateDB in floating-point form (42 as 42.0), so DYNAMIC columns come out DOUBLE", async () => {
@@ -603,11 +603,16 @@ describe("CrateDbHttpSink", () => {
           body += chunk;
         });
         request.on("end", () => {
-          // The sink first reads the table's columns; the odd answers are for the writes.
-          const lookup = body.includes("information_schema.columns");
+          // The sink first reads the table's key layout and columns; the odd answers are for the writes.
+          const layout = body.includes("information_schema.key_column_usage");
+          const lookup = layout || body.includes("information_schema.columns");
           response.writeHead(lookup ? 200 : answer.status, { "content-type": "application/json" });
           response.end(
-            lookup ? '{"cols":["column_name","data_type"],"rows":[],"rowcount":0}' : answer.body,
+            layout
+              ? '{"cols":["layout"],"rows":[["text-key"]],"rowcount":1}'
+              : lookup
+                ? '{"cols":["column_name","data_type"],"rows":[],"rowcount":0}'
+                : answer.body,
           );
         });
       });

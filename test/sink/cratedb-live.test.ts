@@ -213,14 +213,15 @@ describe.skipIf(!url)(`CrateDB HTTP sink, live (${host ?? `skipped: ${SKIP_REASO
       [row("1", "one, newer", t + 1), row("2", "two, older", t - 1)],
       COMPOSITE_KEYS,
     );
+    // A lookup by the whole primary key sees a write at once: the N key is its text in pk_text.
     const rows = await sink.query({
-      sql: `SELECT "data" FROM ${q(stateTable(composite))} WHERE "pk"['pk'] = ? AND "pk"['sk'] = ?`,
-      params: ["p", 1],
+      sql: `SELECT "data" FROM ${q(stateTable(composite))} WHERE "pk"['pk'] = ? AND "pk_text"['sk'] = ?`,
+      params: ["p", "1"],
     });
     expect(rows).toEqual([{ data: { v: "one, newer" } }]);
     const [two] = await sink.query({
-      sql: `SELECT "data" FROM ${q(stateTable(composite))} WHERE "pk"['pk'] = ? AND "pk"['sk'] = ?`,
-      params: ["p", 2],
+      sql: `SELECT "data" FROM ${q(stateTable(composite))} WHERE "pk"['pk'] = ? AND "pk_text"['sk'] = ?`,
+      params: ["p", "2"],
     });
     expect(two).toEqual({ data: { v: "two" } });
   });

@@ -14,6 +14,7 @@ import { ApplyPipeline } from "../../src/pipeline/apply-pipeline.ts";
 import { type CrateDbHttpSink, createCrateDbHttpSink } from "../../src/sink/cratedb-http.ts";
 import { stateTable } from "../../src/sql/table-name.ts";
 import { dropTables, tableNames } from "../support/drop-tables.ts";
+import { kinesisDynamoRecord } from "../support/fixtures.ts";
 
 const url = process.env.CRATEDB_URL;
 const psqlPort = process.env.CRATEDB_PSQL_PORT;
@@ -36,14 +37,16 @@ if (SKIP_REASON) console.log(`cratedb-psql.test.ts skipped: ${SKIP_REASON}`);
 
 const run = promisify(execFile);
 
-/** The README's CrateDB queries of the `orders` table in "The table" section. */
-function readmeQueries(): string[] {
+/** The README's CrateDB queries of "The table" section over `relation` (`orders` or `events`). */
+function readmeQueries(relation: "orders" | "events"): string[] {
   const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
   const section = readme.slice(readme.indexOf("## The table"), readme.indexOf("## Sinks"));
-  const block = /```sql\n([\s\S]*?)```/.exec(section)?.[1] ?? "";
-  return block
-    .split("\n")
-    .filter((line) => / FROM orders\b/.test(line) && /-- CrateDB/.test(line))
+  const lines = [...section.matchAll(/```sql\n([\s\S]*?)```/g)].flatMap((m) =>
+    (m[1] as string).split("\n"),
+  );
+  const pattern = new RegExp(` FROM ${relation}\\b`);
+  return lines
+    .filter((line) => pattern.test(line) && (relation === "events" || /-- CrateDB/.test(line)))
     .map((line) => (line.split("--")[0] as string).trim());
 }
 
@@ -53,6 +56,7 @@ describe.skipIf(SKIP_REASON !== undefined)(
     let sink: CrateDbHttpSink;
     const { tables, fresh } = tableNames();
     const table = fresh("orders");
+    const events = fresh("events");
     const items: AttributeMap[] = [
       {
         id: { S: "o1" },
@@ -107,10 +111,33 @@ describe.skipIf(SKIP_REASON !== undefined)(
         ),
       );
       expect(result.failed).toEqual([]);
-      await sink.query({
-        sql: `REFRESH TABLE ${sink.dialect.quoteTable(stateTable(table))}`,
-        params: [],
+      const keyed = new ApplyPipeline(sink, {
+        table: events,
+        keySchema: [{ name: "ts", type: "N" }],
       });
+      const numbers = [
+        "1720740233.012",
+        "1720745000",
+        "12345678901234567891",
+        "12345678901234567890",
+      ];
+      const written = await keyed.apply(
+        numbers.flatMap((ts, i) =>
+          sourceRecords(
+            kinesisDynamoRecord({
+              keys: { ts: { N: ts } },
+              newImage: { ts: { N: ts }, n: { N: String(i) } },
+              micros: 1_720_000_000_000_000 + i,
+            }),
+          ),
+        ),
+      );
+      expect(written.failed).toEqual([]);
+      for (const t of [table, events])
+        await sink.query({
+          sql: `REFRESH TABLE ${sink.dialect.quoteTable(stateTable(t))}`,
+          params: [],
+        });
     });
     afterAll(async () => {
       if (sink) await dropTables(sink, tables);
@@ -118,13 +145,14 @@ describe.skipIf(SKIP_REASON !== undefined)(
     });
 
     it("finds the README's queries of `orders`", () => {
-      expect(readmeQueries().length).toBeGreaterThanOrEqual(4);
+      expect(readmeQueries("orders").length).toBeGreaterThanOrEqual(4);
+      expect(readmeQueries("events").length).toBe(4);
     });
 
     it("runs each of them over psql, with the rows each promises", async () => {
       const view = `"${table.name}"`;
       const answers = new Map<string, string[]>();
-      for (const query of readmeQueries())
+      for (const query of readmeQueries("orders"))
         answers.set(query, await psql(query.replace(/\borders\b/, view)));
       const [open, both, filtered, asText] = [...answers.values()];
       // psql prints an array as {...}.
@@ -137,6 +165,17 @@ describe.skipIf(SKIP_REASON !== undefined)(
         // A row with nothing moved has an empty aux.
         "o3|{}",
       ]);
+    });
+
+    it("runs the README's numeric-key queries over psql: as numbers, and exactly as text", async () => {
+      const view = `"${events.name}"`;
+      const [key, range, equal, exact] = await Promise.all(
+        readmeQueries("events").map((query) => psql(query.replace(/\bevents\b/, view))),
+      );
+      expect(key).toEqual(["12345678901234567891"]);
+      expect(range).toEqual(['1720740233.012|{"n":0.0}', '1720745000|{"n":1.0}']);
+      expect(equal).toEqual(['{"n":0.0}']);
+      expect(exact).toEqual(['{"n":2.0}']);
     });
 
     it("reads a mixed list through aux_text over psql, where aux['v'] can not be sent", async () => {

@@ -10,9 +10,12 @@ import { describe, expect, it } from "vitest";
 import { sourceRecords } from "../../src/codec/source-record.ts";
 import type { AttributeMap, AttributeValue } from "../../src/codec/types.ts";
 import { ApplyPipeline } from "../../src/pipeline/apply-pipeline.ts";
-import { stateTable } from "../../src/sql/table-name.ts";
+import type { Sink } from "../../src/sink/sink.ts";
+import { stateTable, type TableName } from "../../src/sql/table-name.ts";
 import { compareTable } from "../../src/verify/item-compare.ts";
 import { readLiveRows } from "../../src/verify/live-rows.ts";
+import { TargetRows } from "../../src/verify/target-rows.ts";
+import { kinesisDynamoRecord } from "../support/fixtures.ts";
 import { deliver, deliveryArb } from "../support/history.ts";
 import { emitItems, type ItemOp, itemOpArb, nestedValueArb } from "../support/item-history.ts";
 import { liveCrateDb } from "../support/live-cratedb.ts";
@@ -50,6 +53,27 @@ const itemArb = (id: string): fc.Arbitrary<AttributeMap> =>
     .map((attributes) => ({ ...attributes, id: { S: id } }));
 
 const opArb = itemOpArb(itemArb);
+
+/** Applies one INSERT per numeric key `ts`, in one batch, with `attributes(i)` beside the key. */
+function applyNumberKeys(
+  sink: Sink,
+  table: TableName,
+  keys: string[],
+  attributes: (i: number) => AttributeMap = () => ({}),
+) {
+  const pipeline = new ApplyPipeline(sink, { table, keySchema: [{ name: "ts", type: "N" }] });
+  return pipeline.apply(
+    keys.flatMap((ts, i) =>
+      sourceRecords(
+        kinesisDynamoRecord({
+          keys: { ts: { N: ts } },
+          newImage: { ts: { N: ts }, ...attributes(i) },
+          micros: 1_720_000_000_000_000 + i,
+        }),
+      ),
+    ),
+  );
+}
 const emit = emitItems;
 
 describe.skipIf(!url)(
@@ -142,90 +166,125 @@ describe.skipIf(!url)(
       expect(routed).toBeGreaterThan(0);
     }, 600_000);
 
-    it("G12: 38-digit numeric keys stay exact and distinct; a fractional key fails alone with its reason", async () => {
+    it("G12: every number DynamoDB accepts is a key; distinct ones stay distinct, one number spelled two ways is one key", async () => {
       const table = fresh("keys");
-      const keys = [
-        "12345678901234567890",
-        "12345678901234567891",
-        "99999999999999999999999999999999999999",
-        "-99999999999999999999999999999999999998",
-      ];
-      const record = (ts: string, i: number) => ({
-        eventID: `k-${i}`,
-        eventName: "INSERT",
-        eventSource: "aws:dynamodb",
-        dynamodb: {
-          ApproximateCreationDateTime: 1_720_000_000_000_000 + i,
-          ApproximateCreationDateTimePrecision: "MICROSECOND",
-          Keys: { ts: { N: ts } },
-          NewImage: { ts: { N: ts }, n: { N: String(i) } },
-        },
-      });
+      // As DynamoDB may spell them in a stream: 1.50 is 1.5, 1E+2 is 100.
+      const spelled = [
+        ["12345678901234567890", "12345678901234567890"],
+        ["12345678901234567891", "12345678901234567891"],
+        ["99999999999999999999999999999999999999", "99999999999999999999999999999999999999"],
+        ["-99999999999999999999999999999999999998", "-99999999999999999999999999999999999998"],
+        ["1.5", "1.5"],
+        ["1.50", "1.5"],
+        ["1720740233.012", "1720740233.012"],
+        ["0.1", "0.1"],
+        ["1E+2", "100"],
+        ["1E+125", "1E+125"],
+        ["1E-130", "1E-130"],
+        ["1.2345678901234567890123456789012345678", "1.2345678901234567890123456789012345678"],
+      ] as const;
+      const record = (ts: string, i: number) =>
+        kinesisDynamoRecord({
+          keys: { ts: { N: ts } },
+          newImage: { ts: { N: ts }, n: { N: String(i) } },
+          micros: 1_720_000_000_000_000 + i,
+        });
       const pipeline = new ApplyPipeline(live.sink, {
         table,
         keySchema: [{ name: "ts", type: "N" }],
       });
-      const result = await pipeline.apply(
-        [...keys, "1.5"].flatMap((ts, i) => sourceRecords(record(ts, i))),
-      );
-      expect(result.applied).toBe(4);
-      expect(result.failed.map((f) => [f.index, f.permanent])).toEqual([[4, true]]);
-      expect(result.failed[0]?.error.message).toMatch(/ts = 1\.5.*NUMERIC\(38, 0\)/);
+      // Two batches: 1.5 in the first, 1.50 in the second, so the key decides, not the batch.
+      const records = spelled.flatMap(([ts], i) => sourceRecords(record(ts, i)));
+      for (const batch of [records.slice(0, 5), records.slice(5)]) {
+        const result = await pipeline.apply(batch);
+        expect(result.failed.map((f) => f.error.message)).toEqual([]);
+      }
+      // The newest change of each key: 1.50 (index 5) replaced 1.5 (index 4).
+      const items = new Map<string, AttributeMap>();
+      for (const [i, [, canonical]] of spelled.entries())
+        items.set(canonical, { ts: { N: canonical }, n: { N: String(i) } });
+      expect(items.size).toBe(spelled.length - 1);
       const rows = await readLiveRows(live.sink, table);
-      const comparison = compareTable(
-        keys.map((ts, i) => ({ ts: { N: ts }, n: { N: String(i) } })),
-        rows,
-        { keyNames: ["ts"] },
-      );
-      expect(comparison).toMatchObject({ missing: [], extra: [], different: [] });
-      // As a user queries them: exact as NUMERIC, exact as text.
-      const found = await live.sink.query<{ ts: string }>({
-        sql: `SELECT CAST("pk"['ts'] AS TEXT) AS ts FROM ${live.sink.dialect.quoteTable(table)} WHERE "pk"['ts'] = ?`,
-        params: ["12345678901234567891"],
+      expect(compareTable([...items.values()], rows, { keyNames: ["ts"] })).toMatchObject({
+        missing: [],
+        extra: [],
+        different: [],
       });
-      expect(found).toEqual([{ ts: "12345678901234567891" }]);
+      // As an analyst queries them: numbers, compared and ranged over; exact as pk_text.
+      const view = live.sink.dialect.quoteTable(table);
+      const query = async (where: string) =>
+        (
+          await live.sink.query<{ ts: string }>({
+            sql: `SELECT "pk_text"['ts'] AS ts FROM ${view} WHERE ${where} ORDER BY "pk"['ts'], 1`,
+            params: [],
+          })
+        ).map((r) => r.ts);
+      expect(await query(`"pk"['ts'] = 1720740233.012`)).toEqual(["1720740233.012"]);
+      expect(await query(`"pk"['ts'] BETWEEN 0 AND 2`)).toEqual([
+        "1E-130",
+        "0.1",
+        "1.2345678901234567890123456789012345678",
+        "1.5",
+      ]);
+      expect(await query(`"pk"['ts'] > 1E100`)).toEqual(["1E+125"]);
+      expect(await query(`"pk_text"['ts'] = '12345678901234567891'`)).toEqual([
+        "12345678901234567891",
+      ]);
     });
 
-    it("writes a state table created earlier with DOUBLE keys in its own type, refusing keys a double can not hold", async () => {
-      const table = fresh("legacy");
-      await live.sink.query({
-        sql:
-          `CREATE TABLE ${live.sink.dialect.quoteTable(stateTable(table))} ("pk" OBJECT(STRICT) AS ("ts" DOUBLE PRIMARY KEY), ` +
-          `"data" OBJECT(DYNAMIC), "aux" OBJECT(IGNORED), "version" TEXT NOT NULL, "deleted" BOOLEAN NOT NULL, ` +
-          `"updated_at" TIMESTAMP WITH TIME ZONE NOT NULL)`,
-        params: [],
-      });
-      const pipeline = new ApplyPipeline(live.sink, {
-        table,
-        keySchema: [{ name: "ts", type: "N" }],
-      });
-      const record = (ts: string, i: number) => ({
-        eventID: `l-${i}`,
-        eventName: "INSERT",
-        eventSource: "aws:dynamodb",
-        dynamodb: {
-          ApproximateCreationDateTime: 1_720_000_000_000_000 + i,
-          Keys: { ts: { N: ts } },
-          NewImage: { ts: { N: ts }, v: { S: `v${i}` } },
-        },
-      });
-      const result = await pipeline.apply(
-        ["42", "2.5", "12345678901234567890"].flatMap((ts, i) => sourceRecords(record(ts, i))),
+    it("G12: verify's keyed reads find every numeric key, exactly", async () => {
+      const table = fresh("verifykeys");
+      const keys = ["1E-130", "0.5", "12345678901234567890", "12345678901234567891", "1E+125"];
+      const result = await applyNumberKeys(live.sink, table, keys);
+      expect(result.failed).toEqual([]);
+      const target = new TargetRows(live.sink, table, [{ name: "ts", type: "N" }]);
+      await target.refresh();
+      const found = await target.byKeys([...keys, "7"].map((ts) => ({ ts: { N: ts } })));
+      expect([...found.values()].map((r) => (r.keys.ts as { N: string }).N).sort()).toEqual(
+        [...keys].sort(),
       );
-      expect(result.applied).toBe(2);
-      expect(result.failed.map((f) => f.index)).toEqual([2]);
-      expect(result.failed[0]?.error.message).toMatch(/is DOUBLE, which can not hold it exactly/);
-      const rows = await readLiveRows(live.sink, table);
-      expect(
-        compareTable(
-          [
-            { ts: { N: "42" }, v: { S: "v0" } },
-            { ts: { N: "2.5" }, v: { S: "v1" } },
-          ],
-          rows,
-          { keyNames: ["ts"] },
-        ),
-      ).toMatchObject({ missing: [], extra: [], different: [] });
+      const page = await target.livePage(undefined, 10);
+      expect(page.rows.map((r) => (r.keys.ts as { N: string }).N).sort()).toEqual([...keys].sort());
     });
+
+    it.each([
+      {
+        type: "NUMERIC(38, 0)",
+        keys: ["12345678901234567890", "12345678901234567891", "2.5"],
+        reason: /NUMERIC\(38, 0\).*load the table again into a new --table/,
+      },
+      {
+        type: "DOUBLE",
+        keys: ["42", "2.5", "12345678901234567890"],
+        reason: /is DOUBLE, which can not hold it exactly.*load the table again into a new --table/,
+      },
+    ])(
+      "writes a state table created earlier with $type keys in its own type; a key it can not hold fails naming the way out",
+      async ({ type, keys, reason }) => {
+        const table = fresh("legacy");
+        await live.sink.query({
+          sql:
+            `CREATE TABLE ${live.sink.dialect.quoteTable(stateTable(table))} ("pk" OBJECT(STRICT) AS ("ts" ${type} PRIMARY KEY), ` +
+            `"data" OBJECT(DYNAMIC), "aux" OBJECT(IGNORED), "version" TEXT NOT NULL, "deleted" BOOLEAN NOT NULL, ` +
+            `"updated_at" TIMESTAMP WITH TIME ZONE NOT NULL)`,
+          params: [],
+        });
+        const result = await applyNumberKeys(live.sink, table, keys, (i) => ({
+          v: { S: `v${i}` },
+        }));
+        // The last key is the one the column can not hold.
+        expect(result.applied).toBe(2);
+        expect(result.failed.map((f) => f.index)).toEqual([2]);
+        expect(result.failed[0]?.error.message).toMatch(reason);
+        const rows = await readLiveRows(live.sink, table);
+        expect(
+          compareTable(
+            keys.slice(0, 2).map((ts, i) => ({ ts: { N: ts }, v: { S: `v${i}` } })),
+            rows,
+            { keyNames: ["ts"] },
+          ),
+        ).toMatchObject({ missing: [], extra: [], different: [] });
+      },
+    );
   },
 );

@@ -42,7 +42,7 @@ const KEY_SCHEMAS: Record<string, KeySchema> = {
   ],
 };
 
-const KEY_TYPES = { cratedb: { S: "TEXT", N: "NUMERIC(38, 0)", B: "TEXT" } } as const;
+const KEY_TYPES = { cratedb: { S: "TEXT", N: "DOUBLE PRECISION", B: "TEXT" } } as const;
 
 /** Table names as users write them, the parts they mean, and whether CrateDB takes them. */
 const TABLE_NAMES: { text: string; schema?: string; name: string; crate: boolean }[] = [
@@ -124,12 +124,20 @@ describe.each(DIALECTS.map((d) => [d.name, d] as const))("dialect %s", (_, diale
     });
 
     if (dialect.name === "cratedb") {
-      it("declares the key attributes as the primary key sub-columns of pk (N -> NUMERIC(38, 0))", () => {
+      it("keys S and B attributes in pk, N attributes by their text in pk_text (a DOUBLE in pk)", () => {
         const create = dialect.createTable(table, keySchema)[0]?.sql ?? "";
+        const quote = dialect.quoteIdentifier;
         const columns = keySchema
-          .map((k) => `${dialect.quoteIdentifier(k.name)} ${KEY_TYPES.cratedb[k.type]} PRIMARY KEY`)
+          .map(
+            (k) =>
+              `${quote(k.name)} ${KEY_TYPES.cratedb[k.type]}${k.type === "N" ? "" : " PRIMARY KEY"}`,
+          )
+          .join(", ");
+        const text = keySchema
+          .map((k) => `${quote(k.name)} TEXT${k.type === "N" ? " PRIMARY KEY" : ""}`)
           .join(", ");
         expect(create).toContain(`"pk" OBJECT(STRICT) AS (${columns})`);
+        expect(create).toContain(`"pk_text" OBJECT(STRICT) AS (${text})`);
         expect(create).toContain('"data" OBJECT(STRICT)');
         expect(create).toContain('"aux" OBJECT(IGNORED)');
       });
@@ -139,18 +147,22 @@ describe.each(DIALECTS.map((d) => [d.name, d] as const))("dialect %s", (_, diale
         const write = dialect.upsert(table, rows, keySchema, NOW);
         expect(write.kind).toBe("bulk");
         if (write.kind !== "bulk") return;
-        expect(write.sql.match(/\?/g)?.length).toBe(7);
-        const conflict = keySchema.map((k) => `"pk"['${k.name.replaceAll("'", "''")}']`).join(", ");
+        expect(write.sql.match(/\?/g)?.length).toBe(8);
+        const conflict = keySchema
+          .map((k) => `"${k.type === "N" ? "pk_text" : "pk"}"['${k.name.replaceAll("'", "''")}']`)
+          .join(", ");
         expect(write.sql).toContain(`ON CONFLICT (${conflict}) DO UPDATE SET`);
         expect(write.bulkArgs).toHaveLength(2);
         const [live, gone] = write.bulkArgs as unknown[][];
         expect(live?.[0]).toEqual(new RawJson(rows[0]?.pk as string));
-        expect(live?.[1]).toEqual(new RawJson(rows[0]?.data as string));
-        expect(live?.[2]).toEqual(new RawJson(rows[0]?.aux as string));
+        // pk_text: the codec's pk holds every key value as text.
+        expect(live?.[1]).toEqual(new RawJson(rows[0]?.pk as string));
+        expect(live?.[2]).toEqual(new RawJson(rows[0]?.data as string));
+        expect(live?.[3]).toEqual(new RawJson(rows[0]?.aux as string));
         // aux_text: each member of aux as text (sql/cratedb-aux-text.ts).
-        expect(live?.[3]).toEqual(new RawJson(auxText(rows[0]?.aux as string) as string));
-        expect(live?.slice(4)).toEqual([false, NOW.getTime(), rows[0]?.version]);
-        expect(gone?.slice(1)).toEqual([null, null, null, true, NOW.getTime(), rows[1]?.version]);
+        expect(live?.[4]).toEqual(new RawJson(auxText(rows[0]?.aux as string) as string));
+        expect(live?.slice(5)).toEqual([false, NOW.getTime(), rows[0]?.version]);
+        expect(gone?.slice(2)).toEqual([null, null, null, true, NOW.getTime(), rows[1]?.version]);
       });
 
       it("passes CrateDB's grammar (sqlparse), every statement", () => {

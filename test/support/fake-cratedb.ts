@@ -81,6 +81,7 @@ export interface StoredRow {
   data: unknown;
   aux: unknown;
   aux_text?: unknown;
+  pk_text?: unknown;
   deleted: unknown;
   updated_at: unknown;
   version: unknown;
@@ -95,6 +96,8 @@ export interface FakeTable {
   rows: Map<string, StoredRow>;
   /** Sub-columns of `data` declared with ALTER TABLE, as information_schema lists them. */
   dataColumns?: [string, string][];
+  /** True when numeric keys are primary keys as text in `pk_text` (the "text-key" layout). */
+  textKeys?: boolean;
 }
 
 interface FakeView {
@@ -169,26 +172,28 @@ export async function startFakeCrateDb(options: FakeCrateDbOptions = {}): Promis
 
   function createTable(stmt: string, schema: string): Record<string, unknown> {
     const match = new RegExp(
-      String.raw`^CREATE TABLE IF NOT EXISTS ${TABLE} \("pk" OBJECT\(STRICT\) AS \((.+?)\), "data" OBJECT\(STRICT\), "aux" OBJECT\(IGNORED\), "aux_text" OBJECT\(IGNORED\), "version" TEXT NOT NULL, "deleted" BOOLEAN NOT NULL, "updated_at" TIMESTAMP WITH TIME ZONE NOT NULL\)(?: WITH \([^)]*\))?$`,
+      String.raw`^CREATE TABLE IF NOT EXISTS ${TABLE} \("pk" OBJECT\(STRICT\) AS \((.+?)\), "pk_text" OBJECT\(STRICT\) AS \((.+?)\), "data" OBJECT\(STRICT\), "aux" OBJECT\(IGNORED\), "aux_text" OBJECT\(IGNORED\), "version" TEXT NOT NULL, "deleted" BOOLEAN NOT NULL, "updated_at" TIMESTAMP WITH TIME ZONE NOT NULL\)(?: WITH \([^)]*\))?$`,
     ).exec(stmt);
     if (!match) throw fail4000("the fake understands only the cratedb dialect's CREATE TABLE");
     const name = tableName(match[1] as string, match[2], schema);
     const keyColumns: string[] = [];
     const keyTypes = new Map<string, string>();
     for (const part of (match[3] as string).split(/, (?=")/)) {
-      const column = new RegExp(`^(${IDENT}) (TEXT|DOUBLE|NUMERIC\\(38, 0\\)) PRIMARY KEY$`).exec(
-        part,
-      );
+      const column = new RegExp(
+        `^(${IDENT}) (TEXT|DOUBLE PRECISION|DOUBLE|NUMERIC\\(38, 0\\))( PRIMARY KEY)?$`,
+      ).exec(part);
       if (!column) throw fail4000(`the fake does not understand the pk column ${part}`);
       const key = unquote(column[1] as string);
       keyColumns.push(key);
       const type = column[2] as string;
       keyTypes.set(
         key,
-        type === "TEXT" ? "text" : type === "DOUBLE" ? "double precision" : "numeric",
+        type === "TEXT" ? "text" : type.startsWith("DOUBLE") ? "double precision" : "numeric",
       );
     }
-    if (!tables.has(name)) tables.set(name, { keyColumns, keyTypes, rows: new Map() });
+    // A key that is a primary key in pk_text is keyed there, by its text.
+    const textKeys = / PRIMARY KEY/.test(match[4] as string);
+    if (!tables.has(name)) tables.set(name, { keyColumns, keyTypes, textKeys, rows: new Map() });
     return { cols: [], rows: [], rowcount: 1 };
   }
 
@@ -228,7 +233,7 @@ export async function startFakeCrateDb(options: FakeCrateDbOptions = {}): Promis
     if (placeholders !== columns.length)
       throw fail4000("the number of values does not match the columns");
     const conflict = (match[5] as string).split(", ").map((target) => {
-      const sub = /^"pk"\['((?:[^']|'')+)'\]$/.exec(target);
+      const sub = /^"pk(?:_text)?"\['((?:[^']|'')+)'\]$/.exec(target);
       if (!sub) throw fail4000(`the fake does not understand the conflict target ${target}`);
       return (sub[1] as string).replaceAll("''", "'");
     });
@@ -310,7 +315,10 @@ export async function startFakeCrateDb(options: FakeCrateDbOptions = {}): Promis
           message: "SQLParseException[A primary key value must not be NULL]",
         });
       }
-      const key = JSON.stringify(table.keyColumns.map((k) => pkObject[k]));
+      const keyText = (row.pk_text ?? {}) as Record<string, unknown>;
+      const key = JSON.stringify(
+        table.keyColumns.map((k) => (table.textKeys ? (keyText[k] ?? pkObject[k]) : pkObject[k])),
+      );
       const stored = table.rows.get(key);
       const next = { pk: pkObject, ...row } as unknown as StoredRow;
       if (!stored) {
@@ -346,7 +354,7 @@ export async function startFakeCrateDb(options: FakeCrateDbOptions = {}): Promis
     if (!table) throw relationUnknown(name);
     const available = view
       ? view.columns
-      : ["pk", "data", "aux", "aux_text", "version", "deleted", "updated_at"];
+      : ["pk", "pk_text", "data", "aux", "aux_text", "version", "deleted", "updated_at"];
     const cols = match[1] === "*" ? available : (match[1] as string).split(", ").map(unquote);
     for (const col of cols) {
       if (!available.includes(col)) {
@@ -400,6 +408,8 @@ export async function startFakeCrateDb(options: FakeCrateDbOptions = {}): Promis
         ? [
             ["pk", "object"],
             ...table.keyColumns.map((k) => [`pk['${k}']`, table.keyTypes?.get(k) ?? "text"]),
+            ["pk_text", "object"],
+            ...table.keyColumns.map((k) => [`pk_text['${k}']`, "text"]),
             ["data", "object"],
             ...(table.dataColumns ?? []),
             ["aux", "object"],
@@ -429,6 +439,16 @@ export async function startFakeCrateDb(options: FakeCrateDbOptions = {}): Promis
     const array = /^ARRAY\((.*)\)$/.exec(definition.trim());
     if (array) return `${typeName(array[1] as string)}_array`;
     return definition.trim().startsWith("OBJECT") ? "object" : definition.trim().toLowerCase();
+  }
+
+  // sql/cratedb.ts layoutOf: whether pk_text is part of the primary key.
+  function lookupLayout(defaultSchema: string, args: unknown[]): Record<string, unknown> {
+    const table = tables.get(`${(args[0] as string | null) ?? defaultSchema}.${args[1] as string}`);
+    return {
+      cols: ["layout"],
+      rows: [[table?.textKeys === false ? "pk-key" : "text-key"]],
+      rowcount: 1,
+    };
   }
 
   function drop(stmt: string, schema: string): Record<string, unknown> {
@@ -464,6 +484,8 @@ export async function startFakeCrateDb(options: FakeCrateDbOptions = {}): Promis
     if (statement.includes(" FROM information_schema.tables "))
       return lookupRelations(schema, args);
     if (statement.includes(" FROM information_schema.columns ")) return lookupColumns(schema, args);
+    if (statement.includes(" FROM information_schema.key_column_usage "))
+      return lookupLayout(schema, args);
     if (verb === "SELECT") return select(statement, schema, args);
     if (verb === "DROP") return drop(statement, schema);
     if (verb === "REFRESH") return { cols: [], rows: [], rowcount: 1 };

@@ -37,13 +37,14 @@ export function nestedValueArb(
 
 export type ItemOp = { key: string; item: AttributeMap | undefined };
 
-/** Puts (weighted `putWeight` to 1) and removes over the keys a, b and c. */
+/** Puts (weighted `putWeight` to 1) and removes over `keys` (a, b and c). */
 export function itemOpArb(
   itemArb: (id: string) => fc.Arbitrary<AttributeMap>,
   putWeight = 4,
+  keys: string[] = ["a", "b", "c"],
 ): fc.Arbitrary<ItemOp> {
   return fc
-    .constantFrom("a", "b", "c")
+    .constantFrom(...keys)
     .chain((key) =>
       fc.oneof(
         { arbitrary: itemArb(key).map((item) => ({ key, item })), weight: putWeight },
@@ -52,25 +53,34 @@ export function itemOpArb(
     );
 }
 
-/** Kinesis Data Streams for DynamoDB records of a history, and the final items. */
-export function emitItems(history: ItemOp[]): {
+/**
+ * Kinesis Data Streams for DynamoDB records of a history, and the final items
+ * by key. The key attribute is `id`, its value `{S: key}` unless `keyValue`
+ * says otherwise; keys equal under `identity` are one item.
+ */
+export function emitItems(
+  history: ItemOp[],
+  keyValue: (key: string) => AttributeValue = (key) => ({ S: key }),
+  identity: (key: string) => string = (key) => key,
+): {
   records: unknown[];
   final: Map<string, AttributeMap>;
 } {
   const state = new Map<string, AttributeMap>();
   const records: unknown[] = [];
   history.forEach((op, i) => {
-    const before = state.get(op.key);
+    const id = identity(op.key);
+    const before = state.get(id);
     if (!op.item && !before) return;
     const dynamodb: Record<string, unknown> = {
       ApproximateCreationDateTime: 1_720_000_000_000_000 + i * 10,
       ApproximateCreationDateTimePrecision: "MICROSECOND",
-      Keys: { id: { S: op.key } },
+      Keys: { id: keyValue(op.key) },
     };
     if (op.item) {
       dynamodb.NewImage = op.item;
-      state.set(op.key, op.item);
-    } else state.delete(op.key);
+      state.set(id, op.item);
+    } else state.delete(id);
     records.push({
       eventID: `event-${i}`,
       eventName: op.item ? (before ? "MODIFY" : "INSERT") : "REMOVE",

@@ -171,9 +171,9 @@ function crateRows(sink: Sink, url: string, tables: TableName[]): VerifyTarget {
       const version = (rows[0] as { version: string }).version;
       await run(
         table,
-        `INSERT INTO ${state(table)} (${q("pk")}, ${q("data")}, ${q("aux")}, ${q("version")}, ${q("deleted")}, ${q("updated_at")}) ` +
-          "VALUES (?, {}, {}, ?, false, CURRENT_TIMESTAMP)",
-        [{ id: key.id, sk: key.sk }, version],
+        `INSERT INTO ${state(table)} (${q("pk")}, ${q("pk_text")}, ${q("data")}, ${q("aux")}, ${q("version")}, ${q("deleted")}, ${q("updated_at")}) ` +
+          "VALUES (?, ?, {}, {}, ?, false, CURRENT_TIMESTAMP)",
+        [{ id: key.id, sk: key.sk }, { id: key.id, sk: String(key.sk) }, version],
       );
     },
     async stampNewer(table, key, text) {
