@@ -1,7 +1,8 @@
-// The README's CrateDB queries of "The table", run as a user runs them: with
-// psql, over CrateDB's PostgreSQL wire protocol, against rows dynacrate
-// replicated into a live CrateDB (values of several types under one name
-// included). Runs where CRATEDB_URL and CRATEDB_PSQL_PORT are set (the
+// The README's CrateDB statements (its sql blocks: the queries of "The
+// table", the numeric-key queries, the DDL, the MongoDB query), run as a user
+// runs them: with psql, over CrateDB's PostgreSQL wire protocol, against rows
+// dynacrate replicated into a live CrateDB (values of several types under one
+// name included). Runs where CRATEDB_URL and CRATEDB_PSQL_PORT are set (the
 // ../shared/cratedb/start script sets both) and psql is installed.
 
 import { execFile, execFileSync } from "node:child_process";
@@ -36,6 +37,17 @@ const SKIP_REASON = !url
 if (SKIP_REASON) console.log(`cratedb-psql.test.ts skipped: ${SKIP_REASON}`);
 
 const run = promisify(execFile);
+
+/** Every line of the README's ```sql blocks, statements joined where they span lines. */
+function readmeSql(): string[] {
+  const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+  return [...readme.matchAll(/```sql\n([\s\S]*?)```/g)].flatMap((m) =>
+    (m[1] as string)
+      .replace(/\n(?=\s)/g, " ")
+      .split("\n")
+      .filter((line) => line.trim() !== ""),
+  );
+}
 
 /** The README's CrateDB queries of "The table" section over `relation` (`orders` or `events`). */
 function readmeQueries(relation: "orders" | "events"): string[] {
@@ -176,6 +188,59 @@ describe.skipIf(SKIP_REASON !== undefined)(
       expect(range).toEqual(['1720740233.012|{"n":0.0}', '1720745000|{"n":1.0}']);
       expect(equal).toEqual(['{"n":0.0}']);
       expect(exact).toEqual(['{"n":2.0}']);
+    });
+
+    it("runs every other CrateDB statement of the README over psql: its DDL (which dynacrate adopts) and its MongoDB query", async () => {
+      const statements = readmeSql();
+      const ddl = statements.filter((line) => /^CREATE (TABLE|OR REPLACE VIEW) "orders/.test(line));
+      expect(ddl).toHaveLength(2);
+      const adopted = fresh("adopted");
+      for (const statement of ddl)
+        await psql(statement.replaceAll('"orders', `"${adopted.name}`).replace(/;$/, ""));
+      // The README's layout is dynacrate's own: the sink writes through it.
+      const pipeline = new ApplyPipeline(sink, {
+        table: adopted,
+        keySchema: [{ name: "id", type: "S" }],
+      });
+      const result = await pipeline.apply(
+        sourceRecords(
+          kinesisDynamoRecord({
+            keys: { id: { S: "x" } },
+            newImage: { id: { S: "x" }, n: { N: "1" } },
+          }),
+        ),
+      );
+      expect(result.failed).toEqual([]);
+
+      const mongo = statements.filter((line) => /pk\['oid'\]/.test(line));
+      expect(mongo).toHaveLength(1);
+      const collection = fresh("mongo");
+      const documents = new ApplyPipeline(sink, {
+        table: collection,
+        keySchema: [{ name: "oid", type: "S" }],
+      });
+      const written = await documents.apply(
+        sourceRecords(
+          kinesisDynamoRecord({
+            keys: { oid: { S: "o-1" } },
+            newImage: {
+              oid: { S: "o-1" },
+              status: { S: "paid" },
+              total: { N: "5" },
+              customer: { M: { id: { S: "c-17" } } },
+            },
+          }),
+        ),
+      );
+      expect(written.failed).toEqual([]);
+      await sink.query({
+        sql: `REFRESH TABLE ${sink.dialect.quoteTable(stateTable(collection))}`,
+        params: [],
+      });
+      const query = (mongo[0]?.split("--")[0] as string).trim();
+      expect(await psql(query.replace(/\borders\b/, `"${collection.name}"`))).toEqual([
+        "o-1|paid|5.0",
+      ]);
     });
 
     it("reads a mixed list through aux_text over psql, where aux['v'] can not be sent", async () => {
