@@ -67,8 +67,11 @@ async function prices(table: ReturnType<PgTarget["table"]>): Promise<Map<string,
   return new Map([...live].map(([id, data]) => [id, String(data.price)]));
 }
 
-/** A sink through the proxy that takes the proxy down at its `downAt`-th write. */
-function sinkThroughProxy(downAt = 0): Sink {
+/**
+ * A sink through the proxy that takes the proxy down at its `downAt`-th write,
+ * and calls `onDown` then.
+ */
+function sinkThroughProxy(downAt = 0, onDown: () => void = () => {}): Sink {
   const real = new PostgresSink({
     url: proxyUrl,
     retry: { attempts: 2, baseDelayMs: 20, maxDelayMs: 50 },
@@ -79,7 +82,10 @@ function sinkThroughProxy(downAt = 0): Sink {
     dialect: real.dialect,
     ensureTable: (table, keys) => real.ensureTable(table, keys),
     write: (table, rows, keys) => {
-      if (++writes === downAt) proxy.down();
+      if (++writes === downAt) {
+        proxy.down();
+        onDown();
+      }
       return real.write(table, rows, keys);
     },
     query: (statement) => real.query(statement),
@@ -239,16 +245,23 @@ describe("a sink that goes away during a replay", () => {
       const { expected, bad } = workload(file, 200, 40, 37);
       const table = target.table(`random_${seed}`);
       const dlqPath = join(dir, `random-${seed}-dlq.ndjson`);
-      const sink = sinkThroughProxy();
+      // The first outage starts as the replay writes its first batch: a timed
+      // one could come after a fast replay had ended, and meet nothing.
+      let firstDown: () => void = () => {};
+      const firstOutage = new Promise<void>((resolve) => {
+        firstDown = resolve;
+      });
+      const sink = sinkThroughProxy(1, () => firstDown());
       let done = false;
       let waits = 0;
       const flapping = (async () => {
         for (let round = 0; !done; round++) {
-          // The first outage comes early, so every run meets at least one.
-          const upFor = round === 0 ? random() * 100 : 100 + random() * 1000;
-          await new Promise((resolve) => setTimeout(resolve, upFor));
-          if (done) break;
-          proxy.down();
+          if (round === 0) await Promise.race([firstOutage, until(() => done)]);
+          else {
+            await new Promise((resolve) => setTimeout(resolve, 100 + random() * 1000));
+            if (done) break;
+            proxy.down();
+          }
           // The first outage outlasts the sink's own retries (attempts 2, 50 ms).
           const downFor = round === 0 ? 500 + random() * 500 : 50 + random() * 500;
           await new Promise((resolve) => setTimeout(resolve, downFor));
@@ -287,6 +300,11 @@ describe("a sink that goes away during a replay", () => {
 });
 
 /** "line 12" of a dead letter's ref ("<eventID> (line 12)"). */
+/** Resolves once `condition` holds (checked every 10 ms). */
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 10));
+}
+
 function lineOf(ref: string): string {
   return ref.replace(/^.*\((line \d+)\)$/, "$1");
 }
