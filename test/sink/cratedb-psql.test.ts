@@ -237,7 +237,7 @@ describe.skipIf(SKIP_REASON !== undefined)(
         sql: `REFRESH TABLE ${sink.dialect.quoteTable(stateTable(collection))}`,
         params: [],
       });
-      const query = (mongo[0]?.split("--")[0] as string).trim();
+      const query = ((mongo[0] as string).split("--")[0] as string).trim();
       expect(await psql(query.replace(/\borders\b/, `"${collection.name}"`))).toEqual([
         "o-1|paid|5.0",
       ]);
