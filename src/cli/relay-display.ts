@@ -23,7 +23,8 @@ export class RelayDisplay {
   private records = 0;
   /** Per shard: its lag and behind as of its last batch, and when that was (performance.now()). */
   private readonly lag = new Map<string, { lagMs?: number; behindMs?: number; at: number }>();
-  private lastDraw = 0;
+  // -Infinity: the first batch is drawn at once, however young the process (performance.now() counts from its start).
+  private lastDraw = Number.NEGATIVE_INFINITY;
   /** Whether the live line is on the terminal now (a warning must end it first). */
   private drawn = false;
   private readonly ticker: NodeJS.Timeout | undefined;

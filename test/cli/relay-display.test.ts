@@ -87,6 +87,8 @@ describe("the relay's terminal line", () => {
     });
 
     it("a retry warning: no blank line before it, and the live line ended first when drawn", () => {
+      // The clock at 0, as in a process just started: the first batch is drawn all the same.
+      vi.useFakeTimers({ toFake: ["performance"] });
       const { out, writes } = screen();
       const stderr = vi.spyOn(process.stderr, "write").mockImplementation(() => true);
       const display = new RelayDisplay(out);
