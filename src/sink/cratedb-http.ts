@@ -182,13 +182,7 @@ export class CrateDbHttpSink implements Sink {
 
   /** The table's known columns; read when a write comes without ensureTable. */
   async #tableState(table: TableName): Promise<CrateTableState> {
-    const known = this.#tables.get(cratedb.quoteTable(table));
-    if (known) {
-      // A declaration failed or went unanswered: trust only what the table says it has.
-      if (known.uncertain) known.reload(await this.#readColumns(table));
-      return known;
-    }
-    return this.#newState(table);
+    return this.#tables.get(cratedb.quoteTable(table)) ?? this.#newState(table);
   }
 
   /** The state table's columns as information_schema lists them. */
@@ -209,37 +203,17 @@ export class CrateDbHttpSink implements Sink {
     // Rows refused for a type another writer (or another shard of this
     // request) gave a new sub-column first are shaped again with the table's
     // types read anew, a bounded number of times; anything else fails alone.
+    // Learning columns and declaring them is one turn of the table's schema
+    // (`state.schema`): concurrent writes (a relay's shards share one sink)
+    // see a column only once CrateDB has it, so no row goes out before the
+    // declaration it needs. Sending runs outside the turn, concurrently.
     for (let round = 0; pending.length > 0; round++) {
       const last = round === RESHAPE_ROUNDS;
-      const shaped = this.#shape(state, rows, pending, keys, result);
-      // Sub-columns exist before any row that needs them is sent.
-      const columns = state.takeNewColumns();
-      if (columns.length > 0) {
-        try {
-          await this.#addColumns(table, columns);
-        } catch (error) {
-          // Whether the declaration took effect is not known (an outage may
-          // have lost its answer): no row is sent on what was learnt, and the
-          // next shaping starts from the columns the table has.
-          state.markUncertain();
-          // CrateDB names this refusal by its message only (code 4000, as any parse error).
-          if (error instanceof SinkError && COLUMN_LIMIT.test(error.message)) {
-            // The table's limit is lower than the budget: declare nothing more.
-            state.reload(await this.#readColumns(table));
-            state.columnLimitReached();
-            continue;
-          }
-          if (!(error instanceof SinkError) || error.kind !== "rejected") throw error;
-          // Refused: another writer added one first, or an earlier try that
-          // seemed lost did ("already has a column"); or CrateDB will not have
-          // the column at all. Shape again against the table as it is now, with
-          // the attributes of columns still missing kept in aux from now on:
-          // each round makes progress, so the loop ends, and nothing is refused.
-          state.reload(await this.#readColumns(table));
-          state.refuseColumns(columns);
-          continue;
-        }
-      }
+      const shaped = await state.schema.run(() =>
+        this.#shapeAndDeclare(table, state, rows, pending, keys, result),
+      );
+      // A declaration was refused: shape the same rows again.
+      if (shaped === undefined) continue;
       let sent: WriteResult;
       try {
         sent = await this.#send(
@@ -250,8 +224,11 @@ export class CrateDbHttpSink implements Sink {
         );
       } catch (error) {
         if (last || !(error instanceof SinkError) || error.kind !== "rejected") throw error;
-        state.reload(await this.#readColumns(table));
-        if (!this.#reshapes(state, rows, shaped, keys)) throw error;
+        const again = await state.schema.run(async () => {
+          state.reload(await this.#readColumns(table));
+          return this.#reshapes(state, rows, shaped, keys);
+        });
+        if (!again) throw error;
         continue;
       }
       result.applied += sent.applied;
@@ -265,18 +242,67 @@ export class CrateDbHttpSink implements Sink {
       }
       pending = [];
       if (refused.length === 0) break;
-      state.reload(await this.#readColumns(table));
-      const again = refused.map((j) => shaped[j] as Shaped);
-      for (const entry of again) {
-        if (this.#reshapes(state, rows, [entry], keys)) pending.push(entry.index);
-        else
-          result.failedRows.set(
-            entry.index,
-            sent.failedRows.get(shaped.indexOf(entry)) as SinkError,
-          );
-      }
+      await state.schema.run(async () => {
+        state.reload(await this.#readColumns(table));
+        for (const j of refused) {
+          const entry = shaped[j] as Shaped;
+          const error = sent.failedRows.get(j) as SinkError;
+          // A row refused for a sub-column the table lacked is sent again
+          // even when it shapes the same now: the column may have come since
+          // (declared by another writer, or dropped and declared anew).
+          if (this.#reshapes(state, rows, [entry], keys) || STRICT_REFUSAL.test(error.message))
+            pending.push(entry.index);
+          else result.failedRows.set(entry.index, error);
+        }
+      });
     }
     return result;
+  }
+
+  /**
+   * Shapes rows[i] for i in `indexes` and declares the sub-columns they
+   * need; undefined when a declaration was refused (the rows are shaped
+   * again, against the table's columns as they are now).
+   */
+  async #shapeAndDeclare(
+    table: TableName,
+    state: CrateTableState,
+    rows: EncodedRow[],
+    indexes: number[],
+    keys: KeySchema,
+    result: WriteResult,
+  ): Promise<Shaped[] | undefined> {
+    // A declaration failed or went unanswered: trust only what the table says it has.
+    if (state.uncertain) state.reload(await this.#readColumns(table));
+    const shaped = this.#shape(state, rows, indexes, keys, result);
+    // Sub-columns exist before any row that needs them is sent.
+    const columns = state.takeNewColumns();
+    if (columns.length === 0) return shaped;
+    try {
+      await this.#addColumns(table, columns);
+      return shaped;
+    } catch (error) {
+      // Whether the declaration took effect is not known (an outage may
+      // have lost its answer): no row is sent on what was learnt, and the
+      // next shaping starts from the columns the table has.
+      state.markUncertain();
+      // CrateDB names this refusal by its message only (code 4000, as any parse error).
+      if (error instanceof SinkError && COLUMN_LIMIT.test(error.message)) {
+        // The table's limit is lower than the budget: declare nothing more.
+        state.reload(await this.#readColumns(table));
+        state.columnLimitReached();
+        return undefined;
+      }
+      if (!(error instanceof SinkError) || error.kind !== "rejected") throw error;
+      // Refused: another writer added one first, or an earlier try that
+      // seemed lost did ("already has a column"); or CrateDB will not have
+      // the column at all. Shape again against the table as it is now, with
+      // the attributes of columns still missing kept in aux from now on:
+      // each round makes progress, so the loop ends, and nothing is refused.
+      state.reload(await this.#readColumns(table));
+      state.refuseColumns(columns);
+      return undefined;
+    }
   }
 
   /**
@@ -510,6 +536,8 @@ const COLUMN_LIMIT = /Limit of total columns \[\d+\]/;
 
 /** How often rows refused for a type conflict are shaped again with the table's types read anew. */
 const RESHAPE_ROUNDS = 3;
+/** CrateDB's refusal of a row that holds a sub-column a STRICT object does not declare. */
+const STRICT_REFUSAL = /Cannot add column .* to strict object/;
 
 /**
  * A refused row that another shape may get in: CrateDB's cast error (4000)

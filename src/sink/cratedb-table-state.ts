@@ -23,6 +23,7 @@
 import { skipValue, stringEnd } from "../codec/json-scan.ts";
 import type { KeySchema } from "../codec/key-schema.ts";
 import type { EncodedRow } from "../codec/row.ts";
+import { OneAtATime } from "../one-at-a-time.ts";
 import type { CrateRow } from "../sql/cratedb.ts";
 import {
   checkKeyColumns,
@@ -67,6 +68,13 @@ export class CrateTableState {
   /** Top-level attributes whose columns CrateDB refused to declare: always in aux. */
   readonly #refused = new Set<string>();
   readonly #name: string;
+
+  /**
+   * Turns of this table's schema: reading, learning and declaring columns
+   * happen in one turn at a time, so that concurrent writes never take a
+   * column as existing while its declaration is still on its way.
+   */
+  readonly schema = new OneAtATime();
 
   /** Where numeric keys are primary keys: as text in pk_text, or in pk (an earlier release's table). */
   readonly layout: TableLayout;

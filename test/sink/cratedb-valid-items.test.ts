@@ -166,6 +166,70 @@ describe.skipIf(!url)(
       });
     });
 
+    it("two writes at once (two shards of a relay) that bring the same new attribute are both applied", async () => {
+      // One sink serves every shard of a relay. Before, while the first
+      // write's ALTER TABLE for `gift` was on its way, the second took the
+      // column as existing and sent its row, which CrateDB refused (`Cannot
+      // add column gift to strict object data`); by the time the sink read
+      // the columns again the ALTER had landed, nothing looked different, and
+      // the row failed. No row may go out before its columns are declared.
+      // The proxy orders the statements so: it holds that
+      // ALTER until the other write's upsert is answered (or 1 s passed), and
+      // the column queries after that until the ALTER is answered.
+      const table = fresh("concurrent");
+      const later = () => {
+        let settle = () => {};
+        const promise = new Promise<void>((resolve) => {
+          settle = resolve;
+        });
+        return { promise, settle };
+      };
+      const upsertAnswered = later();
+      const alterAnswered = later();
+      const timer = setTimeout(upsertAnswered.settle, 1000);
+      let held = false;
+      let strictRefusals = 0;
+      const proxy = await httpFaultProxy(
+        url as string,
+        (body) => {
+          if (!held && /"stmt":"ALTER TABLE/.test(body) && body.includes("gift")) {
+            held = true;
+            return { forwardAfter: upsertAnswered.promise };
+          }
+          if (held && body.includes("information_schema.columns")) {
+            return { forwardAfter: alterAnswered.promise };
+          }
+          return "forward";
+        },
+        (body, answer) => {
+          if (answer.includes("strict object")) strictRefusals++;
+          if (held && /"stmt":"INSERT/.test(body)) upsertAnswered.settle();
+          if (/"stmt":"ALTER TABLE/.test(body)) alterAnswered.settle();
+        },
+      );
+      const shared = createCrateDbHttpSink({ url: proxy.url });
+      try {
+        const plain: AttributeMap = { id: { S: "p" }, note: { S: "first" } };
+        const pipeline = new ApplyPipeline(shared, { table, keySchema: ID_KEY });
+        expect(failures(await pipeline.apply(sourceRecords(change(plain))))).toEqual([]);
+        const items = ["g1", "g2"].map(
+          (id): AttributeMap => ({ id: { S: id }, gift: { M: { wrap: { BOOL: true } } } }),
+        );
+        const results = await Promise.all([
+          pipeline.apply(sourceRecords(change(items[0] as AttributeMap))),
+          pipeline.apply(sourceRecords(change(items[1] as AttributeMap))),
+        ]);
+        expect(results.flatMap(failures)).toEqual([]);
+        // No row went out before the column it needs was declared.
+        expect(strictRefusals).toBe(0);
+        await expectTable(table, [plain, ...items]);
+      } finally {
+        clearTimeout(timer);
+        await shared.close();
+        await proxy.close();
+      }
+    });
+
     describe("the table's column limit", () => {
       // 150 items, each with a map of 10 keys of its own (per-user settings)
       // and a top-level name of its own: 1,650 distinct paths, past CrateDB's

@@ -1,8 +1,9 @@
 // An HTTP proxy in front of a real CrateDB that fails chosen requests, for
 // tests of what the sink does when one statement of a write (an ALTER TABLE,
 // say) meets an outage while the others reach the server: it reads each
-// request's body, asks `fault` what to do with it, and either forwards it,
-// answers with an HTTP error, or drops the connection without an answer.
+// request's body, asks `fault` what to do with it, and either forwards it
+// (at once, or once a promise settles, to order statements of concurrent
+// writes), answers with an HTTP error, or drops the connection.
 
 import http from "node:http";
 
@@ -10,7 +11,11 @@ import http from "node:http";
  * What the proxy does with one request: forward it, answer `status` (with
  * `body` as JSON, e.g. a CrateDB error), or drop the connection.
  */
-export type FaultAction = "forward" | { status: number; body?: unknown } | "drop";
+export type FaultAction =
+  | "forward"
+  | { status: number; body?: unknown }
+  | "drop"
+  | { forwardAfter: Promise<unknown> };
 
 export interface HttpFaultProxy {
   /** The server's URL, through the proxy. */
@@ -23,11 +28,13 @@ export interface HttpFaultProxy {
 /**
  * Starts the proxy. `fault` sees each request's body (CrateDB's JSON
  * `{"stmt": ..., "args"|"bulk_args": ...}`) and decides; the first `times`
- * matching statements fail, for instance.
+ * matching statements fail, for instance. `answered` sees each forwarded
+ * request's body with the server's answer, once it is sent on.
  */
 export async function httpFaultProxy(
   serverUrl: string,
   fault: (body: string) => FaultAction,
+  answered?: (body: string, answer: string) => void,
 ): Promise<HttpFaultProxy> {
   const target = new URL(serverUrl);
   let faults = 0;
@@ -43,6 +50,10 @@ export async function httpFaultProxy(
         request.socket.destroy();
         return;
       }
+      if (typeof action === "object" && "forwardAfter" in action) {
+        void action.forwardAfter.finally(() => forward(body));
+        return;
+      }
       if (action !== "forward") {
         faults++;
         if (action.body === undefined) {
@@ -54,6 +65,10 @@ export async function httpFaultProxy(
         }
         return;
       }
+      forward(body);
+    });
+
+    function forward(body: Buffer): void {
       const upstream = http.request(
         {
           host: target.hostname,
@@ -65,12 +80,20 @@ export async function httpFaultProxy(
         },
         (answer) => {
           response.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(response);
+          const chunks: Buffer[] = [];
+          answer.on("data", (chunk: Buffer) => {
+            chunks.push(chunk);
+            response.write(chunk);
+          });
+          answer.on("end", () => {
+            response.end();
+            answered?.(body.toString("utf8"), Buffer.concat(chunks).toString("utf8"));
+          });
         },
       );
       upstream.on("error", () => request.socket.destroy());
       upstream.end(body);
-    });
+    }
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const url = new URL(serverUrl);
@@ -94,7 +117,7 @@ export async function httpFaultProxy(
 export function firstStatements(
   pattern: RegExp,
   times: number,
-  action: Exclude<FaultAction, "forward">,
+  action: Exclude<FaultAction, "forward" | { forwardAfter: Promise<unknown> }>,
 ): (body: string) => FaultAction {
   let left = times;
   return (body) => {
