@@ -101,17 +101,25 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`unknown command ${JSON.stringify(name)}\n\n${help()}`);
     return 2;
   }
-  const missing = (command.needs ?? []).filter((name) => !resolvable(name));
-  if (missing.length > 0) {
+  const cloneOnly = (what: string) => {
     process.stderr.write(
-      `dynacrate ${name}: needs ${missing.join(", ")}, which only a clone of the repository installs ` +
+      `dynacrate ${name}: needs ${what}, which only a clone of the repository installs ` +
         "(the local stack is for trying dynacrate out, not part of the package): " +
         "git clone the repository, then npm install && npm start\n",
     );
     return 2;
-  }
+  };
+  const missing = (command.needs ?? []).filter((name) => !resolvable(name));
+  if (missing.length > 0) return cloneOnly(missing.join(", "));
   try {
-    return await (await command.load()).run(rest);
+    // The package leaves the local stack's own code out (package.json's files):
+    // an installed package that happens to have its dependencies still lacks it.
+    const loaded = await command.load().catch((error: unknown) => {
+      if (command.needs && (error as { code?: unknown }).code === "ERR_MODULE_NOT_FOUND") return;
+      throw error;
+    });
+    if (!loaded) return cloneOnly("the local stack");
+    return await loaded.run(rest);
   } catch (error) {
     if (error instanceof InternalError) {
       // A bug: the stack helps whoever fixes it; exit 70 is sysexits' EX_SOFTWARE.

@@ -39,6 +39,7 @@ async function run(command: string, args: string[], cwd: string): Promise<Result
 let home: string;
 let app: string;
 let target: PgTarget;
+let packedFiles: string[];
 
 beforeAll(async () => {
   home = mkdtempSync(join(tmpdir(), "dynacrate-package-"));
@@ -48,6 +49,9 @@ beforeAll(async () => {
   const packed = await run(NPM, ["pack", "--silent", "--pack-destination", home], ROOT);
   expect(packed.code, packed.stderr).toBe(0);
   const tarball = join(home, packed.stdout.trim().split("\n").at(-1) as string);
+  const listed = await run("tar", ["-tzf", tarball], home);
+  expect(listed.code, listed.stderr).toBe(0);
+  packedFiles = listed.stdout.trim().split("\n");
   mkdirSync(app);
   writeFileSync(join(app, "package.json"), JSON.stringify({ name: "app", type: "module" }));
   // From the npm cache the repository's own install filled: no download needed.
@@ -67,6 +71,17 @@ afterAll(async () => {
 const bin = () => join(app, "node_modules", ".bin", "dynacrate");
 
 describe("the installed package", () => {
+  it("is packed without the local stack (emulators, the Java launcher, the demo)", () => {
+    expect(packedFiles).toContain("package/dist/cli/main.js");
+    expect(packedFiles).toContain("package/dist/index.js");
+    const local = packedFiles.filter((f) =>
+      /^package\/dist\/(local\/|cli\/commands\/(demo|local)\.)/.test(f),
+    );
+    expect(local).toEqual([]);
+    // What the build makes of src/local is there before packing: the filter is what leaves it out.
+    expect(() => readFileSync(join(ROOT, "dist", "local", "demo", "demo.js"))).not.toThrow();
+  });
+
   it("holds compiled JavaScript with declarations, and neither tsx nor the local stack", () => {
     const modules = join(app, "node_modules");
     const manifest = JSON.parse(
