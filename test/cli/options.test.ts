@@ -25,3 +25,28 @@ describe("option typos", () => {
     expect(r.stderr.split("\n")[0]).toContain(message);
   });
 });
+
+describe("load --margin", () => {
+  // The one rule for whole numbers (src/whole-number.ts): decimal digits only, 0 allowed.
+  it.each(["1e3", "0x10", " 60", "1.0", "-1"])("refuses %j, exit 2", async (margin) => {
+    const r = await dynacrate([
+      "load",
+      "--source",
+      "dynamodb://t",
+      "--target",
+      "postgresql://u@127.0.0.1:1/db",
+      "--table",
+      "t",
+      "--region",
+      "us-east-1",
+      "--endpoint",
+      "http://127.0.0.1:1",
+      "--margin",
+      margin,
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      `dynacrate load: --margin must be a whole number from 0 to ${Number.MAX_SAFE_INTEGER}, written in decimal digits, got ${JSON.stringify(margin)}\n`,
+    );
+  });
+});

@@ -25,6 +25,7 @@ import { LocalExportStore, parseS3Url, S3ExportStore } from "../../source/export
 import type { SnapshotInfo, SnapshotSource } from "../../source/snapshot-source.ts";
 import { LOAD_PROGRESS_TABLE } from "../../sql/load-progress.ts";
 import { formatTableName } from "../../sql/table-name.ts";
+import { wholeNumberProblem } from "../../whole-number.ts";
 import {
   keyOption,
   numbersOption,
@@ -152,7 +153,7 @@ export async function run(argv: string[]): Promise<number> {
     consistentRead: values["consistent-read"] === true,
     pageSize,
   });
-  const marginMs = positiveIntOrZero(values, "margin", isScan ? 60 : 300) * 1000;
+  const marginMs = secondsOption(values, "margin", isScan ? 60 : 300) * 1000;
   const thenRelay = values["then-relay"] === true;
   const display = new LoadDisplay(process.stderr);
 
@@ -428,11 +429,11 @@ async function keySchemaFor(
   return schema;
 }
 
-function positiveIntOrZero(values: Record<string, unknown>, name: string, fallback: number) {
+/** Seconds, 0 allowed, by the one rule for whole numbers (src/whole-number.ts). */
+function secondsOption(values: Record<string, unknown>, name: string, fallback: number) {
   const value = values[name];
   if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0)
-    throw new ConfigError(`--${name} must be a whole number of seconds, got ${value}`);
-  return n;
+  const problem = wholeNumberProblem(String(value), 0);
+  if (problem !== undefined) throw new ConfigError(`--${name} ${problem}`);
+  return Number(value);
 }
