@@ -30,15 +30,33 @@ export function tableInPayload(payload: unknown): string | undefined {
 
 /**
  * The table named in a record's JSON text, read in place: a top-level
- * `"tableName": "<plain text>"` (an attribute of that name holds a `{...}`
- * value; one inside a string has escaped quotes). Null when the text is not
- * plain enough to tell (escapes, or the name found twice): then the parsed
- * record decides.
+ * `"tableName": "<plain text>"`, else `"eventSourceARN": "<plain text>"` (an
+ * attribute of either name holds a `{...}` value; one inside a string has
+ * escaped quotes). Null when the text is not plain enough to tell (escapes,
+ * or the name found twice): then the parsed record decides.
  */
 function tableInText(text: string): string | undefined | null {
-  const at = text.indexOf('"tableName"');
-  if (at < 0) return text.includes('"eventSourceARN"') || text.includes("\\u") ? null : undefined;
-  if (text.indexOf('"tableName"', at + 1) >= 0) return null;
-  const match = /^"tableName"\s*:\s*"([^"\\]*)"/.exec(text.slice(at, at + 400));
-  return match ? (match[1] as string) : null;
+  const name = plainMember(text, "tableName");
+  if (name !== undefined) return name;
+  // Escapes may spell either member's name.
+  if (text.includes("\\u")) return null;
+  const arn = plainMember(text, "eventSourceARN");
+  return typeof arn === "string" ? TABLE_IN_ARN.exec(arn)?.[1] : arn;
+}
+
+/** A member's plain string value in JSON text: undefined when absent, null when unclear. */
+function plainMember(text: string, member: string): string | undefined | null {
+  const quoted = `"${member}"`;
+  const at = text.indexOf(quoted);
+  if (at < 0) return undefined;
+  if (text.indexOf(quoted, at + 1) >= 0) return null;
+  let i = at + quoted.length;
+  while (text.charCodeAt(i) === 32) i++;
+  if (text.charCodeAt(i++) !== 58) return null;
+  while (text.charCodeAt(i) === 32) i++;
+  if (text.charCodeAt(i) !== 34) return null;
+  const end = text.indexOf('"', i + 1);
+  if (end < 0) return null;
+  const value = text.slice(i + 1, end);
+  return value.includes("\\") ? null : value;
 }
