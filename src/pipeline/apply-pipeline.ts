@@ -5,6 +5,7 @@
 // batch on a refused request until the bad row is alone -> per-record result.
 
 import type { NumberFormat } from "../codec/decimal.ts";
+import { type HistoryRow, historyRow } from "../codec/history-row.ts";
 import { checkGivenKeySchema, type KeySchema, keySchemaOf } from "../codec/key-schema.ts";
 import { refuseNul } from "../codec/nul-char.ts";
 import type { EncodedRow, RowFormat } from "../codec/row.ts";
@@ -16,6 +17,7 @@ import { SinkError } from "../sink/sink-error.ts";
 import type { TableName } from "../sql/table-name.ts";
 import type { BatchResult, FailedRecord } from "./batch-result.ts";
 import { coalesce, type KeyChanges } from "./coalesce.ts";
+import { type HistoryOptions, HistoryWriter } from "./history-writer.ts";
 import { TombstoneHorizon } from "./horizon.ts";
 import { OneStream } from "./one-stream.ts";
 
@@ -44,6 +46,8 @@ export interface PipelineOptions {
   tombstoneRetentionMs?: number;
   /** How often at most to purge old tombstones. */
   purgeIntervalMs?: number;
+  /** Keep every change in `<table>__history` too (--history); unset: the state table only. */
+  history?: HistoryOptions | undefined;
 }
 
 /** A week: longer than any lateness seen from Kinesis Data Streams for DynamoDB (minutes). */
@@ -52,6 +56,8 @@ export const DEFAULT_TOMBSTONE_RETENTION_MS = 7 * 24 * 3600 * 1000;
 interface Entry {
   index: number;
   row: EncodedRow;
+  /** The change's row of the history table, where there is one. */
+  history?: HistoryRow;
 }
 
 /** A decoded, coalesced batch, ready to be written. */
@@ -96,6 +102,7 @@ export class ApplyPipeline {
   private readonly oneStream: OneStream;
   private readonly purgeIntervalMs: number;
   private lastPurge = 0;
+  private readonly history: HistoryWriter | undefined;
 
   constructor(sink: Sink, options: PipelineOptions) {
     this.sink = sink;
@@ -108,6 +115,7 @@ export class ApplyPipeline {
     this.horizon = new TombstoneHorizon(sink, options.table);
     this.oneStream = new OneStream(options.table);
     this.purgeIntervalMs = options.purgeIntervalMs ?? 3600 * 1000;
+    this.history = options.history && new HistoryWriter(sink, options.table, options.history);
   }
 
   /** The key schema in use (given, or learnt from the first record). */
@@ -158,7 +166,9 @@ export class ApplyPipeline {
           oldestMicros === 0
             ? change.timestampMicros
             : Math.min(oldestMicros, change.timestampMicros);
-        entries.push({ index, row });
+        entries.push(
+          this.history ? { index, row, history: historyRow(row, this.format) } : { index, row },
+        );
       } catch (error) {
         if (!(error instanceof RecordError)) throw error;
         failed.push(failure(records, index, error, true));
@@ -205,6 +215,7 @@ export class ApplyPipeline {
     if (pending.length > 0) {
       try {
         await this.sink.ensureTable(this.table, this.keySchema);
+        await this.history?.ensure();
         // Changes older than the tombstone horizon are refused, newest first like refused rows.
         const horizon = await this.horizon.current();
         if (horizon !== "") {
@@ -223,13 +234,14 @@ export class ApplyPipeline {
           });
         }
       } catch (error) {
-        // The table could not be created: nothing of the batch is applied.
+        // A table could not be created: nothing of the batch is applied.
         const sinkError = asSinkError(error);
         for (const { group } of pending)
           for (const entry of group.candidates) fail(entry, sinkError, false);
         pending = [];
       }
     }
+    if (this.history && pending.length > 0) pending = await this.appendHistory(pending, fail);
     while (pending.length > 0) {
       pending.sort((a, b) => (a.group.key < b.group.key ? -1 : a.group.key > b.group.key ? 1 : 0));
       const entries = pending.map((p) => p.group.candidates[p.at] as Entry);
@@ -275,6 +287,39 @@ export class ApplyPipeline {
       newestMicros: batch.newestMicros,
       oldestMicros: batch.oldestMicros,
     };
+  }
+
+  /**
+   * Appends the pending changes to the history table, and returns what is
+   * left to write to the state table: a change whose history row was refused
+   * fails alone (its key's older changes stay candidates); a key with a
+   * change the sink could not take now fails whole, to be delivered again.
+   */
+  private async appendHistory(
+    pending: { group: KeyChanges<Entry>; at: number }[],
+    fail: (entry: Entry, error: DynacrateError, permanent: boolean) => void,
+  ): Promise<{ group: KeyChanges<Entry>; at: number }[]> {
+    const items = pending.flatMap((p) =>
+      p.group.candidates
+        .slice(p.at)
+        .map((entry) => ({ item: entry, row: entry.history as HistoryRow })),
+    );
+    const refused = await (this.history as HistoryWriter).append(items);
+    if (refused.size === 0) return pending;
+    return pending.flatMap((p) => {
+      const left = p.group.candidates.slice(p.at);
+      const outage = left.map((e) => refused.get(e)).find((r) => r && !r.permanent);
+      if (outage) {
+        for (const entry of left) fail(entry, outage.error, false);
+        return [];
+      }
+      const kept = left.filter((entry) => {
+        const refusal = refused.get(entry);
+        if (refusal) fail(entry, refusal.error, true);
+        return !refusal;
+      });
+      return kept.length > 0 ? [{ group: { ...p.group, candidates: kept }, at: 0 }] : [];
+    });
   }
 
   /**

@@ -10,6 +10,7 @@ import type { KeySchema } from "../codec/key-schema.ts";
 import type { EncodedRow, RowFormat } from "../codec/row.ts";
 import { ConfigError } from "../errors.ts";
 import { auxText } from "./cratedb-aux-text.ts";
+import { crateHistory } from "./cratedb-history.ts";
 import { KEY_COLUMN_TYPES, keyIsText } from "./cratedb-keys.ts";
 import { columnDefinition, type NewColumn } from "./cratedb-types.ts";
 import type { Dialect, Privilege, PrivilegeObject, TableLayout, TableSettings } from "./dialect.ts";
@@ -353,5 +354,9 @@ export const cratedb: Dialect = {
         params: [],
       },
     ];
+  },
+
+  get history() {
+    return crateHistory(q, quoteTable, (settings) => cratedb.tableSettings(settings));
   },
 };

@@ -3,6 +3,7 @@
 import type { NumberFormat } from "../codec/decimal.ts";
 import type { KeySchema } from "../codec/key-schema.ts";
 import type { EncodedRow, RowFormat } from "../codec/row.ts";
+import type { HistoryStatements } from "./history.ts";
 import type { BatchWrite, Statement } from "./statement.ts";
 import type { TableName } from "./table-name.ts";
 
@@ -119,4 +120,6 @@ export interface Dialect {
    * event_source_arn, record (JSON text, stored unindexed) and failed_at.
    */
   createDeadLetterTable(table: TableName): Statement[];
+  /** The change history's table, append and queries (--history). */
+  readonly history: HistoryStatements;
 }

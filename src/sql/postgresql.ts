@@ -6,6 +6,7 @@ import type { NumberFormat } from "../codec/decimal.ts";
 import type { EncodedRow, RowFormat } from "../codec/row.ts";
 import { ConfigError } from "../errors.ts";
 import type { Dialect, Privilege, PrivilegeObject, TableLayout } from "./dialect.ts";
+import { postgresHistory } from "./postgresql-history.ts";
 import { postgresTableProblems, postgresTargetProblems } from "./relation-names.ts";
 import type { BatchWrite, Statement } from "./statement.ts";
 import { stateTable, type TableName } from "./table-name.ts";
@@ -232,6 +233,10 @@ export const postgresql: Dialect = {
         params: [],
       },
     ];
+  },
+
+  get history() {
+    return postgresHistory(q, quoteTable);
   },
 };
 

@@ -1,8 +1,9 @@
 // Removes what a test created in a live database: each table's view and its
-// state table, in that order (a view can not outlive the table it reads);
+// state table, in that order, and its history table (a view can not outlive the table it reads);
 // and names fresh tables for a suite, remembering them for the drop.
 
 import type { Sink } from "../../src/sink/sink.ts";
+import { historyTable } from "../../src/sql/history.ts";
 import { stateTable, type TableName } from "../../src/sql/table-name.ts";
 
 export async function dropTables(sink: Sink, tables: TableName[]): Promise<void> {
@@ -10,6 +11,10 @@ export async function dropTables(sink: Sink, tables: TableName[]): Promise<void>
     await sink.query({ sql: `DROP VIEW IF EXISTS ${sink.dialect.quoteTable(table)}`, params: [] });
     await sink.query({
       sql: `DROP TABLE IF EXISTS ${sink.dialect.quoteTable(stateTable(table))}`,
+      params: [],
+    });
+    await sink.query({
+      sql: `DROP TABLE IF EXISTS ${sink.dialect.quoteTable(historyTable(table))}`,
       params: [],
     });
   }

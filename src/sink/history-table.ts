@@ -1,0 +1,52 @@
+// The change history's table (`<table>__history`, --history): looked up, then
+// created if missing. Like the state table (target-check.ts), a relation of
+// the name that dynacrate did not create is never touched: it stops the run
+// with a ConfigError naming the way out.
+
+import { ConfigError } from "../errors.ts";
+import type { TableSettings } from "../sql/dialect.ts";
+import { HISTORY_COLUMNS, type HistoryPartition, historyTable } from "../sql/history.ts";
+import { formatTableName, type TableName } from "../sql/table-name.ts";
+import type { Sink } from "./sink.ts";
+import type { ColumnInfo } from "./target-check.ts";
+
+/**
+ * Throws ConfigError when the history table's name is taken by a relation
+ * that is not dynacrate's history table; returns whether the table exists.
+ * Creates nothing.
+ */
+export async function checkHistoryTable(sink: Sink, table: TableName): Promise<boolean> {
+  const history = historyTable(table);
+  // lookupRelations asks for a name and its state table's; only the name matters here.
+  const relations = await sink.query<{ name: string; kind: string }>(
+    sink.dialect.lookupRelations(history),
+  );
+  const found = relations.find((r) => r.name === history.name);
+  if (!found) return false;
+  const columns = await sink.query<ColumnInfo>(sink.dialect.lookupColumns(history));
+  const have = new Set(columns.map((c) => c.column_name));
+  const missing = HISTORY_COLUMNS.filter((c) => !have.has(c));
+  if (found.kind !== "BASE TABLE" || missing.length > 0) {
+    const kind = found.kind === "BASE TABLE" ? "a table" : `a ${found.kind.toLowerCase()}`;
+    const why =
+      found.kind === "BASE TABLE" ? ` without dynacrate's columns (no ${missing.join(", ")})` : "";
+    throw new ConfigError(
+      `${formatTableName(history)} exists already as ${kind}${why}, where --history keeps the changes of ` +
+        `${formatTableName(table)}; dynacrate leaves it untouched. Rename or drop it yourself, choose another ` +
+        "--table (TARGET_TABLE for the Lambda function), or run without --history.",
+    );
+  }
+  return true;
+}
+
+/** Creates the history table if missing, after checking the name is dynacrate's. */
+export async function ensureHistoryTable(
+  sink: Sink,
+  table: TableName,
+  partition: HistoryPartition,
+  settings?: TableSettings,
+): Promise<void> {
+  if (await checkHistoryTable(sink, table)) return;
+  for (const statement of sink.dialect.history.create(table, partition, settings))
+    await sink.query(statement);
+}
