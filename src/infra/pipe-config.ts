@@ -6,8 +6,9 @@
 
 import { readFileSync } from "node:fs";
 import { parseDocument } from "yaml";
+import { check, configError, mapping, rule, text, v } from "../config-schema.ts";
 import { ConfigError } from "../errors.ts";
-import { Problems, readProps } from "./check-props.ts";
+import { PROPS_ENTRIES, PROPS_MISSING, PROPS_RULES, propsOf } from "./check-props.ts";
 import type { DynamoDbToCrateDbProps } from "./props.ts";
 
 export interface PipeConfig {
@@ -23,7 +24,70 @@ export interface PipeConfig {
   props: DynamoDbToCrateDbProps;
 }
 
-const STACK_KEYS = ["project", "stage", "region", "account", "description"] as const;
+/** Project and stage, each on its own first, so a mis-indented line read into one of them is blamed there. */
+function stackPart(key: "project" | "stage", example: string) {
+  return v.pipe(
+    text(example),
+    v.check(
+      (value) => /^[A-Za-z0-9-]+$/.test(value),
+      (issue) => {
+        const value = issue.input as string;
+        const indented = /\s/.test(value.trim())
+          ? `; YAML read the indented line after "${key}:" as part of its value: if it is a key of its own, start it where ${key}: starts (e.g. ${value.trim().replace(/\s+/, ": ")})`
+          : "";
+        return `${JSON.stringify(value)} holds characters a stack name can not (letters, digits and - only)${indented}`;
+      },
+    ),
+  );
+}
+
+/** The file's keys: the construct's, and the stack's. */
+export const PIPE_CONFIG = v.pipe(
+  mapping(
+    {
+      project: stackPart("project", "testdrive-dynamodb"),
+      stage: stackPart("stage", "dev"),
+      region: v.optional(
+        v.pipe(
+          text("eu-central-1"),
+          v.regex(
+            /^[a-z]{2}(-[a-z]+)+-\d$/,
+            (issue) =>
+              `${JSON.stringify(issue.input)} is not an AWS Region; write e.g. eu-central-1`,
+          ),
+        ),
+      ),
+      account: v.optional(
+        v.pipe(
+          v.union([v.string(), v.number()]),
+          v.check(
+            (value) => /^\d{12}$/.test(String(value)),
+            (issue) =>
+              `${JSON.stringify(issue.input)}: an AWS account id is 12 digits; quote it ("012345678901") or leave it out to use the credentials' account`,
+          ),
+        ),
+      ),
+      description: v.optional(text("orders into CrateDB")),
+      ...PROPS_ENTRIES,
+    },
+    {
+      missing: {
+        ...PROPS_MISSING,
+        project: "missing; the stack is named <project>-<stage>, e.g. project: orders",
+        stage: "missing; e.g. stage: dev",
+      },
+      notMapping: (issue) => (issue.input == null ? "missing" : undefined),
+    },
+  ),
+  rule(
+    [["project"], ["stage"]],
+    ["project"],
+    (c) => /^[A-Za-z][A-Za-z0-9-]{0,127}$/.test(`${c.project}-${c.stage}`),
+    (c) =>
+      `the stack name ${JSON.stringify(`${c.project}-${c.stage}`)} (<project>-<stage>) must start with a letter and hold only letters, digits and -`,
+  ),
+  ...PROPS_RULES,
+);
 
 /** Reads and checks a configuration file. */
 export function readPipeConfig(file: string): PipeConfig {
@@ -56,58 +120,16 @@ export function parsePipeConfig(text: string, file: string): PipeConfig {
     );
   }
   const data: unknown = document.toJS();
-  const problems = new Problems();
-  const props = readProps(data, "", problems, STACK_KEYS);
-  const obj = (typeof data === "object" && data !== null ? data : {}) as Record<string, unknown>;
-  const project = problems.string(obj.project, "project", "testdrive-dynamodb");
-  const stage = problems.string(obj.stage, "stage", "dev");
-  if (obj.project === undefined)
-    problems.add("project", "missing; the stack is named <project>-<stage>, e.g. project: orders");
-  if (obj.stage === undefined) problems.add("stage", "missing; e.g. stage: dev");
-  // Each part on its own first, so a mis-indented line read into one of them is blamed there.
-  const part = (key: "project" | "stage", value: string | undefined): string | undefined => {
-    if (value === undefined || /^[A-Za-z0-9-]+$/.test(value)) return value;
-    const indented = /\s/.test(value.trim())
-      ? `; YAML read the indented line after "${key}:" as part of its value: if it is a key of its own, start it where ${key}: starts (e.g. ${value.trim().replace(/\s+/, ": ")})`
-      : "";
-    problems.add(
-      key,
-      `${JSON.stringify(value)} holds characters a stack name can not (letters, digits and - only)${indented}`,
-    );
-    return undefined;
-  };
-  const stackProject = part("project", project);
-  const stackStage = part("stage", stage);
-  const stackName = stackProject && stackStage ? `${stackProject}-${stackStage}` : undefined;
-  if (stackName !== undefined && !/^[A-Za-z][A-Za-z0-9-]{0,127}$/.test(stackName)) {
-    problems.add(
-      "project",
-      `the stack name ${JSON.stringify(stackName)} (<project>-<stage>) must start with a letter and hold only letters, digits and -`,
-    );
-  }
-  const region = problems.string(obj.region, "region", "eu-central-1");
-  if (region !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) {
-    problems.add(
-      "region",
-      `${JSON.stringify(region)} is not an AWS Region; write e.g. eu-central-1`,
-    );
-  }
-  const account = obj.account === undefined ? undefined : String(obj.account);
-  if (account !== undefined && !/^\d{12}$/.test(account)) {
-    problems.add(
-      "account",
-      `${JSON.stringify(obj.account)}: an AWS account id is 12 digits; quote it ("012345678901") or leave it out to use the credentials' account`,
-    );
-  }
-  const description = problems.string(obj.description, "description", "orders into CrateDB");
-  problems.throwIfAny(file);
-  if (!props || !project || !stage || !stackName) throw new ConfigError(`${file} is incomplete`);
+  const result = check(PIPE_CONFIG, data);
+  if (!result.ok) throw configError((count) => `${file} has ${count}`, result.problems);
+  const { project, stage, region, account, description } = result.value;
+  const props = propsOf(result.value);
   return {
-    stackName,
+    stackName: `${project}-${stage}`,
     project,
     stage,
     region,
-    account,
+    account: account === undefined ? undefined : String(account),
     description:
       description ??
       `dynacrate: DynamoDB changes into ${props.target.table} (${project}, ${stage})`,

@@ -149,6 +149,39 @@ describe("a bad configuration gets one error naming the key and the fix", () => 
       `${BASE}mapping: { maxRecordAgeSeconds: 200000 }\n`,
       /mapping\.maxRecordAgeSeconds: 200000: give a whole number from 60 to 86400 \(and within the stream's retention/,
     ],
+    [
+      "a key only a new table takes, on an existing table",
+      `project: p\nstage: s\ntable: { existing: orders, billing: on-demand }\ntarget: { table: t }\n`,
+      /table\.billing: only for a table this stack creates; remove it, or remove table\.existing/,
+    ],
+    [
+      "a stream ARN on a new table",
+      BASE.replace(
+        "type: S }",
+        "type: S }\n  streamArn: arn:aws:dynamodb:eu-central-1:1:table/t/stream/x",
+      ),
+      /table\.streamArn: only with table\.existing; remove it for a new table/,
+    ],
+    [
+      "shards of a stream that exists",
+      `${BASE}stream: { existingArn: "arn:aws:kinesis:eu-central-1:123456789012:stream/s", shards: 2 }\n`,
+      /stream\.shards: only for a stream this stack creates; remove it, or remove stream\.existingArn/,
+    ],
+    [
+      "a sort key naming the partition key",
+      BASE.replace("type: S }", "type: S }\n  sortKey: { name: id, type: N }"),
+      /table\.sortKey: names the same attribute as partitionKey/,
+    ],
+    [
+      "a list where a mapping belongs",
+      `${BASE}alarms: [ops]\n`,
+      /alarms: expected a mapping with the keys topicArn, iteratorAgeSeconds/,
+    ],
+    [
+      "provisioned capacity without its write capacity",
+      BASE.replace("type: S }", "type: S }\n  billing: { read: 5 }"),
+      /table\.billing\.write: write on-demand, or provisioned capacity as \{read: 5, write: 5\}/,
+    ],
   ];
   it.each(cases)("%s", (_name, text, expected) => {
     const message = problems(text);
@@ -162,6 +195,15 @@ describe("a bad configuration gets one error naming the key and the fix", () => 
       `project: p\nstage: s\ntable: { partitionKey: { name: id, type: Q } }\nmapping: { batchsize: 3, retryAttempts: -1 }\ntarget: {}\n`,
     );
     expect(message).toMatch(/^pipe\.yaml has 4 problems:/);
+  });
+
+  it("every unknown key of one mapping is named", () => {
+    const message = problems(`${BASE}mapping: { batchsize: 3, retryattempts: 2, colour: red }\n`);
+    expect(message.split("\n").slice(1)).toEqual([
+      "  - mapping.batchsize: unknown key; did you mean batchSize?",
+      "  - mapping.retryattempts: unknown key; did you mean retryAttempts?",
+      "  - mapping.colour: unknown key; the keys here are batchSize, batchingWindowSeconds, parallelizationFactor, retryAttempts, maxRecordAgeSeconds, bisectOnError, startingPosition",
+    ]);
   });
 
   it("text that is not YAML says so, with the place and the line", () => {
