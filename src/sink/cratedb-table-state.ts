@@ -34,6 +34,7 @@ import {
 import {
   columnNameFits,
   fits,
+  fitsAsIs,
   inferType,
   learn,
   MAX_NAME_BYTES,
@@ -172,9 +173,11 @@ export class CrateTableState {
     const members = JSON.parse(data) as Record<string, unknown>;
     const routed: string[] = [];
     for (const name in members) {
+      const known = this.#data.child(name);
+      // The usual row: its value fits the columns the table has, as they are.
+      if (fitsAsIs(known, members[name]) && !this.#refused.has(name)) continue;
       const inferred =
         columnNameFits(name) && !this.#refused.has(name) ? inferType(members[name]) : undefined;
-      const known = this.#data.child(name);
       if (
         inferred &&
         fits(known, inferred) &&

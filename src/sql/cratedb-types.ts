@@ -217,6 +217,57 @@ function fitsNode(
   return true;
 }
 
+/**
+ * True when `value` fits the columns under `known` exactly as they are: every
+ * place it needs has a column of its own type, nothing to declare, nothing
+ * CrateDB could refuse. The steady path (a table whose columns no longer
+ * change): it allocates nothing, unlike `inferType` + `fits` + `learn`. False
+ * only means "ask those": a value may still fit (an integer into a `bigint`
+ * column, an empty list in a list, a long string), or need new columns.
+ */
+export function fitsAsIs(known: TypeNode | undefined, value: unknown): boolean {
+  if (known === undefined) return false;
+  if (value === null) return true;
+  return fitsTypeAsIs(known.type, known, value);
+}
+
+/** `fitsAsIs` for a place of type `type` (an array's element type) whose sub-columns are under `node`. */
+function fitsTypeAsIs(type: string | undefined, node: TypeNode, value: unknown): boolean {
+  switch (typeof value) {
+    case "string":
+      return (
+        (type === "text" || type === "character varying") && value.length * 3 <= MAX_TERM_BYTES
+      );
+    case "boolean":
+      return type === "boolean";
+    case "number":
+      return type === "double precision";
+    case "object": {
+      if (value === null) return true;
+      if (Array.isArray(value)) {
+        if (type === undefined || !type.endsWith("_array") || value.length === 0) return false;
+        // An array's elements share one place, one level down; objects in it
+        // keep their sub-columns under the array's own node.
+        const element = type.slice(0, -6);
+        for (const item of value) if (!fitsTypeAsIs(element, node, item)) return false;
+        return true;
+      }
+      if (type !== "object") return false;
+      const members = value as Record<string, unknown>;
+      for (const name in members) {
+        if (name.length * 3 > MAX_NAME_BYTES || ILLEGAL_NAME.test(name)) return false;
+        const child = node.child(name);
+        const member = members[name];
+        if (child === undefined) return false;
+        if (member !== null && !fitsTypeAsIs(child.type, child, member)) return false;
+      }
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
 /** A sub-column to declare before a value that needs it is written. */
 export interface NewColumn {
   /** Names from the top column down: ["data", "m", "x"] is data['m']['x']. */
