@@ -21,6 +21,7 @@ const UNIT = [
   "test/lambda/dead-letter.test.ts",
   "test/lambda/reference-config.test.ts",
   "test/infra/config.test.ts",
+  "test/infra/json-schema.test.ts",
   "test/infra/construct.test.ts",
   "test/infra/nag.test.ts",
   "test/infra/spec.test.ts",
