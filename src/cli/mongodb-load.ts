@@ -13,6 +13,7 @@ import {
 } from "../source/mongodb-change-stream.ts";
 import { formatTableName } from "../sql/table-name.ts";
 import { numbersOption, positiveInt, sinkOptions, targetUrl } from "./args.ts";
+import { historyOption } from "./history-option.ts";
 import { targets } from "./mongodb-relay.ts";
 import { Progress } from "./progress.ts";
 
@@ -44,6 +45,7 @@ export async function runMongoLoad(
           sink,
           table,
           numbers: numbersOption(values),
+          history: historyOption(values),
           batchSize: positiveInt(values, "batch-size", 1000),
           deadLetter: (failures) => deadLetters.write(failures),
           onProgress: (copied, total) =>

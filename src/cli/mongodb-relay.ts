@@ -18,6 +18,7 @@ import {
 import type { StartPosition } from "../source/stream-source.ts";
 import { formatTableName, parseTableName, type TableName } from "../sql/table-name.ts";
 import { numbersOption, positiveInt, sinkOptions, tableOption, targetUrl } from "./args.ts";
+import { historyOption } from "./history-option.ts";
 import { refuseMetricsForMongo } from "./metrics-option.ts";
 import { RelayDisplay } from "./relay-display.ts";
 import { stopOnSignals } from "./stop-signal.ts";
@@ -84,6 +85,7 @@ export async function runMongoRelay(
             table,
             keySchema: MONGODB_KEY_SCHEMA,
             numbers: numbersOption(values),
+            history: historyOption(values),
             decoder: decodeMongoRecord,
           }),
           from,

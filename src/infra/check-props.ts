@@ -19,6 +19,7 @@ import {
   whole,
   wordOr,
 } from "../config-schema.ts";
+import { HISTORY_PARTITIONS } from "../sql/history.ts";
 import { parseTableName } from "../sql/table-name.ts";
 import { DEFAULTS, minimumTimeoutSeconds } from "./defaults.ts";
 import type { DynamoDbToCrateDbProps, StartingPosition } from "./props.ts";
@@ -176,14 +177,22 @@ const TARGET = v.pipe(
       sinkTimeoutMs: v.optional(whole(100, 300_000)),
       sinkRetryAttempts: v.optional(whole(1, 20)),
       refreshIntervalMs: v.optional(whole(1, 3_600_000)),
+      history: v.optional(bool()),
+      historyPartition: v.optional(oneOf(HISTORY_PARTITIONS)),
     },
     {
       missing: { table: "missing; the table to replicate into, e.g. transactions" },
       notMapping: (issue) =>
         issue.input === null
           ? TARGET_MISSING
-          : "expected a mapping with the keys table, secretArn, numbers, sinkTimeoutMs, sinkRetryAttempts, refreshIntervalMs",
+          : "expected a mapping with the keys table, secretArn, numbers, sinkTimeoutMs, sinkRetryAttempts, refreshIntervalMs, history, historyPartition",
     },
+  ),
+  rule(
+    [["history"], ["historyPartition"]],
+    ["historyPartition"],
+    (t) => t.historyPartition === undefined || t.history === true,
+    "partitions the table of history: true; set history: true, or remove it",
   ),
 );
 

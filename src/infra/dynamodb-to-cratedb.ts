@@ -270,6 +270,10 @@ export class DynamoDbToCrateDb extends Construct {
       ...(target.refreshIntervalMs
         ? { SINK_REFRESH_INTERVAL_MS: String(target.refreshIntervalMs) }
         : {}),
+      ...(target.history ? { HISTORY: "true" } : {}),
+      ...(target.history && target.historyPartition
+        ? { HISTORY_PARTITION: target.historyPartition }
+        : {}),
       ...(options.logLevel ? { LOG_LEVEL: options.logLevel } : {}),
     };
     const logGroup = new logs.LogGroup(this, "Logs", {

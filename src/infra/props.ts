@@ -103,6 +103,13 @@ export interface TargetOptions {
    * cost in write throughput. 1 to 3,600,000.
    */
   refreshIntervalMs?: number;
+  /**
+   * HISTORY: keep every change, once, in `<table>__history` beside the state
+   * table (README, "The change history"). Default false.
+   */
+  history?: boolean;
+  /** HISTORY_PARTITION: CrateDB partitions the history table by `month` (default) or `day`. */
+  historyPartition?: "month" | "day";
 }
 
 export type StartingPosition = "trim-horizon" | "latest" | { timestamp: string };

@@ -11,6 +11,7 @@ import { isNumberFormat, NUMBER_FORMATS, type NumberFormat } from "../codec/deci
 import { type KeySchema, parseKeySchema } from "../codec/key-schema.ts";
 import { ConfigError } from "../errors.ts";
 import { type LogLevel, parseLogLevel } from "../log.ts";
+import type { HistoryOptions } from "../pipeline/history-writer.ts";
 import {
   checkTableRoutes,
   parseRoute,
@@ -22,6 +23,7 @@ import { splitHosts } from "../sink/host-list.ts";
 import { sinkKind } from "../sink/open-sink.ts";
 import { redactUrl } from "../sink/redact-url.ts";
 import { DEFAULT_RETRY } from "../sink/retry.ts";
+import { HISTORY_PARTITIONS, type HistoryPartition } from "../sql/history.ts";
 import { formatTableName, parseTableName, type TableName } from "../sql/table-name.ts";
 import { wholeNumberProblem } from "../whole-number.ts";
 
@@ -59,6 +61,8 @@ export interface LambdaConfig {
   maxColumns: number | undefined;
   deadLetter: DeadLetterConfig | undefined;
   tombstoneRetentionMs: number | undefined;
+  /** Keep every change in `<table>__history` too (HISTORY=true; HISTORY_PARTITION month or day). */
+  history: HistoryOptions | undefined;
   logLevel: LogLevel;
   /**
    * What the function receives: DynamoDB change records (Kinesis or DynamoDB
@@ -140,6 +144,8 @@ export function readConfig(env: Environment): LambdaConfig {
     }
   }
 
+  const history = readHistory(get, problems);
+
   let logLevel: LogLevel = "info";
   const levelText = get("LOG_LEVEL");
   if (levelText !== undefined) {
@@ -181,9 +187,35 @@ export function readConfig(env: Environment): LambdaConfig {
     maxColumns,
     deadLetter,
     tombstoneRetentionMs,
+    history,
     logLevel,
     format,
   };
+}
+
+/** HISTORY (true or false) and HISTORY_PARTITION (month or day, CrateDB), as --history and --history-partition. */
+function readHistory(get: Getter, problems: string[]): HistoryOptions | undefined {
+  const on = get("HISTORY")?.toLowerCase();
+  const partition = get("HISTORY_PARTITION");
+  if (on !== undefined && on !== "true" && on !== "false") {
+    problems.push(`HISTORY=${JSON.stringify(get("HISTORY"))}: use true or false`);
+    return undefined;
+  }
+  if (on !== "true") {
+    if (partition !== undefined)
+      problems.push(
+        "HISTORY_PARTITION partitions the table HISTORY=true keeps: set HISTORY=true, or remove it",
+      );
+    return undefined;
+  }
+  if (partition === undefined) return {};
+  if (!HISTORY_PARTITIONS.includes(partition as HistoryPartition)) {
+    problems.push(
+      `HISTORY_PARTITION=${JSON.stringify(partition)}: use one of ${HISTORY_PARTITIONS.join(", ")}`,
+    );
+    return undefined;
+  }
+  return { partition: partition as HistoryPartition };
 }
 
 type Getter = (name: string) => string | undefined;

@@ -110,6 +110,7 @@ export class ContainerState {
             : [],
         purges: true,
         option: "TARGET_TABLE",
+        history: config.history !== undefined,
       });
     } catch (error) {
       await sink.close().catch(() => undefined);
@@ -121,6 +122,7 @@ export class ContainerState {
       keySchema: mongodb ? MONGODB_KEY_SCHEMA : config.keySchema,
       ...(mongodb ? { decoder: decodeMongoRecord } : {}),
       numbers: config.numbers,
+      history: config.history,
       ...(config.tombstoneRetentionMs !== undefined
         ? { tombstoneRetentionMs: config.tombstoneRetentionMs }
         : {}),

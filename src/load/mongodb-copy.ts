@@ -13,6 +13,7 @@ import type { SourceRecord } from "../codec/source-record.ts";
 import { SourceError } from "../errors.ts";
 import { ApplyPipeline } from "../pipeline/apply-pipeline.ts";
 import type { FailedRecord } from "../pipeline/batch-result.ts";
+import type { HistoryOptions } from "../pipeline/history-writer.ts";
 import { CheckpointStore } from "../relay/checkpoint-store.ts";
 import { backoffMs } from "../sink/retry.ts";
 import type { Sink } from "../sink/sink.ts";
@@ -31,6 +32,8 @@ export interface MongoCopyOptions {
   sink: Sink;
   table: TableName;
   numbers?: NumberFormat | undefined;
+  /** Each copied document goes to `<table>__history` too, as a snapshot row (--history). */
+  history?: HistoryOptions | undefined;
   batchSize?: number;
   deadLetter?: (failures: FailedRecord[]) => Promise<void>;
   onProgress?: (copied: number, total: number) => void;
@@ -78,6 +81,7 @@ export async function copyCollection(options: MongoCopyOptions): Promise<MongoCo
     table,
     keySchema: MONGODB_KEY_SCHEMA,
     numbers: options.numbers,
+    history: options.history,
     decoder: (record, format, check) => {
       const row = encodeMongoDocument(record.payload, version, format, record.ref ?? "document");
       check(row.change);

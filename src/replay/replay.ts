@@ -12,6 +12,7 @@ import { decodeMongoRecord, MONGODB_KEY_SCHEMA } from "../codec/mongodb-event.ts
 import type { SourceRecord } from "../codec/source-record.ts";
 import type { DeadLetterFile } from "../dead-letter/file.ts";
 import type { BatchResult } from "../pipeline/batch-result.ts";
+import type { HistoryOptions } from "../pipeline/history-writer.ts";
 import { type RoutedBatch, Router } from "../routing/router.ts";
 import { namedTargets, type TableRoutes } from "../routing/table-routes.ts";
 import { redactSecrets } from "../sink/redact-url.ts";
@@ -41,6 +42,8 @@ export interface ReplayOptions {
   routes: TableRoutes;
   keySchema?: KeySchema | undefined;
   numbers?: NumberFormat | undefined;
+  /** Keep every change in `<table>__history` too (--history). */
+  history?: HistoryOptions | undefined;
   /** Where failed records go, one JSON object per line with the reason (appended). */
   deadLetterFile?: DeadLetterFile | undefined;
   batchSize?: number;
@@ -63,13 +66,17 @@ export interface ReplayProgress {
 export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
   const started = performance.now();
   // Before the first record: names, relations dynacrate did not create, privileges.
-  await checkSetUp(options.sink, { targets: namedTargets(options.routes) });
+  await checkSetUp(options.sink, {
+    targets: namedTargets(options.routes),
+    history: options.history !== undefined,
+  });
   const mongodb = options.format === "mongodb";
   const router = new Router(options.sink, {
     routes: options.routes,
     keySchema: mongodb ? MONGODB_KEY_SCHEMA : options.keySchema,
     ...(mongodb ? { decoder: decodeMongoRecord } : {}),
     numbers: options.numbers,
+    history: options.history,
   });
   const batchSize = options.batchSize ?? DEFAULT_REPLAY_BATCH;
   const outageWaitMs = options.outageWaitMs ?? DEFAULT_OUTAGE_WAIT_MS;

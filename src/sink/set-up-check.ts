@@ -15,7 +15,9 @@
 
 import { ConfigError } from "../errors.ts";
 import type { Privilege, PrivilegeObject } from "../sql/dialect.ts";
+import { historyTable } from "../sql/history.ts";
 import { formatTableName, stateTable, type TableName } from "../sql/table-name.ts";
+import { checkHistoryTable } from "./history-table.ts";
 import type { Sink } from "./sink.ts";
 import { SinkError } from "./sink-error.ts";
 import { checkTarget } from "./target-check.ts";
@@ -31,6 +33,8 @@ export interface SetUp {
   purges?: boolean;
   /** How the user names the target (`--table`, `TARGET_TABLE`), for messages. */
   option?: string;
+  /** Each target keeps its changes in `<table>__history` too (--history). */
+  history?: boolean;
 }
 
 interface SchemaRow {
@@ -61,6 +65,9 @@ export async function checkSetUp(sink: Sink, setUp: SetUp): Promise<void> {
   for (const target of setUp.targets) {
     for (const problem of dialect.targetNameProblems(target))
       problems.push(`${option} ${formatTableName(target)}: ${problem}`);
+    if (setUp.history)
+      for (const problem of dialect.tableNameProblems(historyTable(target)))
+        problems.push(`${option} ${formatTableName(target)} with --history: ${problem}`);
   }
   for (const { table, option: named } of setUp.named ?? []) {
     for (const problem of dialect.tableNameProblems(table))
@@ -115,6 +122,12 @@ export async function checkSetUp(sink: Sink, setUp: SetUp): Promise<void> {
           setUp.purges ? [...writes, "DELETE"] : writes,
           `the rows of ${formatTableName(target)}`,
         );
+      if (setUp.history) {
+        const history = historyTable(target);
+        if (await checkHistoryTable(sink, target))
+          await needUse(history, ["SELECT", "INSERT"], `the changes of ${formatTableName(target)}`);
+        else await needCreate(history, formatTableName(history));
+      }
     }
     for (const table of [...(setUp.tables ?? []), ...(setUp.named ?? []).map((n) => n.table)]) {
       const exists = (await sink.query<{ name: string }>(dialect.lookupRelations(table))).some(

@@ -145,6 +145,16 @@ describe("a bad configuration gets one error naming the key and the fix", () => 
       /mapping\.startingPosition: "yesterday": write trim-horizon, latest, or \{timestamp: /,
     ],
     [
+      "a history partition without the history",
+      `${BASE.replace("  table: orders", "  table: orders\n  historyPartition: day")}`,
+      /target\.historyPartition: partitions the table of history: true; set history: true, or remove it/,
+    ],
+    [
+      "a history partition that is not one",
+      `${BASE.replace("  table: orders", "  table: orders\n  history: true\n  historyPartition: week")}`,
+      /target\.historyPartition: "week"/,
+    ],
+    [
       "a record age beyond the stream's retention",
       `${BASE}mapping: { maxRecordAgeSeconds: 200000 }\n`,
       /mapping\.maxRecordAgeSeconds: 200000: give a whole number from 60 to 86400 \(and within the stream's retention/,

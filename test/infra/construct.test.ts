@@ -349,6 +349,22 @@ describe("options", () => {
     });
   });
 
+  it("target.history and target.historyPartition reach the function as HISTORY and HISTORY_PARTITION", async () => {
+    const base = variantConfig("zip/kinesis");
+    const s = await synth("history", {
+      ...base,
+      props: {
+        ...base.props,
+        target: { ...base.props.target, history: true, historyPartition: "day" },
+      },
+    });
+    s.template.hasResourceProperties("AWS::Lambda::Function", {
+      Environment: {
+        Variables: Match.objectLike({ HISTORY: "true", HISTORY_PARTITION: "day" }),
+      },
+    });
+  });
+
   it("an existing table gets its Kinesis streaming destination switched on with MICROSECOND precision at deployment", async () => {
     const base = variantConfig("zip/kinesis");
     const s = await synth("existing-table", {

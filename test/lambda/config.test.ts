@@ -84,6 +84,23 @@ describe("readConfig", () => {
     });
   });
 
+  it("HISTORY=true keeps the change history, partitioned by HISTORY_PARTITION; other values are refused", () => {
+    const base = { TARGET_URL: "crate://h:4200", TARGET_TABLE: "t" };
+    expect(readConfig(base).history).toBeUndefined();
+    expect(readConfig({ ...base, HISTORY: "false" }).history).toBeUndefined();
+    expect(readConfig({ ...base, HISTORY: "true" }).history).toEqual({});
+    expect(readConfig({ ...base, HISTORY: "TRUE", HISTORY_PARTITION: "day" }).history).toEqual({
+      partition: "day",
+    });
+    expect(problemsOf({ ...base, HISTORY: "yes" })).toEqual(['HISTORY="yes": use true or false']);
+    expect(problemsOf({ ...base, HISTORY: "true", HISTORY_PARTITION: "week" })).toEqual([
+      'HISTORY_PARTITION="week": use one of month, day',
+    ]);
+    expect(problemsOf({ ...base, HISTORY_PARTITION: "day" })).toEqual([
+      "HISTORY_PARTITION partitions the table HISTORY=true keeps: set HISTORY=true, or remove it",
+    ]);
+  });
+
   it("an empty environment: one error naming both missing settings", () => {
     const problems = problemsOf({});
     expect(problems).toHaveLength(2);

@@ -39,6 +39,7 @@ import {
   targetUrl,
 } from "../args.ts";
 import { asSourceError, awsClientConfig } from "../aws.ts";
+import { HISTORY_HELP, HISTORY_OPTIONS, historyOption } from "../history-option.ts";
 import { LoadDisplay } from "../load-display.ts";
 import {
   METRICS_HELP,
@@ -67,6 +68,8 @@ ${SINK_HELP.replace("(default: from each target's first record's Keys)", "(defau
                       the export's manifest names) as it places that table's changes: a
                       table not in the map stops the load (exit 2); --then-relay relays
                       the table's changes into that same target (the relay gets the map)
+${HISTORY_HELP}
+                      (each loaded item a 'snapshot' row; --then-relay's relay keeps it)
   --segments N        Scan segments read at once (default 4)
   --consistent-read   strongly consistent Scan reads (twice the read capacity)
   --page-size N       items per Scan call (default: pages of up to 1 MB) or per
@@ -94,6 +97,7 @@ ${METRICS_HELP}                      (with --then-relay, the relay serves them o
 export async function run(argv: string[]): Promise<number> {
   const { values } = parse(argv, {
     ...SINK_OPTIONS,
+    ...HISTORY_OPTIONS,
     source: { type: "string" },
     segments: { type: "string" },
     "consistent-read": { type: "boolean" },
@@ -188,10 +192,15 @@ export async function run(argv: string[]): Promise<number> {
 
   // Before reading an item: the sink answers, and the target can be created and written.
   const port = metricsPort(values);
+  const history = historyOption(values);
   await checkConnection(url);
   const sink = await openSink(url, sinkOptions(values));
   try {
-    await checkSetUp(sink, { targets: [table], tables: [LOAD_PROGRESS_TABLE] });
+    await checkSetUp(sink, {
+      targets: [table],
+      tables: [LOAD_PROGRESS_TABLE],
+      history: history !== undefined,
+    });
   } catch (error) {
     await sink.close();
     throw error;
@@ -228,6 +237,7 @@ export async function run(argv: string[]): Promise<number> {
       table,
       keySchema,
       numbers: numbersOption(values),
+      history,
     });
     process.stderr.write(
       `loading ${source.id} into ${redactUrl(url)} table ${formatTableName(table)} (key ${formatKeySchema(keySchema)})\n`,
@@ -324,7 +334,9 @@ export async function run(argv: string[]): Promise<number> {
  */
 function handOffOptions(values: Record<string, unknown>, stream: string): string[] {
   const options = [
+    ...(values.history === true ? ["--history"] : []),
     "numbers",
+    "history-partition",
     "region",
     "dlq",
     "idle-exit",

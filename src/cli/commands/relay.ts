@@ -39,6 +39,7 @@ import {
   targetUrl,
 } from "../args.ts";
 import { awsClientConfig } from "../aws.ts";
+import { HISTORY_HELP, HISTORY_OPTIONS, historyOption } from "../history-option.ts";
 import {
   METRICS_HELP,
   METRICS_OPTIONS,
@@ -63,6 +64,7 @@ resumes from them.
                       mongodb://host/<db>.<collection> (or <db>.* : each collection to
                       a table of its name, in the schema of --table <schema>.*)
 ${SINK_HELP}
+${HISTORY_HELP}
   --from WHERE        where a shard without a checkpoint starts:
                       trim-horizon (default), latest, or an ISO timestamp (Kinesis, MongoDB);
                       MongoDB: latest (default) or an ISO timestamp
@@ -94,6 +96,7 @@ ${METRICS_HELP}`;
 export async function run(argv: string[]): Promise<number> {
   const { values } = parse(argv, {
     ...SINK_OPTIONS,
+    ...HISTORY_OPTIONS,
     source: { type: "string" },
     from: { type: "string" },
     dlq: { type: "string" },
@@ -143,6 +146,7 @@ export async function run(argv: string[]): Promise<number> {
   const pollMs = positiveInt(values, "poll-ms", DEFAULT_POLL_MS, 60_000);
   const keySchema = keyOption(values);
   const numbers = numbersOption(values);
+  const history = historyOption(values);
   const port = metricsPort(values);
   const stuck = stuckMs(values);
   const standby = values.standby === true;
@@ -161,6 +165,7 @@ export async function run(argv: string[]): Promise<number> {
     routes,
     keySchema,
     numbers,
+    history,
     ...(values["tombstone-retention"] === undefined
       ? {}
       : { tombstoneRetentionMs: positiveInt(values, "tombstone-retention", 168) * 3600 * 1000 }),
@@ -174,6 +179,7 @@ export async function run(argv: string[]): Promise<number> {
       targets: namedTargets(routes),
       tables: [CHECKPOINT_TABLE, PURGE_TABLE, ...(standby ? [LEASE_TABLE] : [])],
       purges: true,
+      history: history !== undefined,
     });
   } catch (error) {
     await sink.close();

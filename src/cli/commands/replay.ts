@@ -27,6 +27,7 @@ import {
   sinkOptions,
   targetUrl,
 } from "../args.ts";
+import { HISTORY_HELP, HISTORY_OPTIONS, historyOption } from "../history-option.ts";
 import { Progress } from "../progress.ts";
 
 export const usage = `dynacrate replay <file.ndjson> --target URL --table NAME [options]
@@ -37,6 +38,7 @@ a Lambda event holding many, or a line of a dead-letter file (so
 \`dynacrate replay failed.ndjson\` re-applies what failed, once it is fixed).
 
 ${SINK_HELP}
+${HISTORY_HELP}
   --format FORMAT     dynamodb (default) or mongodb: one MongoDB change event per line, in
                       canonical Extended JSON as watch() yields it with fullDocument
                       "updateLookup" (the table's key is the document's _id, as oid)
@@ -54,6 +56,7 @@ before reading, 3 the sink failed mid-way (the message says where to resume).
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {
     ...SINK_OPTIONS,
+    ...HISTORY_OPTIONS,
     dlq: { type: "string" },
     "batch-size": { type: "string" },
     resume: { type: "string" },
@@ -73,6 +76,7 @@ export async function run(argv: string[]): Promise<number> {
   const routes = routesOption(values);
   const keySchema = keyOption(values);
   const numbers = numbersOption(values);
+  const history = historyOption(values);
   const batchSize = positiveInt(values, "batch-size", DEFAULT_REPLAY_BATCH, 1_000_000);
   const resumeLine = positiveInt(values, "resume", 1);
   const outageWaitMs =
@@ -95,6 +99,7 @@ export async function run(argv: string[]): Promise<number> {
       routes,
       keySchema,
       numbers,
+      history,
       deadLetterFile,
       batchSize,
       resumeLine,

@@ -1,0 +1,35 @@
+// --history and --history-partition: keep every change in `<table>__history`
+// beside the state table (replay, relay, load).
+
+import { ConfigError } from "../errors.ts";
+import type { HistoryOptions } from "../pipeline/history-writer.ts";
+import { HISTORY_PARTITIONS, type HistoryPartition } from "../sql/history.ts";
+import type { OptionSpec } from "./args.ts";
+
+export const HISTORY_OPTIONS = {
+  history: { type: "boolean" },
+  "history-partition": { type: "string" },
+} as const satisfies OptionSpec;
+
+export const HISTORY_HELP = `  --history           also keep every change, once, in NAME__history (created if missing;
+                      see README, "The change history")
+  --history-partition month|day
+                      CrateDB: one partition of the history table per month (default) or day`;
+
+/** The pipeline's history options, or undefined without --history. */
+export function historyOption(values: Record<string, unknown>): HistoryOptions | undefined {
+  const partition = values["history-partition"];
+  if (values.history !== true) {
+    if (partition !== undefined)
+      throw new ConfigError(
+        "--history-partition partitions the table of --history: add --history, or leave it out",
+      );
+    return undefined;
+  }
+  if (partition === undefined) return {};
+  if (typeof partition !== "string" || !HISTORY_PARTITIONS.includes(partition as HistoryPartition))
+    throw new ConfigError(
+      `--history-partition must be one of ${HISTORY_PARTITIONS.join(", ")}, got ${String(partition)}`,
+    );
+  return { partition: partition as HistoryPartition };
+}
