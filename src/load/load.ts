@@ -20,7 +20,7 @@ import type { AttributeMap } from "../codec/types.ts";
 import { ConfigError, RecordError, SourceError } from "../errors.ts";
 import type { ApplyPipeline } from "../pipeline/apply-pipeline.ts";
 import type { FailedRecord } from "../pipeline/batch-result.ts";
-import { backoffMs, type RetryPolicy, withRetry } from "../sink/retry.ts";
+import { Backoff, type RetryPolicy, withRetry } from "../sink/retry.ts";
 import { SinkError } from "../sink/sink-error.ts";
 import {
   type SnapshotInfo,
@@ -188,6 +188,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
       (error, attempt, delayMs) =>
         options.onRetry?.(`${part} (read attempt ${attempt})`, error, delayMs),
       passing,
+      stop.signal,
     );
   };
   const pending = [...todo];
@@ -241,8 +242,12 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
   /** Applies records until each is applied or dead-lettered; a sink failure is retried, then thrown. */
   const writeRecords = async (records: SourceRecord[]) => {
     let todoRecords = records;
-    const policy = options.writeRetry ?? WRITE_RETRY;
-    for (let attempt = 1; todoRecords.length > 0; attempt++) {
+    const backoff = new Backoff<Error | undefined>(
+      options.writeRetry ?? WRITE_RETRY,
+      (error, _attempt, delayMs) => options.onRetry?.("write", error, delayMs),
+      stop.signal,
+    );
+    while (todoRecords.length > 0) {
       const result = await pipeline.apply(todoRecords);
       summary.applied += result.applied;
       summary.skipped += result.skipped;
@@ -256,19 +261,14 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
       if (transient.length === 0) return;
       const error = transient[0]?.error;
       if (error instanceof SinkError && error.kind === "fatal") throw error;
-      if (attempt >= policy.attempts || stop.signal.aborted) {
+      if (!(await backoff.retry(error))) {
         throw new SinkError(
           "transient",
-          `the target database failed ${attempt} times in a row: ${error?.message}`,
+          `the target database failed ${backoff.failed} times in a row: ${error?.message}`,
           error instanceof SinkError ? error.code : undefined,
           { cause: error },
         );
       }
-      const delayMs = Math.round(
-        backoffMs(attempt, policy.baseDelayMs, policy.maxDelayMs) * (0.5 + Math.random() / 2),
-      );
-      options.onRetry?.("write", error, delayMs);
-      await new Promise((resolve) => setTimeout(resolve, delayMs));
       const again = new Set(transient.map((f) => f.index));
       todoRecords = todoRecords.filter((_, i) => again.has(i));
     }

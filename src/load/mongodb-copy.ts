@@ -15,7 +15,7 @@ import { ApplyPipeline } from "../pipeline/apply-pipeline.ts";
 import type { FailedRecord } from "../pipeline/batch-result.ts";
 import type { HistoryOptions } from "../pipeline/history-writer.ts";
 import { CheckpointStore } from "../relay/checkpoint-store.ts";
-import { backoffMs } from "../sink/retry.ts";
+import { Backoff, SINK_BATCH_RETRY } from "../sink/retry.ts";
 import type { Sink } from "../sink/sink.ts";
 import {
   clusterTimePosition,
@@ -106,8 +106,8 @@ export async function copyCollection(options: MongoCopyOptions): Promise<MongoCo
   let batch: SourceRecord[] = [];
   const flush = async () => {
     if (batch.length === 0) return;
-    const attempts = options.attempts ?? 8;
-    for (let attempt = 1; ; attempt++) {
+    const backoff = new Backoff({ ...SINK_BATCH_RETRY, attempts: options.attempts ?? 8 });
+    for (;;) {
       const outcome = await pipeline.apply(batch);
       const transient = outcome.failed.filter((f) => !f.permanent);
       if (transient.length === 0) {
@@ -121,8 +121,7 @@ export async function copyCollection(options: MongoCopyOptions): Promise<MongoCo
         result.deadLettered += permanent.length;
         break;
       }
-      if (attempt >= attempts) throw transient[0]?.error;
-      await new Promise((resolve) => setTimeout(resolve, backoffMs(attempt + 1, 200, 30_000)));
+      if (!(await backoff.retry(transient[0]?.error))) throw transient[0]?.error;
     }
     result.documents += batch.length;
     options.onProgress?.(result.documents, total);

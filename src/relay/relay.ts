@@ -3,13 +3,12 @@
 // function, and checkpoints after each applied batch. Children of a split or
 // merged shard start only once their parents are read to the end.
 
-import { abortableSleep } from "../abortable-sleep.ts";
 import { ConfigError, RoutingRefusal, type SourceError } from "../errors.ts";
 import type { ApplyPipeline } from "../pipeline/apply-pipeline.ts";
 import type { BatchResult, FailedRecord } from "../pipeline/batch-result.ts";
 import type { TableRoutes } from "../routing/table-routes.ts";
 import { nonePlacedMessage } from "../routing/unplaced.ts";
-import { backoffMs, isTransientSinkError } from "../sink/retry.ts";
+import { Backoff, isTransientSinkError, pause, SINK_BATCH_RETRY } from "../sink/retry.ts";
 import { permanentSourceError } from "../source/source-fault.ts";
 import {
   ExpiredIteratorError,
@@ -141,20 +140,26 @@ export async function runRelay(options: RelayOptions): Promise<RelayStats> {
   options.signal?.addEventListener("abort", () => stop.abort(), { once: true });
   const stopped = () => stop.signal.aborted;
 
-  const sleep = (ms: number) => abortableSleep(ms, stop.signal);
+  const sleep = (ms: number) => pause(ms, stop.signal);
 
   /**
-   * Waits before a shard's write is tried again after `attempt` failed ones,
-   * telling onRetry why; false once the relay is stopped, before or during it.
+   * The waits of a shard's write tried again (a batch, a checkpoint), each
+   * told to onRetry; a retry says false once the relay is stopped, before or
+   * during its wait.
    */
-  async function backOff(shard: string, error: unknown, attempt: number): Promise<boolean> {
-    if (stopped()) return false;
-    const delay = backoffMs(attempt + 1, 200, 30_000);
-    tally.retry("sink");
-    options.onRetry?.(shard, error, delay);
-    await sleep(delay);
+  const sinkBackoff = (shard: string) =>
+    new Backoff(
+      SINK_BATCH_RETRY,
+      (error, _attempt, delayMs) => {
+        tally.retry("sink");
+        options.onRetry?.(shard, error, delayMs);
+      },
+      stop.signal,
+    );
+  async function backOff(waits: Backoff, shard: string, error: unknown): Promise<boolean> {
+    const again = await waits.retry(error);
     tally.moved(shard);
-    return !stopped();
+    return again;
   }
 
   /** Applies a batch until it is applied or dead-lettered; transient failures are retried, never skipped. */
@@ -163,7 +168,8 @@ export async function runRelay(options: RelayOptions): Promise<RelayStats> {
     records: Awaited<ReturnType<StreamSource["read"]>>["records"],
     behindMs: number | undefined,
   ): Promise<boolean> {
-    for (let attempt = 1; ; attempt++) {
+    const waits = sinkBackoff(shard);
+    for (;;) {
       const started = performance.now();
       const result = await pipeline.apply(records);
       if (!placedAny) placedAny = checkPlaced(shard, result);
@@ -208,7 +214,7 @@ export async function runRelay(options: RelayOptions): Promise<RelayStats> {
         await pipeline.purgeTombstones().catch((error) => options.onRetry?.(shard, error, 0));
         return true;
       }
-      if (!(await backOff(shard, deadLetterError ?? transient[0]?.error, attempt))) return false;
+      if (!(await backOff(waits, shard, deadLetterError ?? transient[0]?.error))) return false;
     }
   }
 
@@ -242,7 +248,8 @@ export async function runRelay(options: RelayOptions): Promise<RelayStats> {
    * first: a restart reads the batch again (at least once, G7).
    */
   async function saveCheckpoint(shard: string, checkpoint: Checkpoint): Promise<boolean> {
-    for (let attempt = 1; ; attempt++) {
+    const waits = sinkBackoff(shard);
+    for (;;) {
       try {
         await store.save(shard, checkpoint);
         checkpoints.set(shard, checkpoint);
@@ -258,7 +265,7 @@ export async function runRelay(options: RelayOptions): Promise<RelayStats> {
         }
         if (!isTransientSinkError(error)) throw error;
         tally.sinkFailed();
-        if (!(await backOff(shard, error, attempt))) return false;
+        if (!(await backOff(waits, shard, error))) return false;
       }
     }
   }

@@ -7,8 +7,7 @@
 // lease was taken (it could not renew it in time, a pause) stops reading and
 // stands by again; its checkpoints are fenced, so it writes none after.
 
-import { abortableSleep } from "../abortable-sleep.ts";
-import { isTransientSinkError } from "../sink/retry.ts";
+import { isTransientSinkError, pause } from "../sink/retry.ts";
 import { type Lease, type LeaseHolder, LeaseLostError } from "./lease.ts";
 import { type RelayOptions, runRelay } from "./relay.ts";
 import { type RelayStats, RelayTally } from "./relay-tally.ts";
@@ -42,14 +41,14 @@ export async function runRelayWithLease(options: StandbyOptions): Promise<RelayS
         if (!isTransientSinkError(error)) throw error;
         tally.sinkFailed();
         options.onRetry?.(LEASE_PART, error, lookMs);
-        await abortableSleep(lookMs, signal);
+        await pause(lookMs, signal);
         continue;
       }
       if (taken !== true) {
         tally.leaseHeld = false;
         options.onStandby?.(taken);
         // Look again before long, and just after the lease expires.
-        await abortableSleep(Math.max(50, Math.min(lookMs, taken.expiresInMs + 10)), signal);
+        await pause(Math.max(50, Math.min(lookMs, taken.expiresInMs + 10)), signal);
         continue;
       }
       tally.leaseHeld = true;
@@ -84,7 +83,7 @@ async function readWhileHeld(
   const keep = (async () => {
     let renewedAt = performance.now();
     while (!reading.signal.aborted) {
-      await abortableSleep(lookMs, reading.signal);
+      await pause(lookMs, reading.signal);
       if (reading.signal.aborted) return;
       tally.moved(LEASE_PART);
       try {

@@ -16,7 +16,7 @@ import type { HistoryOptions } from "../pipeline/history-writer.ts";
 import { type RoutedBatch, Router } from "../routing/router.ts";
 import { namedTargets, type TableRoutes } from "../routing/table-routes.ts";
 import { redactSecrets } from "../sink/redact-url.ts";
-import { backoffMs } from "../sink/retry.ts";
+import { Backoff, type RetryPolicy } from "../sink/retry.ts";
 import { checkSetUp } from "../sink/set-up-check.ts";
 import type { Sink } from "../sink/sink.ts";
 import { SinkError } from "../sink/sink-error.ts";
@@ -33,6 +33,17 @@ export const DEFAULT_REPLAY_BATCH = 5000;
 
 /** How long a replay waits for a sink that went away before it stops. */
 export const DEFAULT_OUTAGE_WAIT_MS = 300_000;
+
+/**
+ * The waits of a batch through an outage, up to --outage-wait in all: no
+ * jitter, as one replay is the only writer and each wait is told to the user.
+ */
+const OUTAGE_RETRY: RetryPolicy = {
+  attempts: Number.POSITIVE_INFINITY,
+  baseDelayMs: 250,
+  maxDelayMs: 30_000,
+  jitter: false,
+};
 
 export interface ReplayOptions {
   file: string;
@@ -98,20 +109,22 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
    * (the version guard makes that exact), or the replay stops.
    */
   const commit = async (batch: RoutedBatch, firstLine: number): Promise<BatchResult> => {
-    const waitingSince = Date.now();
-    for (let attempt = 1; ; attempt++) {
+    const waits = new Backoff<Error>(
+      { ...OUTAGE_RETRY, budgetMs: outageWaitMs },
+      (error, _attempt, delayMs) =>
+        options.onWait?.(redactSecrets(error.message), delayMs, firstLine),
+    );
+    for (;;) {
       const result = await router.commit(batch);
       const outage = result.failed.find((f) => !f.permanent);
       if (!outage) return result;
-      const reason = redactSecrets(outage.error.message);
       const heals = !(outage.error instanceof SinkError) || outage.error.kind === "transient";
-      const delay = backoffMs(attempt, 250, 30_000);
-      if (!heals || Date.now() - waitingSince + delay > outageWaitMs) {
+      if (!heals || !(await waits.retry(outage.error))) {
         summary.seconds = (performance.now() - started) / 1000;
-        throw new ReplayStopped(firstLine, reason, summary, { cause: outage.error });
+        throw new ReplayStopped(firstLine, redactSecrets(outage.error.message), summary, {
+          cause: outage.error,
+        });
       }
-      options.onWait?.(reason, delay, firstLine);
-      await new Promise((resolve) => setTimeout(resolve, delay));
     }
   };
 

@@ -35,7 +35,9 @@ import { canonicalKey } from "../codec/row.ts";
 import { snapshotChange, snapshotRemoval, snapshotVersion } from "../codec/snapshot.ts";
 import type { SourceRecord } from "../codec/source-record.ts";
 import type { AttributeMap } from "../codec/types.ts";
+import { SourceError } from "../errors.ts";
 import type { ApplyPipeline } from "../pipeline/apply-pipeline.ts";
+import { Backoff, pause, type RetryPolicy } from "../sink/retry.ts";
 import type { DynamoDbScanSource } from "../source/dynamodb-scan.ts";
 import { wireAttributeMap } from "../source/streams-record.ts";
 import { type CompareOptions, compareItem, showValue } from "./item-compare.ts";
@@ -175,7 +177,7 @@ export async function runVerify(options: VerifyOptions): Promise<VerifySummary> 
     const due = [...pending.values()].filter((s) => all || s.dueMs <= at);
     if (due.length === 0) return;
     const wait = Math.max(0, ...due.map((s) => s.dueMs - at));
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    if (wait > 0) await pause(wait);
     for (const s of due) pending.delete(canonicalKey(s.keys));
     for (let i = 0; i < due.length; i += 100) {
       const suspects = due.slice(i, i + 100);
@@ -305,6 +307,9 @@ export async function runVerify(options: VerifyOptions): Promise<VerifySummary> 
   return summary;
 }
 
+/** Unprocessed keys of a BatchGetItem: asked again with backoff, up to about a minute in all. */
+const UNPROCESSED_RETRY: RetryPolicy = { attempts: 16, baseDelayMs: 100, maxDelayMs: 5000 };
+
 /** Items by canonical key, read with BatchGetItem (100 keys a call), unprocessed keys again. */
 async function getItems(
   client: DynamoDBClient,
@@ -315,8 +320,13 @@ async function getItems(
 ): Promise<Map<string, AttributeMap>> {
   const out = new Map<string, AttributeMap>();
   let todo: Record<string, AttributeValue>[] = keys.map(sdkKey);
-  for (let attempt = 0; todo.length > 0; attempt++) {
-    if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(5000, 50 * 2 ** attempt)));
+  const waits = new Backoff(UNPROCESSED_RETRY);
+  for (let first = true; todo.length > 0; first = false) {
+    // Keys DynamoDB left unprocessed (its table throttled) are asked again after a wait.
+    if (!first && !(await waits.retry(undefined)))
+      throw new SourceError(
+        `DynamoDB left ${todo.length} keys of ${table} unprocessed ${waits.failed} times in a row (the table is throttled): verify again later or with a smaller --segments`,
+      );
     const names = project?.map((_, i) => `#k${i}`);
     const answer = await client.send(
       new BatchGetItemCommand({

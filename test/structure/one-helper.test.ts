@@ -71,3 +71,52 @@ describe("one structured logger", () => {
     expect(offenders).toEqual([]);
   });
 });
+
+describe("one retry policy", () => {
+  // src/sink/retry.ts holds the policy (attempts, backoff with full jitter, a
+  // time budget, an abort signal, onRetry) and the one abortable wait; a loop
+  // elsewhere that sleeps on its own timer or reckons its own backoff is a
+  // second policy.
+  /** A promise resolved by a timer: a hand-written sleep. */
+  const TIMER_SLEEP =
+    /setTimeout\(\s*(?:(?:resolve|res|r|wake|done)\s*,|\(\)\s*=>\s*\{?[^}]{0,120}?\bresolve\(\))/;
+  /** Timers as promises (the abortable wait is retry.ts's pause). */
+  const TIMER_PROMISES = /from "node:timers\/promises"/;
+  /** A doubling wait or a jitter reckoned by hand. */
+  const BACKOFF_FORMULA =
+    /2\s*\*\*\s*(?:Math\.\w+\()?\(?\s*\w*(?:attempt|failure|tries|retr)|Math\.random\(\)\s*\/\s*2|backoffMs\([^;]*Math\.random/i;
+  /** Reckon by the backoff rule without waiting by it: a node's next probe, a timeout's worst case. */
+  const RECKONS = ["infra/defaults.ts", "sink/cratedb-nodes.ts"];
+  const find = (text: string) =>
+    [TIMER_SLEEP, TIMER_PROMISES, BACKOFF_FORMULA].filter((rule) => rule.test(text));
+  const sources = (readdirSync(root, { recursive: true }) as string[])
+    .filter((file) => file.endsWith(".ts") && file !== "sink/retry.ts")
+    .map((file) => ({ file, text: readFileSync(join(root, file), "utf8") }));
+
+  it("every retry loop and abortable wait in src/ goes through src/sink/retry.ts", () => {
+    expect(sources.filter(({ text }) => find(text).length > 0).map(({ file }) => file)).toEqual([]);
+    expect(
+      sources
+        .filter(({ text }) => /\bbackoffMs\(/.test(text))
+        .map(({ file }) => file)
+        .sort(),
+    ).toEqual(RECKONS);
+  });
+
+  it("the rules find a planted second policy", () => {
+    const planted = [
+      "await new Promise((resolve) => setTimeout(resolve, delayMs));",
+      "if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(5000, 50 * 2 ** attempt)));",
+      "const delayMs = Math.round(\n  backoffMs(attempt, policy.baseDelayMs, policy.maxDelayMs) * (0.5 + Math.random() / 2),\n);",
+      "new Promise<void>((resolve) => {\n  const wake = () => {\n    clearTimeout(timer);\n    resolve();\n  };\n  const timer = setTimeout(wake, ms);",
+      'const timer = setTimeout(() => {\n  signal?.removeEventListener("abort", wake);\n  resolve();\n}, ms);',
+      'import { setTimeout as sleep } from "node:timers/promises";',
+      "const delay = base * 2 ** Math.min(failures, 10);",
+    ];
+    for (const form of planted) expect(find(form), form).not.toEqual([]);
+    // A timer that rejects (a start timeout) is not a sleep.
+    expect(
+      find("const timer = setTimeout(\n  () => reject(new Error('late')),\n  ms,\n);"),
+    ).toEqual([]);
+  });
+});

@@ -13,7 +13,7 @@ import {
   PutRecordsCommand,
   type PutRecordsRequestEntry,
 } from "@aws-sdk/client-kinesis";
-import { backoffMs } from "../../sink/retry.ts";
+import { Backoff, pause, type RetryPolicy } from "../../sink/retry.ts";
 import { DynamoDbStreamsSource } from "../../source/dynamodb-streams.ts";
 import {
   ExpiredIteratorError,
@@ -88,6 +88,18 @@ const MAX_REQUEST_BYTES = 5 * 1024 * 1024;
 const MAX_RECORD_BYTES = 1024 * 1024;
 /** How often the stream's shards are listed, to find new ones. */
 const LIST_EVERY_MS = 250;
+/** Records Kinesis refused, or a PutRecords that failed: put again, up to 2 s apart. */
+const PUT_RETRY: RetryPolicy = {
+  attempts: Number.POSITIVE_INFINITY,
+  baseDelayMs: 100,
+  maxDelayMs: 2000,
+};
+/** A shard's read failing again and again waits longer each time, up to 5 s. */
+const READ_RETRY: RetryPolicy = {
+  attempts: Number.POSITIVE_INFINITY,
+  baseDelayMs: 100,
+  maxDelayMs: 5000,
+};
 
 export function startBridge(options: BridgeOptions): Bridge {
   const source = new DynamoDbStreamsSource(options.streams, options.dynamodb, options.table);
@@ -114,18 +126,9 @@ export function startBridge(options: BridgeOptions): Bridge {
   };
 
   let stopping = false;
-  const sleepers = new Set<() => void>();
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      if (stopping) return resolve();
-      const wake = () => {
-        clearTimeout(timer);
-        sleepers.delete(wake);
-        resolve();
-      };
-      const timer = setTimeout(wake, ms);
-      sleepers.add(wake);
-    });
+  // Ends every wait at once when the bridge stops.
+  const halt = new AbortController();
+  const sleep = (ms: number) => pause(ms, halt.signal);
 
   // DynamoDB Streams stamps changes in whole seconds, while the Kinesis
   // records of the real service carry microseconds, and the relay orders the
@@ -196,7 +199,9 @@ export function startBridge(options: BridgeOptions): Bridge {
 
   async function putChunk(entries: PutRecordsRequestEntry[]): Promise<void> {
     let pending = entries;
-    for (let attempt = 1; pending.length > 0; attempt++) {
+    // Not ended by a stop: what was read is put before the bridge stops.
+    const waits = new Backoff(PUT_RETRY);
+    while (pending.length > 0) {
       try {
         const out = await options.kinesis.send(
           new PutRecordsCommand({ StreamName: options.stream, Records: pending }),
@@ -208,9 +213,9 @@ export function startBridge(options: BridgeOptions): Bridge {
       } catch (error) {
         // The call may have succeeded anyway: putting it again makes duplicates, as a real producer would.
         options.onError?.(error);
-        if (stopping && attempt > 3) throw error;
+        if (stopping && waits.failed >= 3) throw error;
       }
-      if (pending.length > 0) await sleep(backoffMs(attempt + 1, 50, 2000));
+      if (pending.length > 0) await waits.retry(undefined);
     }
   }
 
@@ -251,11 +256,11 @@ export function startBridge(options: BridgeOptions): Bridge {
     let iterator: string | undefined;
     // Errors in a row: each waits longer (up to 5 s) before the next try, so
     // that an error that does not pass is never retried in a tight loop.
-    let failures = 0;
+    let waits = new Backoff(READ_RETRY, undefined, halt.signal);
+    let renewed = false;
     const failed = async (error: unknown) => {
-      failures++;
       if (!stopping) options.onError?.(error);
-      await sleep(backoffMs(failures, 100, 5000));
+      await waits.retry(error);
     };
     while (!stopping) {
       if (!iterator) {
@@ -277,11 +282,12 @@ export function startBridge(options: BridgeOptions): Bridge {
         if (error instanceof ExpiredIteratorError || error instanceof TrimmedPositionError)
           iterator = undefined;
         // An expired iterator is normal after an idle spell; anything else is told.
-        if (error instanceof ExpiredIteratorError && failures === 0) failures++;
+        if (error instanceof ExpiredIteratorError && !renewed) renewed = true;
         else await failed(error);
         continue;
       }
-      failures = 0;
+      waits = new Backoff(READ_RETRY, undefined, halt.signal);
+      renewed = false;
       if (read.records.length > 0) {
         caughtUpAt.delete(shardId);
         stats.read += read.records.length;
@@ -360,7 +366,7 @@ export function startBridge(options: BridgeOptions): Bridge {
     },
     async stop() {
       stopping = true;
-      for (const wake of [...sleepers]) wake();
+      halt.abort();
       await running;
       syncFaultStats();
       return stats;

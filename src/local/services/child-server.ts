@@ -4,6 +4,7 @@
 
 import type { ChildProcess } from "node:child_process";
 import type { Socket } from "node:net";
+import { pause } from "../../sink/retry.ts";
 
 export interface ChildServer {
   /** The last 16 KB of the child's stdout and stderr. */
@@ -92,7 +93,7 @@ export async function superviseChild(child: ChildProcess, ready: ReadyCheck): Pr
             output(),
           );
         }
-        await new Promise((resolve) => setTimeout(resolve, ready.pollMs));
+        await pause(ready.pollMs);
       }
     }
   } catch (error) {

@@ -15,6 +15,7 @@ import {
 } from "@aws-sdk/client-kinesis";
 import type { KeySchema } from "../../codec/key-schema.ts";
 import { LocalStackError } from "../../errors.ts";
+import { pause } from "../../sink/retry.ts";
 
 /**
  * Creates a table whose key is `keySchema` (partition key first, then sort
@@ -68,6 +69,6 @@ async function waitFor(what: string, ready: () => Promise<boolean>, timeoutMs = 
   while (!(await ready())) {
     if (Date.now() > deadline)
       throw new LocalStackError(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await pause(50);
   }
 }
