@@ -7,6 +7,7 @@
 // function apply through a router.
 
 import type { NumberFormat } from "../codec/decimal.ts";
+import { routeAttribute } from "../codec/route-attribute.ts";
 import type { SourceRecord } from "../codec/source-record.ts";
 import { sourceTableOf } from "../codec/source-table.ts";
 import { ConfigError, type RecordError, RoutingRefusal } from "../errors.ts";
@@ -205,7 +206,7 @@ export class Router {
     const { routes } = this;
     const { names } = routes;
     if (routes.routes?.length) {
-      const route = matchRoute(routes.routes, record.error ? undefined : record.payload);
+      const route = matchRoute(routes.routes, record);
       if (route) return { target: route.target };
     }
     const source = sourceTableOf(record);
@@ -257,24 +258,18 @@ export class Router {
 }
 
 /** The first route whose attribute (in Keys, else NewImage, else OldImage) matches. */
-function matchRoute(routes: Route[], payload: unknown): Route | undefined {
-  const dynamodb = (payload as { dynamodb?: Record<string, unknown> } | undefined)?.dynamodb;
-  if (typeof dynamodb !== "object" || dynamodb === null) return undefined;
+function matchRoute(routes: Route[], record: SourceRecord): Route | undefined {
+  // Routes usually test one attribute: it is read once.
+  const values = new Map<string, string | undefined>();
   for (const route of routes) {
-    const value = attributeText(dynamodb, route.attribute);
+    let value = values.get(route.attribute);
+    if (!values.has(route.attribute)) {
+      value = routeAttribute(record, route.attribute);
+      values.set(route.attribute, value);
+    }
     if (value === undefined) continue;
     if (route.test === "prefix" ? value.startsWith(route.value) : value === route.value)
       return route;
-  }
-  return undefined;
-}
-
-function attributeText(dynamodb: Record<string, unknown>, name: string): string | undefined {
-  for (const image of ["Keys", "NewImage", "OldImage"]) {
-    const av = (dynamodb[image] as Record<string, Record<string, unknown>> | undefined)?.[name];
-    if (typeof av !== "object" || av === null) continue;
-    const v = av.S ?? av.N;
-    if (typeof v === "string") return v;
   }
   return undefined;
 }
