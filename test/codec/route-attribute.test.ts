@@ -6,22 +6,9 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { attributeInPayload, routeAttribute } from "../../src/codec/route-attribute.ts";
 import { TextRecord } from "../../src/codec/text-record.ts";
+import { countedTextRecord } from "../support/counted-text-record.ts";
 
-/** A text record that counts how often its text is parsed. */
-function counted(text: string): { record: TextRecord; parses: () => number } {
-  let parses = 0;
-  const record = new TextRecord(
-    text,
-    { ref: "r" },
-    {
-      decode: (t) => {
-        parses++;
-        return { payload: JSON.parse(t), ref: "r" };
-      },
-    },
-  );
-  return { record, parses: () => parses };
-}
+const counted = countedTextRecord;
 
 const attributeValue = fc.oneof(
   fc.record({ S: fc.oneof(fc.constantFrom("x", "y", 'q"uote', "sl/ash", "é"), fc.string()) }),

@@ -6,24 +6,11 @@
 import { describe, expect, it } from "vitest";
 import { sourceTableOf } from "../../src/codec/source-table.ts";
 import { TextRecord } from "../../src/codec/text-record.ts";
+import { countedTextRecord } from "../support/counted-text-record.ts";
 
 const ARN = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/2024-07-11T00:00:00.000";
 
-/** A text record that counts how often its text is parsed. */
-function counted(text: string): { record: TextRecord; parses: () => number } {
-  let parses = 0;
-  const record = new TextRecord(
-    text,
-    { ref: "r" },
-    {
-      decode: (t) => {
-        parses++;
-        return { payload: JSON.parse(t), ref: "r" };
-      },
-    },
-  );
-  return { record, parses: () => parses };
-}
+const counted = countedTextRecord;
 
 describe("sourceTableOf", () => {
   it.each([
