@@ -5,7 +5,6 @@
 
 import { describe, expect, it } from "vitest";
 import { sourceTableOf } from "../../src/codec/source-table.ts";
-import { TextRecord } from "../../src/codec/text-record.ts";
 import { countedTextRecord } from "../support/counted-text-record.ts";
 
 const ARN = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/2024-07-11T00:00:00.000";
