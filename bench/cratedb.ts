@@ -11,6 +11,7 @@
 // the first node, then through the first two of CRATEDB_URLS, which the start
 // script of ../shared/cratedb sets with CRATEDB_NODES=2); the state tables'
 // refresh_interval: BENCH_REFRESH_INTERVAL_MS (default CrateDB's 1000).
+// (h) the first replay again with --history, and its ratio to the one without.
 
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -120,6 +121,30 @@ async function main(): Promise<void> {
         `(a) dynacrate replay, ${nodes} node${nodes === 1 ? "" : "s"}, ${inFlight} in flight: ${fmt(summary.records / summary.seconds)} records/s  (${summary.applied} applied, ${summary.failed} failed, ${summary.routedToAux} attributes to aux, ${summary.seconds.toFixed(2)} s)`,
       );
     }
+
+    // (h) the same replay keeping every change in <table>__history as well
+    // (the first node and in-flight setting): the history's cost, as a ratio.
+    const withHistory = { schema: undefined, name: `${table.name}_history` };
+    extra.push(withHistory.name);
+    const historySink = createCrateDbHttpSink({
+      url: nodesUrl(NODES[0] as number),
+      inFlight: IN_FLIGHT[0] as number,
+      refreshIntervalMs: REFRESH_MS,
+    });
+    const historied = await replay({
+      file,
+      sink: historySink,
+      routes: singleTable(withHistory),
+      keySchema: CORPUS_KEY_SCHEMA,
+      history: {},
+    });
+    await historySink.close();
+    console.log(
+      `(h) dynacrate replay --history: ${fmt(historied.records / historied.seconds)} records/s  (${historied.applied} applied, ${historied.failed} failed, ${historied.seconds.toFixed(2)} s)`,
+    );
+    console.log(
+      `h/a = ${((runs[0]?.seconds as number) / historied.seconds).toFixed(2)}  (replay with --history over without, records/s; goal >= 0.7)`,
+    );
 
     const format = cratedb.rowFormat();
     // (b) the floor: a plain bulk upsert of the same final rows, same batch size.
@@ -256,7 +281,9 @@ async function main(): Promise<void> {
   } finally {
     for (const name of [table.name, ...extra])
       await sql(`DROP VIEW IF EXISTS "${name}"`).catch(() => {});
-    for (const name of [table.name, ...extra].map((n) => `${n}__state`).concat(plain, seed))
+    for (const name of [table.name, ...extra]
+      .flatMap((n) => [`${n}__state`, `${n}__history`])
+      .concat(plain, seed))
       await sql(`DROP TABLE IF EXISTS "${name}"`).catch(() => {});
     rmSync(dir, { recursive: true, force: true });
   }
