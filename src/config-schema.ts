@@ -11,8 +11,6 @@ import { ConfigError } from "./errors.ts";
 import { nearName } from "./near-name.ts";
 import { parseWholeNumber } from "./whole-number.ts";
 
-export { v };
-
 type Issue = v.BaseIssue<unknown>;
 type Message = (issue: Issue) => string;
 
@@ -33,6 +31,17 @@ export function text(example: string) {
 /** Text matching `pattern`; `message` says what the rule is. */
 export function textLike(example: string, pattern: RegExp, message: Message) {
   return v.pipe(text(example), v.regex(pattern, message));
+}
+
+/** Text in which `problemOf` finds nothing wrong; the message is `prefix` and the problem. */
+export function textWithout(problemOf: (text: string) => string | undefined, prefix: string) {
+  return v.pipe(
+    v.string(),
+    v.check(
+      (value) => problemOf(value) === undefined,
+      (issue) => `${prefix}${problemOf(issue.input as string)}`,
+    ),
+  );
 }
 
 /** One of a few words. */
@@ -198,13 +207,14 @@ function pathOf(issue: Issue, top: string): string {
 }
 
 /**
- * The problems of `input`, one line per key (`path: message`), or the
- * checked value. `top` names a problem of the input as a whole.
+ * The problems of `input`, one line per key (`path: message`, or as `line`
+ * writes it), or the checked value. `top` names a problem of the input as a whole.
  */
 export function check<S extends v.GenericSchema>(
   schema: S,
   input: unknown,
   top = "(top level)",
+  line = (path: string, message: string) => `${path}: ${message}`,
 ): { ok: true; value: v.InferOutput<S> } | { ok: false; problems: string[] } {
   const result = v.safeParse(schema, input);
   if (result.success) return { ok: true, value: result.output };
@@ -220,7 +230,7 @@ export function check<S extends v.GenericSchema>(
     // One problem per key: the first rule it breaks.
     if (seen.has(path) || meant.has(path)) continue;
     seen.add(path);
-    problems.push(`${path}: ${issue.message}`);
+    problems.push(line(path, issue.message));
   }
   return { ok: false, problems };
 }

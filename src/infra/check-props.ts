@@ -4,6 +4,7 @@
 // error (a typo must not silently fall back to a default). The construct,
 // `dynacrate synth` and the YAML file's JSON Schema share this one schema.
 
+import * as v from "valibot";
 import { NUMBER_FORMATS } from "../codec/decimal.ts";
 import {
   arn,
@@ -15,7 +16,6 @@ import {
   rule,
   text,
   textLike,
-  v,
   whole,
   wordOr,
 } from "../config-schema.ts";

@@ -5,8 +5,9 @@
 // the fix.
 
 import { readFileSync } from "node:fs";
+import * as v from "valibot";
 import { parseDocument } from "yaml";
-import { check, configError, mapping, rule, text, v } from "../config-schema.ts";
+import { check, configError, mapping, rule, text } from "../config-schema.ts";
 import { ConfigError } from "../errors.ts";
 import { PROPS_ENTRIES, PROPS_MISSING, PROPS_RULES, propsOf } from "./check-props.ts";
 import type { DynamoDbToCrateDbProps } from "./props.ts";

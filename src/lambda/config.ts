@@ -7,9 +7,10 @@
 // configured for it works unchanged; its ON_ERROR, USE_BATCH_PROCESSING,
 // SQL_ECHO and COLUMN_TYPES have no meaning here and are ignored.
 
-import { isNumberFormat, NUMBER_FORMATS, type NumberFormat } from "../codec/decimal.ts";
+import * as v from "valibot";
+import { NUMBER_FORMATS, type NumberFormat } from "../codec/decimal.ts";
 import { type KeySchema, parseKeySchema } from "../codec/key-schema.ts";
-import { ConfigError } from "../errors.ts";
+import { check, configError, rule, textWithout } from "../config-schema.ts";
 import { type LogLevel, parseLogLevel } from "../log.ts";
 import type { HistoryOptions } from "../pipeline/history-writer.ts";
 import {
@@ -23,7 +24,7 @@ import { splitHosts } from "../sink/host-list.ts";
 import { sinkKind } from "../sink/open-sink.ts";
 import { redactUrl } from "../sink/redact-url.ts";
 import { DEFAULT_RETRY } from "../sink/retry.ts";
-import { HISTORY_PARTITIONS, type HistoryPartition } from "../sql/history.ts";
+import { HISTORY_PARTITIONS } from "../sql/history.ts";
 import { formatTableName, parseTableName, type TableName } from "../sql/table-name.ts";
 import { wholeNumberProblem } from "../whole-number.ts";
 
@@ -78,178 +79,307 @@ export const DEFAULT_LAMBDA_TIMEOUT_MS = 10_000;
 /** Ten years. */
 const MAX_RETENTION_HOURS = 87_600;
 
-/** Reads and checks the configuration; throws one ConfigError naming every problem. */
-export function readConfig(env: Environment): LambdaConfig {
-  const problems: string[] = [];
-  const get = (name: string): string | undefined => {
-    // CloudFormation and the console leave unset optional variables as "".
-    const value = env[name]?.trim();
-    return value === "" ? undefined : value;
-  };
-
-  const target = readTarget(get, problems);
-  const mapText = get("TARGET_TABLES");
-  const routeText = get("TARGET_ROUTES");
-  const table = readTable(get, problems, mapText === undefined && routeText === undefined);
-  const routes = readRoutes(get, table, mapText, routeText, problems);
-
-  let keySchema: KeySchema | undefined;
-  const keyText = get("KEY_SCHEMA");
-  if (keyText !== undefined) {
-    try {
-      keySchema = parseKeySchema(keyText);
-    } catch (error) {
-      problems.push(`KEY_SCHEMA: ${(error as Error).message}`);
-    }
-  }
-
-  let numbers: NumberFormat | undefined;
-  const numberText = get("NUMBER_FORMAT");
-  if (numberText !== undefined) {
-    if (isNumberFormat(numberText)) numbers = numberText;
-    else
-      problems.push(
-        `NUMBER_FORMAT=${JSON.stringify(numberText)}: use one of ${NUMBER_FORMATS.join(", ")}`,
-      );
-  }
-
-  const timeoutMs = positiveInteger(get, "SINK_TIMEOUT_MS", DEFAULT_LAMBDA_TIMEOUT_MS, problems);
-  const retryAttempts = positiveInteger(
-    get,
-    "SINK_RETRY_ATTEMPTS",
-    DEFAULT_RETRY.attempts,
-    problems,
+/** A variable parsed by `parse`, whose error message follows `NAME: `. */
+function parsed<T>(name: string, parse: (text: string) => T) {
+  return v.optional(
+    v.pipe(
+      v.string(),
+      v.rawTransform(({ dataset, addIssue, NEVER }) => {
+        try {
+          return parse(dataset.value);
+        } catch (error) {
+          addIssue({ message: `${name}: ${(error as Error).message}` });
+          return NEVER;
+        }
+      }),
+    ),
   );
-  const inFlight = positiveInteger(get, "SINK_IN_FLIGHT", 1, problems);
-  const refreshIntervalMs =
-    get("SINK_REFRESH_INTERVAL_MS") === undefined
-      ? undefined
-      : positiveInteger(get, "SINK_REFRESH_INTERVAL_MS", 1000, problems);
-  const maxColumns =
-    get("MAX_COLUMNS") === undefined ? undefined : positiveInteger(get, "MAX_COLUMNS", 0, problems);
-  const deadLetter = readDeadLetter(get, table, problems);
+}
 
-  let tombstoneRetentionMs: number | undefined;
-  const retention = get("TOMBSTONE_RETENTION_HOURS");
-  if (retention !== undefined) {
-    const hours = Number(retention);
-    // Beyond the longest Kinesis retention (365 days) a tombstone guards nothing;
-    // the cap also keeps `now - retention` a valid date.
-    if (Number.isFinite(hours) && hours > 0 && hours <= MAX_RETENTION_HOURS) {
-      tombstoneRetentionMs = Math.round(hours * 3600 * 1000);
-    } else {
-      problems.push(
-        `TOMBSTONE_RETENTION_HOURS=${JSON.stringify(retention)}: give a number of hours above 0 and at most ${MAX_RETENTION_HOURS}, e.g. 168`,
-      );
-    }
-  }
+/** A whole number of at least 1 (src/whole-number.ts), written in digits. */
+function count(name: string) {
+  return v.optional(
+    v.pipe(
+      textWithout((text) => wholeNumberProblem(text), `${name} `),
+      v.transform(Number),
+    ),
+  );
+}
 
-  const history = readHistory(get, problems);
+/** A sink URL, quoted with its password redacted when refused. */
+function sinkUrl(name: string) {
+  return v.optional(textWithout((url) => sinkUrlProblem(url), `${name}: `));
+}
 
-  let logLevel: LogLevel = "info";
-  const levelText = get("LOG_LEVEL");
-  if (levelText !== undefined) {
-    const level = parseLogLevel(levelText);
-    if (level) logLevel = level;
-    else
-      problems.push(`LOG_LEVEL=${JSON.stringify(levelText)}: use one of debug, info, warn, error`);
-  }
-
+/** The variables, each on its own. */
+const VARIABLES = v.looseObject({
+  TARGET_URL: sinkUrl("TARGET_URL"),
+  CRATEDB_SQLALCHEMY_URL: sinkUrl("CRATEDB_SQLALCHEMY_URL"),
+  TARGET_SECRET_ARN: v.optional(v.string()),
+  TARGET_TABLE: parsed("TARGET_TABLE", parseTableName),
+  CRATEDB_TABLE: parsed("CRATEDB_TABLE", parseTableName),
+  TARGET_TABLES: parsed("TARGET_TABLES", (text) => parseTableMapJson(text, LAMBDA_NAMES.map)),
+  SOURCE_TABLE: v.optional(v.string()),
+  TARGET_ROUTES: parsed("TARGET_ROUTES", (text) =>
+    text
+      .split(",")
+      .filter((r) => r.trim() !== "")
+      .map((r) => parseRoute(r.trim(), LAMBDA_NAMES.route)),
+  ),
+  KEY_SCHEMA: parsed("KEY_SCHEMA", parseKeySchema),
+  NUMBER_FORMAT: v.optional(
+    v.picklist(
+      NUMBER_FORMATS,
+      (issue) =>
+        `NUMBER_FORMAT=${JSON.stringify(issue.input)}: use one of ${NUMBER_FORMATS.join(", ")}`,
+    ),
+  ),
+  SINK_TIMEOUT_MS: count("SINK_TIMEOUT_MS"),
+  SINK_RETRY_ATTEMPTS: count("SINK_RETRY_ATTEMPTS"),
+  SINK_IN_FLIGHT: count("SINK_IN_FLIGHT"),
+  SINK_REFRESH_INTERVAL_MS: count("SINK_REFRESH_INTERVAL_MS"),
+  MAX_COLUMNS: count("MAX_COLUMNS"),
+  DEAD_LETTER_URL: v.optional(
+    v.pipe(
+      v.string(),
+      v.check(
+        isQueueUrl,
+        (issue) =>
+          `DEAD_LETTER_URL=${JSON.stringify(issue.input)} is not an SQS queue URL; ` +
+          "write https://sqs.<region>.amazonaws.com/<account>/<queue> (the queue's URL, not its ARN)",
+      ),
+    ),
+  ),
+  DEAD_LETTER_TABLE: parsed("DEAD_LETTER_TABLE", parseTableName),
+  TOMBSTONE_RETENTION_HOURS: v.optional(
+    v.pipe(
+      v.string(),
+      v.check(
+        // Beyond the longest Kinesis retention (365 days) a tombstone guards nothing;
+        // the cap also keeps `now - retention` a valid date.
+        (text) => Number(text) > 0 && Number(text) <= MAX_RETENTION_HOURS,
+        (issue) =>
+          `TOMBSTONE_RETENTION_HOURS=${JSON.stringify(issue.input)}: give a number of hours above 0 and at most ${MAX_RETENTION_HOURS}, e.g. 168`,
+      ),
+      v.transform((text) => Math.round(Number(text) * 3600 * 1000)),
+    ),
+  ),
+  HISTORY: v.optional(
+    v.pipe(
+      v.string(),
+      v.check(
+        (text) => ["true", "false"].includes(text.toLowerCase()),
+        (issue) => `HISTORY=${JSON.stringify(issue.input)}: use true or false`,
+      ),
+      v.transform((text) => text.toLowerCase() === "true"),
+    ),
+  ),
+  HISTORY_PARTITION: v.optional(
+    v.picklist(
+      HISTORY_PARTITIONS,
+      (issue) =>
+        `HISTORY_PARTITION=${JSON.stringify(issue.input)}: use one of ${HISTORY_PARTITIONS.join(", ")}`,
+    ),
+  ),
+  LOG_LEVEL: v.optional(
+    v.pipe(
+      v.string(),
+      v.check(
+        (text) => parseLogLevel(text) !== undefined,
+        (issue) => `LOG_LEVEL=${JSON.stringify(issue.input)}: use one of debug, info, warn, error`,
+      ),
+      v.transform((text) => parseLogLevel(text) as LogLevel),
+    ),
+  ),
   // The reference reads AWS DMS records too; dynacrate reads DynamoDB change records only.
-  const formatText = get("MESSAGE_FORMAT")?.toLowerCase() ?? "dynamodb";
-  if (formatText !== "dynamodb" && formatText !== "mongodb") {
-    problems.push(
-      `MESSAGE_FORMAT=${JSON.stringify(get("MESSAGE_FORMAT"))}: dynacrate reads "dynamodb" change records (the default) or "mongodb" change events (Atlas triggers through EventBridge)`,
-    );
-  }
-  const format = formatText === "mongodb" ? "mongodb" : "dynamodb";
-  if (format === "mongodb" && keySchema !== undefined)
-    problems.push(
-      "KEY_SCHEMA: a MongoDB target's key is always the document's _id (oid); remove KEY_SCHEMA",
-    );
+  MESSAGE_FORMAT: v.optional(
+    v.pipe(
+      v.string(),
+      v.check(
+        (text) => ["dynamodb", "mongodb"].includes(text.toLowerCase()),
+        (issue) =>
+          `MESSAGE_FORMAT=${JSON.stringify(issue.input)}: dynacrate reads "dynamodb" change records (the default) or "mongodb" change events (Atlas triggers through EventBridge)`,
+      ),
+      v.transform((text) => text.toLowerCase() as "dynamodb" | "mongodb"),
+    ),
+  ),
+});
 
-  if (problems.length > 0 || !target || !routes) {
-    throw new ConfigError(
-      `the dynacrate Lambda function is not configured correctly (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
-        problems.map((p) => `  - ${p}`).join("\n"),
-    );
-  }
-  return {
-    target,
-    table,
-    routes,
-    keySchema,
-    numbers,
-    timeoutMs,
-    retryAttempts,
-    inFlight,
-    refreshIntervalMs,
-    maxColumns,
-    deadLetter,
-    tombstoneRetentionMs,
-    history,
-    logLevel,
-    format,
-  };
+type Variables = v.InferOutput<typeof VARIABLES>;
+
+/** The target table: TARGET_TABLE, else the reference's CRATEDB_TABLE. */
+const tableOf = (env: Variables): TableName | undefined => env.TARGET_TABLE ?? env.CRATEDB_TABLE;
+
+/** Where records go: one table, a map of source tables (JSON), routes of a single-table design. */
+function routesOf(env: Variables): TableRoutes {
+  return checkTableRoutes({
+    table: tableOf(env),
+    map: env.TARGET_TABLES,
+    sourceTable: env.SOURCE_TABLE,
+    routes: env.TARGET_ROUTES ?? [],
+    names: LAMBDA_NAMES,
+  });
 }
 
-/** HISTORY (true or false) and HISTORY_PARTITION (month or day, CrateDB), as --history and --history-partition. */
-function readHistory(get: Getter, problems: string[]): HistoryOptions | undefined {
-  const on = get("HISTORY")?.toLowerCase();
-  const partition = get("HISTORY_PARTITION");
-  if (on !== undefined && on !== "true" && on !== "false") {
-    problems.push(`HISTORY=${JSON.stringify(get("HISTORY"))}: use true or false`);
+function routesProblem(env: Variables): string | undefined {
+  try {
+    routesOf(env);
     return undefined;
+  } catch (error) {
+    return (error as Error).message;
   }
-  if (on !== "true") {
-    if (partition !== undefined)
-      problems.push(
-        "HISTORY_PARTITION partitions the table HISTORY=true keeps: set HISTORY=true, or remove it",
+}
+
+const urlName = (env: Variables) =>
+  env.TARGET_URL !== undefined ? "TARGET_URL" : "CRATEDB_SQLALCHEMY_URL";
+
+/** A rule: dynacrate's variable and the reference's, when both are set, say the same (as `text` writes them). */
+function agree(
+  name: string & keyof Variables,
+  reference: string & keyof Variables,
+  text: (value: unknown) => string,
+  message: string,
+) {
+  return rule(
+    [[name], [reference]],
+    [name],
+    (env: Variables) =>
+      env[name] === undefined ||
+      env[reference] === undefined ||
+      text(env[name]) === text(env[reference]),
+    message,
+  );
+}
+
+/** The variables, and what they require of one another. */
+const ENVIRONMENT = v.pipe(
+  VARIABLES,
+  agree(
+    "TARGET_URL",
+    "CRATEDB_SQLALCHEMY_URL",
+    String,
+    "TARGET_URL and CRATEDB_SQLALCHEMY_URL name different databases: keep one",
+  ),
+  rule(
+    [["TARGET_URL"], ["CRATEDB_SQLALCHEMY_URL"], ["TARGET_SECRET_ARN"]],
+    ["TARGET_URL"],
+    (env: Variables) =>
+      (env.TARGET_URL ?? env.CRATEDB_SQLALCHEMY_URL) === undefined ||
+      env.TARGET_SECRET_ARN === undefined,
+    (env: Variables) =>
+      `${urlName(env)} and TARGET_SECRET_ARN are both set: keep one (the secret keeps the password out of the function's configuration)`,
+  ),
+  rule(
+    [["TARGET_URL"], ["CRATEDB_SQLALCHEMY_URL"], ["TARGET_SECRET_ARN"]],
+    ["TARGET_SECRET_ARN"],
+    (env: Variables) =>
+      env.TARGET_URL !== undefined ||
+      env.CRATEDB_SQLALCHEMY_URL !== undefined ||
+      env.TARGET_SECRET_ARN !== undefined,
+    "no database: set TARGET_SECRET_ARN (a Secrets Manager secret holding the sink URL or host, port, username, password) " +
+      "or TARGET_URL (e.g. postgresql://user:pass@host:5432/db, crate://user:pass@host:4200?ssl=true)",
+  ),
+  agree(
+    "TARGET_TABLE",
+    "CRATEDB_TABLE",
+    (table) => formatTableName(table as TableName),
+    "TARGET_TABLE and CRATEDB_TABLE differ: keep one",
+  ),
+  rule(
+    [["TARGET_TABLE"], ["CRATEDB_TABLE"], ["TARGET_TABLES"], ["TARGET_ROUTES"]],
+    ["TARGET_TABLE"],
+    (env: Variables) =>
+      tableOf(env) !== undefined ||
+      env.TARGET_TABLES !== undefined ||
+      env.TARGET_ROUTES !== undefined,
+    "no table: set TARGET_TABLE to the table to replicate into, e.g. orders or analytics.orders",
+  ),
+  rule(
+    [["TARGET_TABLE"], ["CRATEDB_TABLE"], ["TARGET_TABLES"], ["SOURCE_TABLE"], ["TARGET_ROUTES"]],
+    ["TARGET_ROUTES"],
+    (env: Variables) => routesProblem(env) === undefined,
+    (env: Variables) => routesProblem(env) as string,
+  ),
+  rule(
+    [["DEAD_LETTER_URL"], ["DEAD_LETTER_TABLE"]],
+    ["DEAD_LETTER_URL"],
+    (env: Variables) => env.DEAD_LETTER_URL === undefined || env.DEAD_LETTER_TABLE === undefined,
+    "DEAD_LETTER_URL and DEAD_LETTER_TABLE are both set: choose one dead-letter destination",
+  ),
+  rule(
+    [["TARGET_TABLE"], ["CRATEDB_TABLE"], ["DEAD_LETTER_TABLE"]],
+    ["DEAD_LETTER_TABLE"],
+    (env: Variables) => {
+      const table = tableOf(env);
+      return (
+        env.DEAD_LETTER_TABLE === undefined ||
+        table === undefined ||
+        formatTableName(env.DEAD_LETTER_TABLE) !== formatTableName(table)
       );
-    return undefined;
-  }
-  if (partition === undefined) return {};
-  if (!HISTORY_PARTITIONS.includes(partition as HistoryPartition)) {
-    problems.push(
-      `HISTORY_PARTITION=${JSON.stringify(partition)}: use one of ${HISTORY_PARTITIONS.join(", ")}`,
-    );
-    return undefined;
-  }
-  return { partition: partition as HistoryPartition };
-}
+    },
+    "DEAD_LETTER_TABLE is the target table: name another table, e.g. orders_dead_letters",
+  ),
+  rule(
+    [["HISTORY"], ["HISTORY_PARTITION"]],
+    ["HISTORY_PARTITION"],
+    (env: Variables) => env.HISTORY_PARTITION === undefined || env.HISTORY === true,
+    "HISTORY_PARTITION partitions the table HISTORY=true keeps: set HISTORY=true, or remove it",
+  ),
+  rule(
+    [["MESSAGE_FORMAT"], ["KEY_SCHEMA"]],
+    ["KEY_SCHEMA"],
+    (env: Variables) => env.MESSAGE_FORMAT !== "mongodb" || env.KEY_SCHEMA === undefined,
+    "KEY_SCHEMA: a MongoDB target's key is always the document's _id (oid); remove KEY_SCHEMA",
+  ),
+);
 
-type Getter = (name: string) => string | undefined;
-
-function readTarget(get: Getter, problems: string[]): TargetSource | undefined {
-  const url = get("TARGET_URL");
-  const referenceUrl = get("CRATEDB_SQLALCHEMY_URL");
-  const secretId = get("TARGET_SECRET_ARN");
-  if (url !== undefined && referenceUrl !== undefined && url !== referenceUrl) {
-    problems.push("TARGET_URL and CRATEDB_SQLALCHEMY_URL name different databases: keep one");
-    return undefined;
+/** Reads and checks the configuration; throws one ConfigError naming every problem. */
+export function readConfig(variables: Environment): LambdaConfig {
+  // CloudFormation and the console leave unset optional variables as "".
+  const given: Record<string, string> = {};
+  for (const [name, value] of Object.entries(variables)) {
+    const text = value?.trim();
+    if (text) given[name] = text;
   }
-  const chosen = url ?? referenceUrl;
-  const name = url !== undefined ? "TARGET_URL" : "CRATEDB_SQLALCHEMY_URL";
-  if (chosen !== undefined && secretId !== undefined) {
-    problems.push(
-      `${name} and TARGET_SECRET_ARN are both set: keep one (the secret keeps the password out of the function's configuration)`,
+  const result = check(ENVIRONMENT, given, "(environment)", (_name, message) => message);
+  if (!result.ok) {
+    throw configError(
+      (count) => `the dynacrate Lambda function is not configured correctly (${count})`,
+      result.problems,
     );
-    return undefined;
   }
-  if (secretId !== undefined) return { kind: "secret", secretId };
-  if (chosen === undefined) {
-    problems.push(
-      "no database: set TARGET_SECRET_ARN (a Secrets Manager secret holding the sink URL or host, port, username, password) " +
-        "or TARGET_URL (e.g. postgresql://user:pass@host:5432/db, crate://user:pass@host:4200?ssl=true)",
-    );
-    return undefined;
-  }
-  const problem = sinkUrlProblem(chosen);
-  if (problem) {
-    problems.push(`${name}: ${problem}`);
-    return undefined;
-  }
-  return { kind: "url", url: chosen };
+  const env = result.value;
+  const url = env.TARGET_URL ?? env.CRATEDB_SQLALCHEMY_URL;
+  return {
+    target:
+      env.TARGET_SECRET_ARN !== undefined
+        ? { kind: "secret", secretId: env.TARGET_SECRET_ARN }
+        : { kind: "url", url: url as string },
+    table: tableOf(env),
+    routes: routesOf(env),
+    keySchema: env.KEY_SCHEMA,
+    numbers: env.NUMBER_FORMAT,
+    timeoutMs: env.SINK_TIMEOUT_MS ?? DEFAULT_LAMBDA_TIMEOUT_MS,
+    retryAttempts: env.SINK_RETRY_ATTEMPTS ?? DEFAULT_RETRY.attempts,
+    inFlight: env.SINK_IN_FLIGHT ?? 1,
+    refreshIntervalMs: env.SINK_REFRESH_INTERVAL_MS,
+    maxColumns: env.MAX_COLUMNS,
+    deadLetter:
+      env.DEAD_LETTER_URL !== undefined
+        ? { kind: "sqs", queueUrl: env.DEAD_LETTER_URL }
+        : env.DEAD_LETTER_TABLE !== undefined
+          ? { kind: "table", table: env.DEAD_LETTER_TABLE }
+          : undefined,
+    tombstoneRetentionMs: env.TOMBSTONE_RETENTION_HOURS,
+    history:
+      env.HISTORY === true
+        ? env.HISTORY_PARTITION === undefined
+          ? {}
+          : { partition: env.HISTORY_PARTITION }
+        : undefined,
+    logLevel: env.LOG_LEVEL ?? "info",
+    format: env.MESSAGE_FORMAT ?? "dynamodb",
+  };
 }
 
 /**
@@ -279,32 +409,6 @@ export function sinkUrlProblem(url: string, quote = true): string | undefined {
   return undefined;
 }
 
-/** Where records go: one table, a map of source tables (JSON), routes of a single-table design. */
-function readRoutes(
-  get: Getter,
-  table: TableName | undefined,
-  mapText: string | undefined,
-  routeText: string | undefined,
-  problems: string[],
-): TableRoutes | undefined {
-  try {
-    return checkTableRoutes({
-      table,
-      map: mapText === undefined ? undefined : parseTableMapJson(mapText, LAMBDA_NAMES.map),
-      sourceTable: get("SOURCE_TABLE"),
-      routes: (routeText ?? "")
-        .split(",")
-        .filter((r) => r.trim() !== "")
-        .map((r) => parseRoute(r.trim(), LAMBDA_NAMES.route)),
-      names: LAMBDA_NAMES,
-    });
-  } catch (error) {
-    if (table || mapText !== undefined || routeText !== undefined)
-      problems.push((error as Error).message);
-    return undefined;
-  }
-}
-
 /** How the Lambda function's settings are named in messages and dead letters. */
 export const LAMBDA_NAMES: RouteNames = {
   table: "TARGET_TABLE",
@@ -312,71 +416,6 @@ export const LAMBDA_NAMES: RouteNames = {
   sourceTable: "SOURCE_TABLE",
   route: "TARGET_ROUTES",
 };
-
-function readTable(get: Getter, problems: string[], required: boolean): TableName | undefined {
-  const text = get("TARGET_TABLE");
-  const reference = get("CRATEDB_TABLE");
-  if (text !== undefined && reference !== undefined && text !== reference) {
-    problems.push("TARGET_TABLE and CRATEDB_TABLE differ: keep one");
-    return undefined;
-  }
-  const chosen = text ?? reference;
-  if (chosen === undefined) {
-    if (!required) return undefined;
-    problems.push(
-      "no table: set TARGET_TABLE to the table to replicate into, e.g. orders or analytics.orders",
-    );
-    return undefined;
-  }
-  try {
-    return parseTableName(chosen);
-  } catch (error) {
-    problems.push(
-      `${text !== undefined ? "TARGET_TABLE" : "CRATEDB_TABLE"}: ${(error as Error).message}`,
-    );
-    return undefined;
-  }
-}
-
-function readDeadLetter(
-  get: Getter,
-  table: TableName | undefined,
-  problems: string[],
-): DeadLetterConfig | undefined {
-  const queueUrl = get("DEAD_LETTER_URL");
-  const tableText = get("DEAD_LETTER_TABLE");
-  if (queueUrl !== undefined && tableText !== undefined) {
-    problems.push(
-      "DEAD_LETTER_URL and DEAD_LETTER_TABLE are both set: choose one dead-letter destination",
-    );
-    return undefined;
-  }
-  if (queueUrl !== undefined) {
-    if (!isQueueUrl(queueUrl)) {
-      problems.push(
-        `DEAD_LETTER_URL=${JSON.stringify(queueUrl)} is not an SQS queue URL; ` +
-          "write https://sqs.<region>.amazonaws.com/<account>/<queue> (the queue's URL, not its ARN)",
-      );
-      return undefined;
-    }
-    return { kind: "sqs", queueUrl };
-  }
-  if (tableText !== undefined) {
-    try {
-      const deadLetterTable = parseTableName(tableText);
-      if (table && formatTableName(deadLetterTable) === formatTableName(table)) {
-        problems.push(
-          "DEAD_LETTER_TABLE is the target table: name another table, e.g. orders_dead_letters",
-        );
-        return undefined;
-      }
-      return { kind: "table", table: deadLetterTable };
-    } catch (error) {
-      problems.push(`DEAD_LETTER_TABLE: ${(error as Error).message}`);
-    }
-  }
-  return undefined;
-}
 
 // An SQS queue URL is the endpoint plus /<account id>/<queue name>.
 function isQueueUrl(text: string): boolean {
@@ -389,15 +428,4 @@ function isQueueUrl(text: string): boolean {
   } catch {
     return false;
   }
-}
-
-function positiveInteger(get: Getter, name: string, fallback: number, problems: string[]): number {
-  const text = get(name);
-  if (text === undefined) return fallback;
-  const problem = wholeNumberProblem(text);
-  if (problem !== undefined) {
-    problems.push(`${name} ${problem}`);
-    return fallback;
-  }
-  return Number(text);
 }

@@ -11,7 +11,9 @@
 //     `host` may list the nodes of a cluster: `"node1,node2"`.
 
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import * as v from "valibot";
 import { CacheUntilFailure } from "../cache-until-failure.ts";
+import { check, configError } from "../config-schema.ts";
 import { ConfigError } from "../errors.ts";
 import { passwordsIn } from "../sink/host-list.ts";
 import { sinkUrlProblem } from "./config.ts";
@@ -64,6 +66,42 @@ async function fetchSecret(secretId: string, client?: SecretsClient): Promise<Re
   return sinkUrlFromSecret(text, secretId);
 }
 
+const isCrate = (engine: string | undefined) =>
+  engine?.toLowerCase() === "cratedb" || engine?.toLowerCase() === "crate";
+
+const ENGINES = ["postgres", "postgresql", "aurora-postgresql", "cratedb", "crate"];
+
+/** The database JSON of an RDS secret, or one written by hand ({"engine": "cratedb", ...}). */
+const DATABASE_JSON = v.looseObject(
+  {
+    engine: v.optional(
+      v.pipe(
+        v.unknown(),
+        v.check(
+          (engine) => typeof engine === "string" && ENGINES.includes(engine.toLowerCase()),
+          (issue) =>
+            `engine ${JSON.stringify(issue.input)} is not supported; use "postgres" or "cratedb"`,
+        ),
+        v.transform((engine) => engine as string),
+      ),
+    ),
+    host: v.pipe(v.string('"host" is missing'), v.nonEmpty('"host" is missing')),
+    port: v.optional(
+      v.pipe(
+        v.union([v.string(), v.number()], '"port" must be a port number'),
+        v.check((port) => {
+          const n = Number(port);
+          return Number.isInteger(n) && n >= 1 && n <= 65535;
+        }, '"port" must be a port number'),
+      ),
+    ),
+    username: v.pipe(v.string('"username" is missing'), v.nonEmpty('"username" is missing')),
+    password: v.string('"password" is missing'),
+    dbname: v.optional(v.string('"dbname" must be text')),
+  },
+  (issue) => `"${String(issue.path?.[0]?.key)}" is missing`,
+);
+
 /** Reads a secret's text; throws one ConfigError listing every problem, never echoing the password. */
 export function sinkUrlFromSecret(text: string, secretId: string): ResolvedSecret {
   const where = `TARGET_SECRET_ARN ${secretId}`;
@@ -82,34 +120,22 @@ export function sinkUrlFromSecret(text: string, secretId: string): ResolvedSecre
   const sensitive = [text, ...(typeof json.password === "string" ? [json.password] : [])];
   if (typeof json.url === "string") return checked(json.url, sensitive, where);
 
-  const problems: string[] = [];
-  const engine = typeof json.engine === "string" ? json.engine.toLowerCase() : "postgres";
-  const crate = engine === "cratedb" || engine === "crate";
-  if (!crate && !["postgres", "postgresql", "aurora-postgresql"].includes(engine)) {
-    problems.push(
-      `engine ${JSON.stringify(json.engine)} is not supported; use "postgres" or "cratedb"`,
+  const result = check(DATABASE_JSON, json, "(secret)", (_key, message) => message);
+  if (!result.ok) {
+    throw configError(
+      () =>
+        `${where}: the secret is neither a sink URL nor usable database JSON ({"url": ...} or ` +
+        `{"engine", "host", "port", "username", "password", "dbname"})`,
+      result.problems,
     );
   }
-  const host = typeof json.host === "string" && json.host !== "" ? json.host : undefined;
-  if (!host) problems.push(`"host" is missing`);
-  const port = json.port === undefined ? (crate ? 4200 : 5432) : Number(json.port);
-  if (!Number.isInteger(port) || port < 1 || port > 65535)
-    problems.push(`"port" must be a port number`);
-  if (typeof json.username !== "string" || json.username === "")
-    problems.push(`"username" is missing`);
-  if (typeof json.password !== "string") problems.push(`"password" is missing`);
-  if (json.dbname !== undefined && typeof json.dbname !== "string")
-    problems.push(`"dbname" must be text`);
-  if (problems.length > 0 || !host) {
-    throw new ConfigError(
-      `${where}: the secret is neither a sink URL nor usable database JSON ({"url": ...} or ` +
-        `{"engine", "host", "port", "username", "password", "dbname"}):\n${problems.map((p) => `  - ${p}`).join("\n")}`,
-    );
-  }
-  const user = `${encodeURIComponent(json.username as string)}:${encodeURIComponent(json.password as string)}`;
+  const { engine, host, username, password, dbname } = result.value;
+  const crate = isCrate(engine);
+  const port = result.value.port === undefined ? (crate ? 4200 : 5432) : Number(result.value.port);
+  const user = `${encodeURIComponent(username)}:${encodeURIComponent(password)}`;
   const url = crate
     ? `crate://${user}@${crateHosts(host, port)}${json.ssl === true || json.ssl === "true" ? "?ssl=true" : ""}`
-    : `postgresql://${user}@${bracketed(host)}:${port}/${encodeURIComponent((json.dbname as string | undefined) ?? "postgres")}` +
+    : `postgresql://${user}@${bracketed(host)}:${port}/${encodeURIComponent(dbname ?? "postgres")}` +
       (typeof json.sslmode === "string" ? `?sslmode=${encodeURIComponent(json.sslmode)}` : "");
   return checked(url, sensitive, where);
 }
