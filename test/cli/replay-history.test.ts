@@ -1,12 +1,15 @@
 // `dynacrate replay --history` as a user runs it, into a live PostgreSQL: every
 // change once in <table>__history (a replay of the same file twice adds
 // nothing), its operation (a TTL delete marked), its images and its time; a
-// relation of the name that dynacrate did not create stops the run untouched.
+// relation of the name that dynacrate did not create stops the run untouched;
+// MongoDB change events kept alike, and a full load's items as snapshot rows.
 
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { snapshotChange, snapshotMicros } from "../../src/codec/snapshot.ts";
+import { ApplyPipeline } from "../../src/pipeline/apply-pipeline.ts";
 import { historyTable } from "../../src/sql/history.ts";
 import { kinesisDynamoRecord } from "../support/fixtures.ts";
 import { type PgTarget, pgTarget } from "../support/pg-target.ts";
@@ -156,5 +159,74 @@ describe("dynacrate replay --history", () => {
     const result = await replay([capture(), "--table", "x", "--history-partition", "day"]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("--history-partition partitions the table of --history");
+  });
+
+  it("keeps MongoDB change events by their resume token, the full document as the new image", async () => {
+    const table = target.table("mongohist");
+    const token = (i: number) => `8266A00000${String(i).padStart(8, "0")}2B022C0100296E5A1004`;
+    const event = (type: string, i: number, doc?: Record<string, unknown>) => ({
+      _id: { _data: token(i) },
+      operationType: type,
+      clusterTime: { $timestamp: { t: 1721140162, i } },
+      wallTime: { $date: { $numberLong: String(1721140162000 + i) } },
+      ns: { db: "shop", coll: "orders" },
+      documentKey: { _id: { $numberInt: "7" } },
+      ...(doc ? { fullDocument: doc } : {}),
+    });
+    const doc = (status: string) => ({ _id: { $numberInt: "7" }, status });
+    const events = [
+      event("insert", 1, doc("placed")),
+      event("update", 2, doc("shipped")),
+      event("delete", 3),
+    ];
+    const file = join(dir, "mongodb-history.ndjson");
+    // Redelivered, the second time in reverse.
+    writeFileSync(
+      file,
+      `${[...events, ...events.reverse()].map((e) => JSON.stringify(e)).join("\n")}\n`,
+    );
+    const result = await replay([file, "--format", "mongodb", "--table", table.name, "--history"]);
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    const rows = await target.sink.query<Record<string, unknown>>({
+      sql: `SELECT change_id, operation, new_image->>'status' AS status, changed_micros::text AS micros FROM ${target.sink.dialect.quoteTable(historyTable(table))} ORDER BY version`,
+      params: [],
+    });
+    expect(rows).toEqual([
+      { change_id: token(1), operation: "insert", status: "placed", micros: "1721140162001000" },
+      { change_id: token(2), operation: "modify", status: "shipped", micros: "1721140162002000" },
+      { change_id: token(3), operation: "remove", status: null, micros: "1721140162003000" },
+    ]);
+  });
+
+  it("writes a full load's items as snapshot rows, once however often they are loaded", async () => {
+    const table = target.table("snaphist");
+    const cutMs = Date.parse("2026-12-07T12:00:00Z");
+    const item = { id: { S: "s1" }, status: { S: "placed" } };
+    const pipeline = new ApplyPipeline(target.sink, {
+      table,
+      keySchema: [{ name: "id", type: "S" }],
+      history: {},
+    });
+    for (let i = 0; i < 2; i++) {
+      const record = {
+        payload: item,
+        ref: "item 1",
+        change: snapshotChange(item, { keyNames: ["id"], cutMs }, "item 1"),
+      };
+      expect((await pipeline.apply([record])).failed).toEqual([]);
+    }
+    const rows = await target.sink.query<Record<string, unknown>>({
+      sql: `SELECT change_id, operation, new_image->>'status' AS status, changed_micros::text AS micros FROM ${target.sink.dialect.quoteTable(historyTable(table))}`,
+      params: [],
+    });
+    expect(rows).toEqual([
+      {
+        change_id: expect.stringMatching(/^snapshot [0-9a-f]{64}$/),
+        operation: "snapshot",
+        status: "placed",
+        micros: String(snapshotMicros(cutMs)),
+      },
+    ]);
   });
 });
