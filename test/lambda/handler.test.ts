@@ -6,6 +6,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AttributeMap } from "../../src/codec/types.ts";
+import { historyTable } from "../../src/sql/history.ts";
 import {
   BASE_MILLIS,
   type KinesisDynamoSpec,
@@ -135,6 +136,33 @@ describe("handler: Kinesis Data Streams for DynamoDB", () => {
       expect(await lambda.handler(event)).toEqual({ batchItemFailures: [] });
       expect(lambda.lastBatch()).toMatchObject({ records: 7, applied: 0, skipped: 7, failed: 0 });
       await expectReplicated(table);
+    } finally {
+      await lambda.close();
+    }
+  });
+});
+
+describe("handler: HISTORY=true", () => {
+  it("keeps each change of a batch once in <table>__history, however often Lambda delivers it", async () => {
+    const table = target.table("kinesis_history");
+    const lambda = testLambda({
+      TARGET_URL: target.url,
+      TARGET_TABLE: table.name,
+      HISTORY: "true",
+    });
+    try {
+      const records = history().map((spec, i) =>
+        kinesisDynamoRecord({ ...spec, millis: BASE_MILLIS + i }),
+      );
+      const event = lambdaKinesisEvent(records);
+      for (let i = 0; i < 2; i++)
+        expect(await lambda.handler(event)).toEqual({ batchItemFailures: [] });
+      await expectReplicated(table);
+      const stored = await target.sink.query<{ change_id: string }>({
+        sql: `SELECT change_id FROM ${target.sink.dialect.quoteTable(historyTable(table))} ORDER BY change_id`,
+        params: [],
+      });
+      expect(stored.map((r) => r.change_id)).toEqual(records.map((r) => r.eventID).sort());
     } finally {
       await lambda.close();
     }
