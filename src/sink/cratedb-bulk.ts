@@ -1,0 +1,189 @@
+// The bulk request of a CrateDB write and the mapping of its answer: the
+// shaped rows of one batch go out as one upsert statement with its
+// parameter lists in chunks (by rows and bytes, several at once with
+// `inFlight`), and CrateDB's per-row results come back as applied rows and
+// failed rows by index. A chunk retries only the rows that may pass on
+// another try. What the rows are (their shape) is cratedb-table-state.ts's
+// concern; when to shape them again is the sink's (cratedb-http.ts).
+
+import type { KeySchema } from "../codec/key-schema.ts";
+import type { EncodedRow } from "../codec/row.ts";
+import { type CrateRow, cratedb } from "../sql/cratedb.ts";
+import type { TableLayout } from "../sql/dialect.ts";
+import { formatTableName, stateTable, type TableName } from "../sql/table-name.ts";
+import { bulkSqlBody } from "./cratedb-body.ts";
+import type { BulkOutcome, CrateDbClient } from "./cratedb-client.ts";
+import { type RetryPolicy, withRetry } from "./retry.ts";
+import type { WriteResult } from "./sink.ts";
+import { SinkError } from "./sink-error.ts";
+
+/** What a row adds to a bulk request besides its JSON columns: brackets, version, timestamps. */
+const ROW_OVERHEAD = 96;
+
+export interface BulkWriterOptions {
+  client: CrateDbClient;
+  retry: RetryPolicy;
+  onRetry: ((error: SinkError, attempt: number, delayMs: number) => void) | undefined;
+  /** Rows per request at most. */
+  maxRows: number;
+  /** A request's row data in bytes, roughly, before it is split. */
+  maxBytes: number;
+  /** Requests of one batch sent at once. */
+  inFlight: number;
+}
+
+/**
+ * CrateDB's ON CONFLICT DO UPDATE reports rowcount 1 for a conflicting row
+ * even when the CASE guard kept every stored value, so a stale row can not be
+ * told from a written one: `applied` counts both (staleUnknown). The guard
+ * itself holds; only the count is lost.
+ */
+export function emptyResult(): WriteResult {
+  return { applied: 0, stale: 0, duplicates: 0, staleUnknown: true, failedRows: new Map() };
+}
+
+export class CrateDbBulkWriter {
+  readonly #options: BulkWriterOptions;
+
+  constructor(options: BulkWriterOptions) {
+    this.#options = options;
+  }
+
+  /** Sends shaped rows in chunks; failed rows by index into `rows`. */
+  async send(
+    table: TableName,
+    rows: CrateRow[],
+    keySchema: KeySchema | undefined,
+    layout: TableLayout,
+  ): Promise<WriteResult> {
+    const result = emptyResult();
+    if (rows.length === 0) return result;
+    // One statement for all rows (its text does not depend on the row count);
+    // the parameter lists are then sent in chunks.
+    const batch = cratedb.upsert(table, rows, keySchema, new Date(), layout);
+    if (batch.kind !== "bulk") {
+      throw new SinkError(
+        "fatal",
+        `the cratedb dialect returned a ${batch.kind} write; this sink sends bulk_args only`,
+      );
+    }
+    const target = formatTableName(stateTable(table));
+    const chunks = this.#chunks(rows);
+    // Up to inFlight requests at once; a failure is thrown once all have
+    // settled, so that no request is still writing when the pipeline goes on.
+    let next = 0;
+    let failure: { error: unknown } | undefined;
+    const worker = async () => {
+      while (next < chunks.length && !failure) {
+        const [from, to] = chunks[next++] as [number, number];
+        try {
+          await this.#writeChunk(batch.sql, batch.bulkArgs, rows, from, to, target, result);
+        } catch (error) {
+          failure ??= { error };
+        }
+      }
+    };
+    const workers = Math.min(this.#options.inFlight, chunks.length);
+    await Promise.all(Array.from({ length: workers }, worker));
+    // If a chunk throws, the chunks before it stay written: the pipeline writes
+    // the rows again, which the version guard makes harmless.
+    if (failure) throw failure.error;
+    return result;
+  }
+
+  /** [start, end) of each request: at most maxRows rows and maxBytes bytes (a larger row alone). */
+  #chunks(rows: CrateRow[]): [number, number][] {
+    const { maxRows, maxBytes, inFlight } = this.#options;
+    // With several requests in flight, a batch is cut into at least that many.
+    const perRequest = Math.min(maxRows, Math.ceil(rows.length / inFlight));
+    const chunks: [number, number][] = [];
+    let start = 0;
+    while (start < rows.length) {
+      let end = start;
+      let bytes = 0;
+      while (end < rows.length && end - start < perRequest) {
+        const size = rowSize(rows[end] as EncodedRow);
+        if (end > start && bytes + size > maxBytes) break;
+        bytes += size;
+        end++;
+      }
+      chunks.push([start, end]);
+      start = end;
+    }
+    return chunks;
+  }
+
+  /**
+   * Sends rows [start, end) as one bulk request and records each row's
+   * outcome. A retry sends only the rows that may pass on another try: after a
+   * whole-request transient error that is all of them; after a 200 answer,
+   * those that failed with a cluster error (CrateDB 5.10+ names it, e.g. 5002
+   * when their shard is unavailable). Writes are idempotent under the version
+   * guard, so re-sending a row that did land (a timeout after CrateDB wrote it)
+   * changes nothing.
+   */
+  async #writeChunk(
+    sql: string,
+    bulkArgs: unknown[][],
+    rows: EncodedRow[],
+    start: number,
+    end: number,
+    target: string,
+    result: WriteResult,
+  ): Promise<void> {
+    const { client } = this.#options;
+    let pending: number[] = [];
+    for (let i = start; i < end; i++) pending.push(i);
+    await withRetry(
+      async () => {
+        const label = {
+          what: `upsert into ${target} (${pending.length} row${pending.length === 1 ? "" : "s"})`,
+        };
+        const body = bulkSqlBody(
+          sql,
+          pending.map((i) => bulkArgs[i] as unknown[]),
+        );
+        const answer = await client.post(body, label);
+        const results = client.bulkResults(answer, pending.length, label);
+        const again: number[] = [];
+        let retryError: SinkError | undefined;
+        for (let j = 0; j < results.length; j++) {
+          const index = pending[j] as number;
+          const outcome = results[j] as BulkOutcome;
+          if (outcome.ok) {
+            result.applied++;
+            continue;
+          }
+          const error = client.rowError(outcome, index, rows[index], target);
+          if (error.retryable) {
+            again.push(index);
+            retryError ??= error;
+          } else {
+            result.failedRows.set(index, error);
+          }
+        }
+        pending = again;
+        if (retryError) {
+          throw new SinkError(
+            "transient",
+            `${again.length} row${again.length === 1 ? "" : "s"} of ${label.what} failed for a reason that may pass, e.g. ${retryError.message}`,
+            retryError.code,
+          );
+        }
+      },
+      this.#options.retry,
+      this.#options.onRetry,
+    );
+  }
+}
+
+/** A row's share of a request body; string lengths stand in for bytes (exact for ASCII). */
+function rowSize(row: EncodedRow): number {
+  return (
+    row.pk.length +
+    (row.data?.length ?? 0) +
+    (row.aux?.length ?? 0) +
+    row.version.length +
+    ROW_OVERHEAD
+  );
+}
