@@ -24,6 +24,7 @@ import {
 import { NodeSet } from "./cratedb-nodes.ts";
 import { splitHosts } from "./host-list.ts";
 import { kindOf, SinkError } from "./sink-error.ts";
+import { urlCredentials } from "./url-credentials.ts";
 
 export interface CrateDbClientOptions {
   /**
@@ -117,10 +118,9 @@ export class CrateDbClient {
       }
     }
     // Credentials in the URL are accepted but moved into the header; options win.
-    const username =
-      options.username ?? (first.username ? decodeURIComponent(first.username) : undefined);
-    const password =
-      options.password ?? (first.password ? decodeURIComponent(first.password) : undefined);
+    const fromUrl = urlCredentials(first);
+    const username = options.username ?? fromUrl.username;
+    const password = options.password ?? fromUrl.password;
     const base = first.pathname.replace(/\/+$/, "");
     this.#path = `${base}/_sql`;
     this.where = `${first.protocol}//${urls.map((url) => url.host).join(",")}${base}`;

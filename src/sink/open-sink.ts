@@ -7,6 +7,7 @@ import { splitHosts } from "./host-list.ts";
 import { redactUrl } from "./redact-url.ts";
 import type { RetryPolicy } from "./retry.ts";
 import type { Sink } from "./sink.ts";
+import { urlCredentials } from "./url-credentials.ts";
 
 export { redactUrl };
 
@@ -81,8 +82,7 @@ export async function openSink(url: string, options: SinkOptions = {}): Promise<
       const { createCrateDbHttpSink } = await import("./cratedb-http.ts");
       return createCrateDbHttpSink({
         url: base,
-        username: parsed.username ? decodeURIComponent(parsed.username) : undefined,
-        password: parsed.password ? decodeURIComponent(parsed.password) : undefined,
+        ...urlCredentials(parsed),
         ...options,
       });
     }
