@@ -193,7 +193,8 @@ export const cratedb: Dialect = {
   tablePrivileges(table: TableName): Statement {
     // has_table_privilege takes the name as written, unquoted (checked on 6.4.3).
     const name = table.schema ? `${table.schema}.${table.name}` : table.name;
-    const has = (p: Privilege) => `has_table_privilege(?, '${p}') AS ${p.toLowerCase()}`;
+    // The labels are quoted: CrateDB refuses a keyword (`select`, `delete`) as a bare alias.
+    const has = (p: Privilege) => `has_table_privilege(?, '${p}') AS ${q(p.toLowerCase())}`;
     const privileges = ["SELECT", "INSERT", "UPDATE", "DELETE"] as const;
     return {
       sql: `SELECT ${privileges.map(has).join(", ")}`,

@@ -10,10 +10,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sourceRecords } from "../../src/codec/source-record.ts";
 import { ConfigError } from "../../src/errors.ts";
+import { ApplyPipeline } from "../../src/pipeline/apply-pipeline.ts";
 import { createCrateDbHttpSink } from "../../src/sink/cratedb-http.ts";
+import { checkSetUp } from "../../src/sink/set-up-check.ts";
 import type { Sink } from "../../src/sink/sink.ts";
 import { checkTarget } from "../../src/sink/target-check.ts";
+import { historyTable } from "../../src/sql/history.ts";
 import { stateTable, type TableName } from "../../src/sql/table-name.ts";
 import { kinesisDynamoRecord } from "../support/fixtures.ts";
 import { type PgTarget, pgTarget } from "../support/pg-target.ts";
@@ -122,6 +126,40 @@ function suite(name: string, open: () => Promise<Database & { close(): Promise<v
       expect(await userRows(table.name)).toBe(3);
     });
 
+    it("with --history, refuses a user's table of the history table's name, in the pipeline and at start-up; its rows stay", async () => {
+      const table = db.table("users_history");
+      const history = historyTable(table).name;
+      await userTableWithRows(history);
+      const pipeline = new ApplyPipeline(db.sink, {
+        table,
+        keySchema: [{ name: "id", type: "S" }],
+        history: {},
+      });
+      const result = await pipeline.apply(
+        sourceRecords(
+          kinesisDynamoRecord({
+            keys: { id: { S: "k1" } },
+            newImage: { id: { S: "k1" } },
+            micros: 1_720_000_000_000_001,
+          }),
+        ),
+      );
+      expect(result.failed.map((f) => [f.permanent, f.error.message])).toEqual([
+        [
+          false,
+          expect.stringContaining(
+            `${history} exists already as a table without dynacrate's columns`,
+          ),
+        ],
+      ]);
+      const error = await checkSetUp(db.sink, { targets: [table], history: true }).catch(
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as Error).message).toContain("dynacrate leaves it untouched");
+      expect(await userRows(history)).toBe(3);
+    });
+
     it("refuses a view of that name over something else, and a state-table name without the layout", async () => {
       const table = db.table("other_view");
       const source = `${table.name}_src`;
@@ -180,7 +218,7 @@ describe.skipIf(!crateUrl)(`CrateDB (${crateUrl ? "live" : `skipped: ${SKIP_REAS
       sink,
       table: (prefix) => {
         const name = `dc_${prefix}_${SUFFIX}_${++counter}`;
-        created.push(`${name}__state`, name);
+        created.push(`${name}__history`, `${name}__state`, name);
         return { schema: undefined, name };
       },
       userTable: (name) => {
