@@ -16,6 +16,7 @@ import { CacheUntilFailure } from "../cache-until-failure.ts";
 import { check, configError } from "../config-schema.ts";
 import { ConfigError } from "../errors.ts";
 import { passwordsIn } from "../sink/host-list.ts";
+import { parseWholeNumber } from "../whole-number.ts";
 import { sinkUrlProblem } from "./config.ts";
 
 /** What fetching needs of a Secrets Manager client; tests point a real client at a fake endpoint. */
@@ -89,10 +90,10 @@ const DATABASE_JSON = v.looseObject(
     port: v.optional(
       v.pipe(
         v.union([v.string(), v.number()], '"port" must be a port number'),
-        v.check((port) => {
-          const n = Number(port);
-          return Number.isInteger(n) && n >= 1 && n <= 65535;
-        }, '"port" must be a port number'),
+        v.check(
+          (port) => parseWholeNumber(port, 1, 65535) !== undefined,
+          '"port" must be a port number',
+        ),
       ),
     ),
     username: v.pipe(v.string('"username" is missing'), v.nonEmpty('"username" is missing')),

@@ -7,7 +7,7 @@
 import { ConfigError } from "../errors.ts";
 import { errorCodes, errorNames, networkProblem } from "../network-problem.ts";
 import { splitHosts } from "./host-list.ts";
-import { openSink } from "./open-sink.ts";
+import { openSink, sinkOfUrl } from "./open-sink.ts";
 import { redactUrl } from "./redact-url.ts";
 import { SinkError } from "./sink-error.ts";
 
@@ -24,7 +24,7 @@ export async function checkConnection(url: string): Promise<void> {
   try {
     await sink.query({ sql: "SELECT 1", params: [] });
     // Both databases name themselves in version(); a postgresql:// URL must not reach CrateDB.
-    if (/^postgres(ql)?:/i.test(url))
+    if (sinkOfUrl(url) === "postgresql")
       version = (await sink.query<{ v: string }>({ sql: "SELECT version() AS v", params: [] }))[0]
         ?.v;
   } catch (error) {

@@ -42,6 +42,12 @@ export function sinkKind(protocol: string): keyof typeof SINK_SCHEMES | undefine
   return undefined;
 }
 
+/** The sink a URL names by its scheme, or undefined (the URL need not parse: it is only the scheme). */
+export function sinkOfUrl(url: string): keyof typeof SINK_SCHEMES | undefined {
+  const scheme = /^[a-z][a-z0-9+.-]*:/i.exec(url)?.[0];
+  return scheme === undefined ? undefined : sinkKind(scheme.toLowerCase());
+}
+
 export async function openSink(url: string, options: SinkOptions = {}): Promise<Sink> {
   const hosts = splitHosts(url).map((text) => {
     try {

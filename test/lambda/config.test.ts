@@ -239,6 +239,16 @@ describe("sinkUrlFromSecret", () => {
     expect(() =>
       sinkUrlFromSecret(JSON.stringify({ engine: "mysql", port: 99999, password: "hunter22" }), ID),
     ).toThrow(/engine "mysql"[\s\S]*"host" is missing[\s\S]*"port"[\s\S]*"username" is missing/);
+    // The port by the one rule for whole numbers: decimal digits only.
+    for (const port of ["0x10", "1e3", " 5432", 54.32, true])
+      expect(
+        () =>
+          sinkUrlFromSecret(
+            JSON.stringify({ host: "h", port, username: "u", password: "pw12" }),
+            ID,
+          ),
+        String(port),
+      ).toThrow(/"port" must be a port number/);
     try {
       sinkUrlFromSecret("hunter22-just-a-password", ID);
       expect.unreachable();

@@ -45,19 +45,49 @@ describe("one place per setting", () => {
     expect(listing(/\[\s*"exact",\s*"double",/)).toEqual(["codec/decimal.ts"]);
   });
 
+  /** A sink's scheme written out: in a list, or in a regular expression that tests a URL. */
+  const SINK_SCHEME = /"postgres:"|postgres\(ql\)\?:|\(postgres(?:ql)?\|postgres/;
+
   it("the sink URL schemes are listed in src/sink/open-sink.ts alone", () => {
-    expect(listing(/"postgres:"/)).toEqual(["sink/open-sink.ts"]);
+    expect(listing(SINK_SCHEME)).toEqual(["sink/open-sink.ts"]);
   });
 
+  it("the scheme rule finds a scheme tested by hand", () => {
+    for (const form of [
+      'postgresql: ["postgresql:", "postgres:"],',
+      'target: /^postgres(ql)?:/i.test(targetUrl) ? "postgresql" : "cratedb",',
+      "if (/^(postgresql|postgres):/.test(url))",
+    ])
+      expect(SINK_SCHEME.test(form), form).toBe(true);
+    // A URL in a message or an example is not a scheme test.
+    expect(SINK_SCHEME.test("e.g. postgresql://user:pass@host:5432/db")).toBe(false);
+  });
+
+  /**
+   * A second rule for whole numbers: Number.isInteger/isSafeInteger on a
+   * setting (`value`, or a number just read from one with Number()), or a
+   * digits-only test.
+   */
+  const WHOLE_NUMBER_RULE =
+    /Number\.is(?:Safe)?Integer\(value\)|const (\w+) = [^;]*\bNumber\([^;]*;[\s\S]{0,120}?Number\.is(?:Safe)?Integer\(\1\)|\/\^\\d\+\$\/\.test/;
+
   it("whole-number settings are read by src/whole-number.ts alone", () => {
-    // Number.isInteger/isSafeInteger on a setting, or a digits-only test, in a
-    // place that reads settings is a second rule.
     const settings = /^(cli|lambda|sink|infra|relay|replay|load)\//;
-    expect(
-      listing(/Number\.is(?:Safe)?Integer\(value\)|\/\^\\d\+\$\/\.test/).filter((f) =>
-        settings.test(f),
-      ),
-    ).toEqual([]);
+    expect(listing(WHOLE_NUMBER_RULE).filter((f) => settings.test(f))).toEqual([]);
+  });
+
+  it("the whole-number rule finds a setting read by hand", () => {
+    for (const form of [
+      "if (!Number.isSafeInteger(value)) throw new ConfigError(x);",
+      "const n = Number(value);\n  if (!Number.isInteger(n) || n < 0)\n    throw new ConfigError(message);",
+      "const port = json.port === undefined ? 5432 : Number(json.port);\n  if (!Number.isInteger(port) || port < 1)",
+      "if (!/^\\d+$/.test(text)) fail();",
+    ])
+      expect(WHOLE_NUMBER_RULE.test(form), form).toBe(true);
+    // A number that is no setting (an error code) is not a reading of one.
+    expect(WHOLE_NUMBER_RULE.test('if (typeof code !== "number" || !Number.isInteger(code))')).toBe(
+      false,
+    );
   });
 });
 

@@ -8,7 +8,7 @@ import type { KeySchema } from "../../codec/key-schema.ts";
 import { ApplyPipeline } from "../../pipeline/apply-pipeline.ts";
 import type { FailedRecord } from "../../pipeline/batch-result.ts";
 import { runRelay } from "../../relay/relay.ts";
-import { openSink, redactUrl } from "../../sink/open-sink.ts";
+import { openSink, redactUrl, sinkOfUrl } from "../../sink/open-sink.ts";
 import type { Sink } from "../../sink/sink.ts";
 import { KinesisSource } from "../../source/kinesis.ts";
 import { CHECKPOINT_TABLE, createCheckpointTable } from "../../sql/checkpoints.ts";
@@ -51,7 +51,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const began = performance.now();
   const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
   const sinkName =
-    options.targetUrl === undefined || /^postgres(ql)?:/i.test(options.targetUrl)
+    options.targetUrl === undefined || sinkOfUrl(options.targetUrl) === "postgresql"
       ? "PostgreSQL"
       : "CrateDB";
 

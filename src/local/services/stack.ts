@@ -12,6 +12,7 @@ import type { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
 import type { KinesisClient } from "@aws-sdk/client-kinesis";
 import { formatKeySchema, type KeySchema } from "../../codec/key-schema.ts";
 import { LocalStackError } from "../../errors.ts";
+import { sinkOfUrl } from "../../sink/open-sink.ts";
 import { tableNameText } from "../../sql/table-name.ts";
 import { type Bridge, startBridge } from "../bridge/bridge.ts";
 import type { BridgeFaults } from "../bridge/bridge-faults.ts";
@@ -216,7 +217,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       dynamodbEndpoint: dynamo.endpoint,
       kinesisEndpoint: kinesis.endpoint,
       targetUrl,
-      target: /^postgres(ql)?:/i.test(targetUrl) ? "postgresql" : "cratedb",
+      target: sinkOfUrl(targetUrl) === "postgresql" ? "postgresql" : "cratedb",
       targetStarted: options.targetUrl === undefined,
       clients,
       bridge,
