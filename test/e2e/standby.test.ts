@@ -5,7 +5,6 @@
 // from the checkpoints, and the table ends equal to the source's last state;
 // into PostgreSQL, and a live CrateDB where CRATEDB_URL is set.
 
-import { PutRecordsCommand } from "@aws-sdk/client-kinesis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { localKinesisClient } from "../../src/local/services/aws-clients.ts";
 import { type LocalKinesis, startKinesisLocal } from "../../src/local/services/kinesis-local.ts";
@@ -14,8 +13,8 @@ import { openSink } from "../../src/sink/open-sink.ts";
 import type { Sink } from "../../src/sink/sink.ts";
 import { stateTable, type TableName } from "../../src/sql/table-name.ts";
 import { dropTables } from "../support/drop-tables.ts";
-import { kinesisDynamoRecord } from "../support/fixtures.ts";
 import { type PgTarget, pgTarget } from "../support/pg-target.ts";
+import { putItems } from "../support/put-items.ts";
 import { kinesisRelayArgs, type RelayProcess, spawnRelay, waitFor } from "./relay-process.ts";
 
 let kinesis: LocalKinesis;
@@ -36,24 +35,11 @@ const MICROS = 1_720_000_000_000_000;
 
 /** Round `r` changes every key: the value is the round, the version its time. */
 async function writeRound(stream: string, r: number): Promise<void> {
-  await client.send(
-    new PutRecordsCommand({
-      StreamName: stream,
-      Records: Array.from({ length: KEYS }, (_, k) => ({
-        PartitionKey: `k${k}`,
-        Data: Buffer.from(
-          JSON.stringify(
-            kinesisDynamoRecord({
-              keys: { id: { S: `k${k}` } },
-              newImage: { id: { S: `k${k}` }, round: { N: String(r) } },
-              micros: MICROS + r * 1000 + k,
-              eventName: r === 0 ? "INSERT" : "MODIFY",
-            }),
-          ),
-        ),
-      })),
-    }),
-  );
+  await putItems(client, stream, KEYS, (k, keys) => ({
+    newImage: { ...keys, round: { N: String(r) } },
+    micros: MICROS + r * 1000 + k,
+    eventName: r === 0 ? "INSERT" : "MODIFY",
+  }));
 }
 
 const crateUrl = process.env.CRATEDB_URL;

@@ -6,7 +6,6 @@
 // tombstones in PostgreSQL and lets the function's first purge run.
 
 import {
-  CreateStreamCommand,
   DescribeStreamSummaryCommand,
   IncreaseStreamRetentionPeriodCommand,
   type KinesisClient,
@@ -15,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sourceRecords } from "../../src/codec/source-record.ts";
 import { localKinesisClient } from "../../src/local/services/aws-clients.ts";
 import { type LocalKinesis, startKinesisLocal } from "../../src/local/services/kinesis-local.ts";
+import { createKinesisStream } from "../../src/local/services/provision.ts";
 import { ApplyPipeline } from "../../src/pipeline/apply-pipeline.ts";
 import type { TableName } from "../../src/sql/table-name.ts";
 import {
@@ -43,8 +43,7 @@ afterAll(async () => {
 
 /** A stream on the emulator keeping records `hours`; its ARN. */
 async function stream(name: string, hours: number): Promise<string> {
-  await client.send(new CreateStreamCommand({ StreamName: name, ShardCount: 1 }));
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  await createKinesisStream(client, name, 1);
   if (hours > 24)
     await client.send(
       new IncreaseStreamRetentionPeriodCommand({ StreamName: name, RetentionPeriodHours: hours }),

@@ -78,6 +78,9 @@ async function exitOf(load: ReturnType<typeof spawnLoad>) {
   }
 }
 
+/** Where --then-relay starts after an export taken at `exportMs` with --margin 1. */
+const relayStart = (exportMs: number) => Math.floor((exportMs - 1000) / 1000) * 1000 - 1000;
+
 describe("G13: a load hands off to the change stream without losing a write", () => {
   /**
    * The scan path: a load through DynamoDB Streams while a writer inserts,
@@ -176,8 +179,13 @@ describe("G13: a load hands off to the change stream without losing a write", ()
     const pipe = await openPipe(emulators, keySchema);
     const { dynamodb } = emulators.clients;
     await runWorkload(dynamodb, pipe.tableName, keySchema, { seed: 21, changes: 600, keys: KEYS });
-    // Changes older than the relay's start reach the target through the export alone.
-    await new Promise((resolve) => setTimeout(resolve, 3000));
+    // Changes older than the relay's start reach the target through the export
+    // alone: every one is on the stream, and the relay's start (the export's
+    // time less the margin, in whole seconds) is past the last of them. The
+    // stream's timestamps are the clock's, so the clock is what is awaited.
+    await pipe.bridge.drained();
+    const lastPut = Date.now();
+    while (relayStart(Date.now()) <= lastPut) await new Promise((r) => setTimeout(r, 50));
     const exportTime = new Date();
     let written = 0;
     const writing = runWorkload(dynamodb, pipe.tableName, keySchema, {
@@ -235,7 +243,7 @@ describe("G13: a load hands off to the change stream without losing a write", ()
     expect(code).toBe(0);
     const from = /--from (\S+)/.exec(load.stdout())?.[1] ?? "";
     // A second before the whole second of the cut (the export's time minus the 1 s margin).
-    expect(Date.parse(from)).toBe(Math.floor((exportTime.getTime() - 1000) / 1000) * 1000 - 1000);
+    expect(Date.parse(from)).toBe(relayStart(exportTime.getTime()));
     await expectSameTable(pipe.tableName, table);
   }, 300_000);
 });

@@ -29,10 +29,26 @@ async function deadlocks(): Promise<number> {
   return Number(rows[0]?.n);
 }
 
+const WRITER = "deadlock-writer";
+
+async function writerBackends(): Promise<number> {
+  const rows = await target.sink.query<{ n: string }>({
+    sql: "SELECT count(*)::text AS n FROM pg_stat_activity WHERE application_name = $1",
+    params: [WRITER],
+  });
+  return Number(rows[0]?.n);
+}
+
+async function writersGone(): Promise<void> {
+  while ((await writerBackends()) > 0) await new Promise((resolve) => setImmediate(resolve));
+}
+
 it(`${WRITERS} concurrent writers over the same keys in different orders: 0 deadlocks`, async () => {
   const table = target.table("deadlock");
   const before = await deadlocks();
-  const writers = Array.from({ length: WRITERS }, () => new PostgresSink({ url: target.url }));
+  const url = new URL(target.url);
+  url.searchParams.set("application_name", WRITER);
+  const writers = Array.from({ length: WRITERS }, () => new PostgresSink({ url: url.href }));
   try {
     await Promise.all(
       writers.map(async (sink, w) => {
@@ -61,11 +77,14 @@ it(`${WRITERS} concurrent writers over the same keys in different orders: 0 dead
         }
       }),
     );
+    // The writers' backends are known by name: their exit is awaited below.
+    expect(await writerBackends()).toBeGreaterThan(0);
   } finally {
     await Promise.all(writers.map((sink) => sink.close()));
   }
-  // The statistics reach pg_stat_database when a backend reports them (at most once a second).
-  await new Promise((resolve) => setTimeout(resolve, 1500));
+  // A backend reports its statistics to pg_stat_database at least as it exits:
+  // once no writer's backend is left, every deadlock they met is counted.
+  await writersGone();
   expect(await deadlocks()).toBe(before);
   expect((await target.live(table)).size).toBe(KEYS);
 }, 120_000);

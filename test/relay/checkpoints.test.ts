@@ -5,17 +5,17 @@
 // by stream and shard only) are carried over to the target that holds rows.
 // A real Kinesis emulator and PostgreSQL.
 
-import { CreateStreamCommand, PutRecordsCommand } from "@aws-sdk/client-kinesis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { localKinesisClient } from "../../src/local/services/aws-clients.ts";
 import { type LocalKinesis, startKinesisLocal } from "../../src/local/services/kinesis-local.ts";
+import { createKinesisStream } from "../../src/local/services/provision.ts";
 import { ApplyPipeline } from "../../src/pipeline/apply-pipeline.ts";
 import { CheckpointMismatchError } from "../../src/relay/checkpoint-store.ts";
 import { runRelay } from "../../src/relay/relay.ts";
 import { KinesisSource } from "../../src/source/kinesis.ts";
 import { stateTable, type TableName } from "../../src/sql/table-name.ts";
-import { kinesisDynamoRecord } from "../support/fixtures.ts";
 import { type PgTarget, pgTarget } from "../support/pg-target.ts";
+import { putItems } from "../support/put-items.ts";
 
 let target: PgTarget;
 let kinesis: LocalKinesis;
@@ -32,25 +32,8 @@ afterAll(async () => {
 const RECORDS = 12;
 
 async function stream(name: string): Promise<KinesisSource> {
-  await client.send(new CreateStreamCommand({ StreamName: name, ShardCount: 1 }));
-  await new Promise((resolve) => setTimeout(resolve, 300));
-  await client.send(
-    new PutRecordsCommand({
-      StreamName: name,
-      Records: Array.from({ length: RECORDS }, (_, i) => ({
-        PartitionKey: `k${i}`,
-        Data: Buffer.from(
-          JSON.stringify(
-            kinesisDynamoRecord({
-              keys: { id: { S: `k${i}` } },
-              newImage: { id: { S: `k${i}` }, n: { N: String(i) } },
-              micros: 1_720_000_000_000_000 + i,
-            }),
-          ),
-        ),
-      })),
-    }),
-  );
+  await createKinesisStream(client, name, 1);
+  await putItems(client, name, RECORDS);
   return new KinesisSource(client, name);
 }
 

@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { localKinesisClient } from "../../src/local/services/aws-clients.ts";
 import { createKinesisStream } from "../../src/local/services/provision.ts";
 import { ApplyPipeline } from "../../src/pipeline/apply-pipeline.ts";
-import { DEFAULT_POLL_MS, runRelay } from "../../src/relay/relay.ts";
+import { runRelay } from "../../src/relay/relay.ts";
 import { KinesisSource } from "../../src/source/kinesis.ts";
 import { kinesisDynamoRecord } from "../support/fixtures.ts";
 import { kinesisAndPostgres } from "../support/kinesis-and-postgres.ts";
@@ -105,8 +105,4 @@ describe("relay read pacing", () => {
     expect(tip.some((r) => r.count > 0)).toBe(true);
     expect(tip.some((r) => r.count === 0)).toBe(true);
   }, 60_000);
-
-  it("defaults to five reads per shard per second", () => {
-    expect(DEFAULT_POLL_MS).toBe(200);
-  });
 });

@@ -2,11 +2,12 @@
 // waiting would not help, instead of retrying forever; a real Kinesis emulator
 // and PostgreSQL behind it.
 
-import { CreateStreamCommand, PutRecordCommand } from "@aws-sdk/client-kinesis";
+import { PutRecordCommand } from "@aws-sdk/client-kinesis";
 import { describe, expect, it } from "vitest";
 import { sourceRecords } from "../../src/codec/source-record.ts";
 import { SourceError } from "../../src/errors.ts";
 import { localKinesisClient } from "../../src/local/services/aws-clients.ts";
+import { createKinesisStream } from "../../src/local/services/provision.ts";
 import { ApplyPipeline } from "../../src/pipeline/apply-pipeline.ts";
 import { CheckpointStore } from "../../src/relay/checkpoint-store.ts";
 import { runRelay } from "../../src/relay/relay.ts";
@@ -34,8 +35,7 @@ describe("relay errors", () => {
 
   it("a checkpoint the stream does not have: SourceError, not an endless retry", async () => {
     const client = localKinesisClient(env.kinesis.endpoint);
-    await client.send(new CreateStreamCommand({ StreamName: "reused", ShardCount: 1 }));
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await createKinesisStream(client, "reused", 1);
     const record = kinesisDynamoRecord({ keys: { id: { S: "a" } } });
     await client.send(
       new PutRecordCommand({
@@ -69,8 +69,7 @@ describe("relay errors", () => {
 
   it("a Kinesis record whose data is not UTF-8 fails alone, named, its bytes kept", async () => {
     const client = localKinesisClient(env.kinesis.endpoint);
-    await client.send(new CreateStreamCommand({ StreamName: "latin1", ShardCount: 1 }));
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await createKinesisStream(client, "latin1", 1);
     const texts = ["a", "b", "c"].map((id, i) =>
       JSON.stringify(
         kinesisDynamoRecord({ keys: { id: { S: id } }, millis: 1_720_000_000_000 + i }),
@@ -106,8 +105,7 @@ describe("relay errors", () => {
   });
   it("a --table-map that places none of the first batch's tables: stops before any checkpoint, naming the tables and the map", async () => {
     const client = localKinesisClient(env.kinesis.endpoint);
-    await client.send(new CreateStreamCommand({ StreamName: "mistyped", ShardCount: 1 }));
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await createKinesisStream(client, "mistyped", 1);
     for (const [i, tableName] of ["Forum", "Forum", "Thread"].entries()) {
       const record = kinesisDynamoRecord({
         keys: { id: { S: `k${i}` } },

@@ -6,7 +6,6 @@
 // (fencing); two relays started at once on a stream: one reads and writes
 // every checkpoint, the other stands by, and the table holds every item.
 
-import { PutRecordsCommand } from "@aws-sdk/client-kinesis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { localKinesisClient } from "../../src/local/services/aws-clients.ts";
 import { type LocalKinesis, startKinesisLocal } from "../../src/local/services/kinesis-local.ts";
@@ -22,8 +21,8 @@ import { CHECKPOINT_TABLE } from "../../src/sql/checkpoints.ts";
 import { formatTableName, stateTable, type TableName } from "../../src/sql/table-name.ts";
 import { waitFor } from "../e2e/relay-process.ts";
 import { dropTables } from "../support/drop-tables.ts";
-import { kinesisDynamoRecord } from "../support/fixtures.ts";
 import { type PgTarget, pgTarget } from "../support/pg-target.ts";
+import { putItems } from "../support/put-items.ts";
 
 const crateUrl = process.env.CRATEDB_URL;
 const CRATE_SKIP =
@@ -152,23 +151,7 @@ describe.each(CASES)("the relay lease in $name", ({ name, url, skip }) => {
       tables.push(table);
       await createKinesisStream(client, stream, 2);
       const ITEMS = 60;
-      await client.send(
-        new PutRecordsCommand({
-          StreamName: stream,
-          Records: Array.from({ length: ITEMS }, (_, i) => ({
-            PartitionKey: `k${i}`,
-            Data: Buffer.from(
-              JSON.stringify(
-                kinesisDynamoRecord({
-                  keys: { id: { S: `k${i}` } },
-                  newImage: { id: { S: `k${i}` }, n: { N: String(i) } },
-                  micros: 1_720_000_000_000_000 + i,
-                }),
-              ),
-            ),
-          })),
-        }),
-      );
+      await putItems(client, stream, ITEMS);
       const stop = new AbortController();
       const relays = ["one", "two"].map((holder) => {
         const counted = counting(sink);
