@@ -2,9 +2,11 @@
 // options several commands take (sink, table, key schema, number format).
 
 import { parseArgs } from "node:util";
-import { isNumberFormat, NUMBER_FORMATS, type NumberFormat } from "../codec/decimal.ts";
+import * as v from "valibot";
+import { NUMBER_FORMATS, type NumberFormat } from "../codec/decimal.ts";
 import { type KeySchema, parseKeySchema } from "../codec/key-schema.ts";
-import { ConfigError } from "../errors.ts";
+import { check, configError, textWithout } from "../config-schema.ts";
+import { ConfigError, InternalError } from "../errors.ts";
 import { nearName } from "../near-name.ts";
 import {
   CLI_NAMES,
@@ -15,12 +17,57 @@ import {
 } from "../routing/table-routes.ts";
 import type { SinkOptions } from "../sink/open-sink.ts";
 import { parseTableName, type TableName } from "../sql/table-name.ts";
-import { wholeNumberProblem } from "../whole-number.ts";
+import { parseWholeNumber, wholeNumberProblem } from "../whole-number.ts";
 
 export type OptionSpec = Record<
   string,
-  { type: "string" | "boolean"; short?: string; multiple?: boolean }
+  {
+    type: "string" | "boolean";
+    short?: string;
+    multiple?: boolean;
+    /** What the option's text must be; every option's problem is listed at once, after `--name `. */
+    value?: v.GenericSchema<string, unknown>;
+  }
 >;
+
+/** A whole number from `min` to `max`, in decimal digits (src/whole-number.ts). */
+export function wholeValue(min = 1, max = Number.MAX_SAFE_INTEGER) {
+  return textWithout((text) => wholeNumberProblem(text, min, max), "");
+}
+
+/** One of `words`; the message says them as `say`, and quotes the value given when `got`. */
+export function wordValue(
+  words: readonly string[],
+  { say = `one of ${words.join(", ")}`, got = false } = {},
+) {
+  return v.picklist(words, (issue) => `must be ${say}${got ? `, got ${String(issue.input)}` : ""}`);
+}
+
+/** A number for which `ok` holds; `rule` says which (`a number from 0 to 1`). */
+export function numberValue(ok: (n: number) => boolean, rule: string) {
+  return textWithout((text) => (ok(Number(text)) ? undefined : `must be ${rule}, got ${text}`), "");
+}
+
+/**
+ * Checks the values of the options that say what their text must be, all at
+ * once: one problem is the error's message, several are listed.
+ */
+export function checkValues(values: Record<string, unknown>, options: OptionSpec): void {
+  const entries: v.ObjectEntries = {};
+  for (const [name, option] of Object.entries(options))
+    if (option.value) entries[name] = v.optional(option.value);
+  const result = check(
+    v.looseObject(entries),
+    values,
+    "",
+    (name, message) => `--${name} ${message}`,
+  );
+  if (result.ok) return;
+  const [only] = result.problems;
+  throw result.problems.length === 1 && only !== undefined
+    ? new ConfigError(only)
+    : configError((count) => `the options have ${count}`, result.problems);
+}
 
 export interface Parsed {
   values: Record<string, string | boolean | string[] | undefined>;
@@ -36,16 +83,22 @@ export function parse(argv: string[], options: OptionSpec): Parsed {
       `unknown option --${unknown}${near ? `: did you mean --${near}?` : ""} (--help lists the options)`,
     );
   }
+  let parsed: Parsed;
   try {
     const { values, positionals } = parseArgs({
       args: joinNegativeValues(argv, options),
-      options: all,
+      // node's parser takes its own keys only.
+      options: Object.fromEntries(
+        Object.entries(all).map(([name, { value: _, ...option }]) => [name, option]),
+      ),
       allowPositionals: true,
     });
-    return { values: values as Parsed["values"], positionals };
+    parsed = { values: values as Parsed["values"], positionals };
   } catch (error) {
     throw new ConfigError((error as Error).message);
   }
+  checkValues(parsed.values, all);
+  return parsed;
 }
 
 /** The first `--name` (or `--name=value`) before a `--` that names no option. */
@@ -127,31 +180,31 @@ export function keyOption(values: Record<string, unknown>): KeySchema | undefine
 }
 
 export function numbersOption(values: Record<string, unknown>): NumberFormat | undefined {
-  const value = values.numbers;
-  if (value === undefined) return undefined;
-  if (typeof value !== "string" || !isNumberFormat(value)) {
-    throw new ConfigError(`--numbers must be one of ${NUMBER_FORMATS.join(", ")}`);
-  }
-  return value;
+  return values.numbers as NumberFormat | undefined;
 }
 
 /**
- * An integer option, by the one rule for whole numbers (src/whole-number.ts),
- * up to `max` (by default the largest integer a double holds exactly).
+ * A whole-number option's value, `fallback` when absent; the option's spec
+ * checks it (`value: wholeValue(min, max)`) before any command reads it.
  */
-export function positiveInt(
+export function wholeOption(
   values: Record<string, unknown>,
   name: string,
   fallback: number,
-  max = Number.MAX_SAFE_INTEGER,
 ): number {
   const value = values[name];
   if (value === undefined) return fallback;
-  const text = String(value);
-  const problem = wholeNumberProblem(text, 1, max);
-  if (problem !== undefined) throw new ConfigError(`--${name} ${problem}`);
-  return Number(text);
+  const n = parseWholeNumber(String(value), 0);
+  if (n === undefined)
+    throw new InternalError(`--${name} is read as a number but its spec does not check it`);
+  return n;
 }
+
+/** Ten minutes: longer than any statement should take, short enough to notice a typo. */
+const MAX_SINK_TIMEOUT_MS = 600_000;
+
+/** One hour: a refresh interval beyond it makes rows wait longer than anyone wants. */
+const MAX_REFRESH_INTERVAL_MS = 3_600_000;
 
 export const SINK_OPTIONS = {
   target: { type: "string" },
@@ -160,36 +213,22 @@ export const SINK_OPTIONS = {
   "source-table": { type: "string" },
   route: { type: "string", multiple: true },
   key: { type: "string" },
-  numbers: { type: "string" },
-  "in-flight": { type: "string" },
-  "sink-timeout-ms": { type: "string" },
-  "refresh-interval-ms": { type: "string" },
-  "max-columns": { type: "string" },
+  numbers: { type: "string", value: wordValue(NUMBER_FORMATS) },
+  "in-flight": { type: "string", value: wholeValue(1, 64) },
+  "sink-timeout-ms": { type: "string", value: wholeValue(1, MAX_SINK_TIMEOUT_MS) },
+  "refresh-interval-ms": { type: "string", value: wholeValue(1, MAX_REFRESH_INTERVAL_MS) },
+  "max-columns": { type: "string", value: wholeValue(1, 100_000) },
 } as const satisfies OptionSpec;
-
-/** Ten minutes: longer than any statement should take, short enough to notice a typo. */
-const MAX_SINK_TIMEOUT_MS = 600_000;
-
-/** One hour: a refresh interval beyond it makes rows wait longer than anyone wants. */
-const MAX_REFRESH_INTERVAL_MS = 3_600_000;
 
 /** How the sink is opened: --in-flight, --refresh-interval-ms, --max-columns (CrateDB), --sink-timeout-ms. */
 export function sinkOptions(values: Record<string, unknown>): SinkOptions {
+  const given = (name: string, key: keyof SinkOptions) =>
+    values[name] === undefined ? {} : { [key]: wholeOption(values, name, 0) };
   return {
-    ...(values["in-flight"] === undefined
-      ? {}
-      : { inFlight: positiveInt(values, "in-flight", 1, 64) }),
-    ...(values["sink-timeout-ms"] === undefined
-      ? {}
-      : { timeoutMs: positiveInt(values, "sink-timeout-ms", 1, MAX_SINK_TIMEOUT_MS) }),
-    ...(values["refresh-interval-ms"] === undefined
-      ? {}
-      : {
-          refreshIntervalMs: positiveInt(values, "refresh-interval-ms", 1, MAX_REFRESH_INTERVAL_MS),
-        }),
-    ...(values["max-columns"] === undefined
-      ? {}
-      : { maxColumns: positiveInt(values, "max-columns", 10, 100_000) }),
+    ...given("in-flight", "inFlight"),
+    ...given("sink-timeout-ms", "timeoutMs"),
+    ...given("refresh-interval-ms", "refreshIntervalMs"),
+    ...given("max-columns", "maxColumns"),
   };
 }
 

@@ -4,11 +4,14 @@
 import { ConfigError } from "../errors.ts";
 import type { HistoryOptions } from "../pipeline/history-writer.ts";
 import { HISTORY_PARTITIONS, type HistoryPartition } from "../sql/history.ts";
-import type { OptionSpec } from "./args.ts";
+import { type OptionSpec, wordValue } from "./args.ts";
 
 export const HISTORY_OPTIONS = {
   history: { type: "boolean" },
-  "history-partition": { type: "string" },
+  "history-partition": {
+    type: "string",
+    value: wordValue(HISTORY_PARTITIONS, { got: true }),
+  },
 } as const satisfies OptionSpec;
 
 export const HISTORY_HELP = `  --history           also keep every change, once, in NAME__history (created if missing;
@@ -26,10 +29,5 @@ export function historyOption(values: Record<string, unknown>): HistoryOptions |
       );
     return undefined;
   }
-  if (partition === undefined) return {};
-  if (typeof partition !== "string" || !HISTORY_PARTITIONS.includes(partition as HistoryPartition))
-    throw new ConfigError(
-      `--history-partition must be one of ${HISTORY_PARTITIONS.join(", ")}, got ${String(partition)}`,
-    );
-  return { partition: partition as HistoryPartition };
+  return partition === undefined ? {} : { partition: partition as HistoryPartition };
 }

@@ -7,14 +7,13 @@ import { ConfigError } from "../errors.ts";
 import { type Check, type MetricsServer, serveMetrics } from "../metrics/server.ts";
 import { openSink } from "../sink/open-sink.ts";
 import type { Sink } from "../sink/sink.ts";
-import { wholeNumberProblem } from "../whole-number.ts";
-import { positiveInt } from "./args.ts";
+import { checkValues, type OptionSpec, wholeOption, wholeValue } from "./args.ts";
 
 export const METRICS_OPTIONS = {
-  "metrics-port": { type: "string" },
+  "metrics-port": { type: "string", value: wholeValue(0, 65_535) },
   "metrics-host": { type: "string" },
-  "stuck-after": { type: "string" },
-} as const;
+  "stuck-after": { type: "string", value: wholeValue(1, 365 * 24 * 3600) },
+} as const satisfies OptionSpec;
 
 export const METRICS_HELP = `  --metrics-port PORT serve /metrics (Prometheus), /healthz and /ready on PORT
                       (or set DYNACRATE_METRICS_PORT; 0 picks a free port); off by default;
@@ -27,7 +26,7 @@ export const METRICS_HELP = `  --metrics-port PORT serve /metrics (Prometheus), 
 
 /** --stuck-after in milliseconds. */
 export function stuckMs(values: Record<string, unknown>): number {
-  return positiveInt(values, "stuck-after", 300, 365 * 24 * 3600) * 1000;
+  return wholeOption(values, "stuck-after", 300) * 1000;
 }
 
 /**
@@ -55,10 +54,9 @@ export function sinkPing(url: string): { ping(): Promise<void>; close(): Promise
 export function metricsPort(values: Record<string, unknown>): number | undefined {
   const given = values["metrics-port"] ?? process.env.DYNACRATE_METRICS_PORT;
   if (given === undefined || given === "") return undefined;
-  const text = String(given);
-  const problem = wholeNumberProblem(text, 0, 65_535);
-  if (problem !== undefined) throw new ConfigError(`--metrics-port ${problem}`);
-  return Number(text);
+  // The variable is checked as the option is.
+  checkValues({ "metrics-port": String(given) }, METRICS_OPTIONS);
+  return Number(given);
 }
 
 /** A registry with Node's process metrics (CPU, memory, event loop lag, handles). */

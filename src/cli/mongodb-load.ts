@@ -12,7 +12,7 @@ import {
   redactMongoUrl,
 } from "../source/mongodb-change-stream.ts";
 import { formatTableName } from "../sql/table-name.ts";
-import { numbersOption, positiveInt, sinkOptions, targetUrl } from "./args.ts";
+import { numbersOption, sinkOptions, targetUrl, wholeOption } from "./args.ts";
 import { historyOption } from "./history-option.ts";
 import { targets } from "./mongodb-relay.ts";
 import { Progress } from "./progress.ts";
@@ -46,7 +46,7 @@ export async function runMongoLoad(
           table,
           numbers: numbersOption(values),
           history: historyOption(values),
-          batchSize: positiveInt(values, "batch-size", 1000),
+          batchSize: wholeOption(values, "batch-size", 1000),
           deadLetter: (failures) => deadLetters.write(failures),
           onProgress: (copied, total) =>
             progress.update(copied, total > 0 ? Math.min(1, copied / total) : 1),

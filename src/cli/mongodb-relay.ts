@@ -17,7 +17,7 @@ import {
 } from "../source/mongodb-change-stream.ts";
 import type { StartPosition } from "../source/stream-source.ts";
 import { formatTableName, parseTableName, type TableName } from "../sql/table-name.ts";
-import { numbersOption, positiveInt, sinkOptions, tableOption, targetUrl } from "./args.ts";
+import { numbersOption, sinkOptions, tableOption, targetUrl, wholeOption } from "./args.ts";
 import { historyOption } from "./history-option.ts";
 import { refuseMetricsForMongo } from "./metrics-option.ts";
 import { RelayDisplay } from "./relay-display.ts";
@@ -54,9 +54,9 @@ export async function runMongoRelay(
     );
   const source = parseMongoSource(values.source as string);
   const all = source.collection === "*";
-  const batchSize = positiveInt(values, "batch-size", 1000);
+  const batchSize = wholeOption(values, "batch-size", 1000);
   const idleExit =
-    values["idle-exit"] === undefined ? undefined : positiveInt(values, "idle-exit", 1) * 1000;
+    values["idle-exit"] === undefined ? undefined : wholeOption(values, "idle-exit", 1) * 1000;
   const client = await connectMongo(source);
   try {
     const collections = all ? await listCollections(client, source.database) : [source.collection];

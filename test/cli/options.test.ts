@@ -50,3 +50,28 @@ describe("load --margin", () => {
     );
   });
 });
+
+describe("option values", () => {
+  it("every bad value is named at once, each with its rule; exit 2 before anything runs", async () => {
+    const r = await dynacrate([
+      "replay",
+      "changes.ndjson",
+      "--batch-size",
+      "0",
+      "--in-flight",
+      "1e3",
+      "--format",
+      "csv",
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      [
+        "dynacrate replay: the options have 3 problems:",
+        '  - --in-flight must be a whole number from 1 to 64, written in decimal digits, got "1e3"',
+        "  - --batch-size must be a whole number from 1 to 1000000, written in decimal digits, got 0",
+        "  - --format must be dynamodb or mongodb, got csv",
+        "",
+      ].join("\n"),
+    );
+  });
+});

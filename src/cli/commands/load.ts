@@ -25,18 +25,18 @@ import { LocalExportStore, parseS3Url, S3ExportStore } from "../../source/export
 import type { SnapshotInfo, SnapshotSource } from "../../source/snapshot-source.ts";
 import { LOAD_PROGRESS_TABLE } from "../../sql/load-progress.ts";
 import { formatTableName } from "../../sql/table-name.ts";
-import { wholeNumberProblem } from "../../whole-number.ts";
 import {
   keyOption,
   numbersOption,
   parse,
-  positiveInt,
   requireOption,
   routesOption,
   SINK_HELP,
   SINK_OPTIONS,
   sinkOptions,
   targetUrl,
+  wholeOption,
+  wholeValue,
 } from "../args.ts";
 import { asSourceError, awsClientConfig } from "../aws.ts";
 import { HISTORY_HELP, HISTORY_OPTIONS, historyOption } from "../history-option.ts";
@@ -99,14 +99,14 @@ export async function run(argv: string[]): Promise<number> {
     ...SINK_OPTIONS,
     ...HISTORY_OPTIONS,
     source: { type: "string" },
-    segments: { type: "string" },
+    segments: { type: "string", value: wholeValue() },
     "consistent-read": { type: "boolean" },
-    "page-size": { type: "string" },
-    readers: { type: "string" },
-    "batch-size": { type: "string" },
+    "page-size": { type: "string", value: wholeValue() },
+    readers: { type: "string", value: wholeValue() },
+    "batch-size": { type: "string", value: wholeValue() },
     resume: { type: "boolean" },
     dlq: { type: "string" },
-    margin: { type: "string" },
+    margin: { type: "string", value: wholeValue(0) },
     "then-relay": { type: "boolean" },
     stream: { type: "string" },
     "idle-exit": { type: "string" },
@@ -141,8 +141,8 @@ export async function run(argv: string[]): Promise<number> {
   const dynamodb = new DynamoDBClient(aws);
   const isScan = sourceText.startsWith("dynamodb://");
   const pageSize =
-    values["page-size"] === undefined ? undefined : positiveInt(values, "page-size", 1000);
-  const segments = positiveInt(values, "segments", 4);
+    values["page-size"] === undefined ? undefined : wholeOption(values, "page-size", 1000);
+  const segments = wholeOption(values, "segments", 4);
   const source = openSnapshot(sourceText, {
     dynamodb,
     s3: () => {
@@ -157,7 +157,7 @@ export async function run(argv: string[]): Promise<number> {
     consistentRead: values["consistent-read"] === true,
     pageSize,
   });
-  const marginMs = secondsOption(values, "margin", isScan ? 60 : 300) * 1000;
+  const marginMs = wholeOption(values, "margin", isScan ? 60 : 300) * 1000;
   const thenRelay = values["then-relay"] === true;
   const display = new LoadDisplay(process.stderr);
 
@@ -251,8 +251,8 @@ export async function run(argv: string[]): Promise<number> {
       job,
       resume: values.resume === true,
       marginMs,
-      readers: isScan ? segments : positiveInt(values, "readers", 4),
-      batchSize: positiveInt(values, "batch-size", 5000),
+      readers: isScan ? segments : wholeOption(values, "readers", 4),
+      batchSize: wholeOption(values, "batch-size", 5000),
       deadLetter: (failures) => deadLetters.write(failures),
       onProgress: (event) => {
         last = event;
@@ -439,13 +439,4 @@ async function keySchemaFor(
     );
   }
   return schema;
-}
-
-/** Seconds, 0 allowed, by the one rule for whole numbers (src/whole-number.ts). */
-function secondsOption(values: Record<string, unknown>, name: string, fallback: number) {
-  const value = values[name];
-  if (value === undefined) return fallback;
-  const problem = wholeNumberProblem(String(value), 0);
-  if (problem !== undefined) throw new ConfigError(`--${name} ${problem}`);
-  return Number(value);
 }

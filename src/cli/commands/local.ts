@@ -14,7 +14,7 @@ import {
   type LocalTable,
   startLocalStack,
 } from "../../local/services/stack.ts";
-import { parse, positiveInt } from "../args.ts";
+import { numberValue, parse, wholeOption, wholeValue } from "../args.ts";
 import { shellWord } from "../shell-word.ts";
 
 export const usage = `dynacrate local up [options]
@@ -40,18 +40,21 @@ Java 17+ for DynamoDB Local.
   --seed N            seed of the duplicates and reordering (default 1)
 `;
 
+/** A share of the records a fault hits. */
+const SHARE = numberValue((p) => p >= 0 && p <= 1, "a number from 0 to 1");
+
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {
     table: { type: "string" },
     key: { type: "string" },
     tables: { type: "string" },
     stream: { type: "string" },
-    shards: { type: "string" },
+    shards: { type: "string", value: wholeValue() },
     "ttl-attribute": { type: "string" },
-    duplicates: { type: "string" },
-    swaps: { type: "string" },
-    delays: { type: "string" },
-    seed: { type: "string" },
+    duplicates: { type: "string", value: SHARE },
+    swaps: { type: "string", value: SHARE },
+    delays: { type: "string", value: SHARE },
+    seed: { type: "string", value: wholeValue() },
   });
   if (values.help || positionals[0] !== "up" || positionals.length > 1) {
     process.stdout.write(usage);
@@ -70,7 +73,7 @@ export async function run(argv: string[]): Promise<number> {
     stack = await startLocalStack({
       tables,
       ...(typeof values.stream === "string" ? { streamName: values.stream } : {}),
-      shards: positiveInt(values, "shards", 2),
+      shards: wholeOption(values, "shards", 2),
       targetUrl: process.env.CRATEDB_URL || undefined,
       faults,
       ttlAttribute: values["ttl-attribute"] as string | undefined,
@@ -167,20 +170,14 @@ function tablesOption(values: Record<string, unknown>): LocalTable[] {
 }
 
 function faultOptions(values: Record<string, unknown>): BridgeFaults | undefined {
-  const share = (name: string): number | undefined => {
-    const value = values[name];
-    if (value === undefined) return undefined;
-    const p = Number(value);
-    if (!(p >= 0 && p <= 1))
-      throw new ConfigError(`--${name} must be a number from 0 to 1, got ${value}`);
-    return p;
-  };
+  const share = (name: string): number | undefined =>
+    values[name] === undefined ? undefined : Number(values[name]);
   const duplicates = share("duplicates");
   const swaps = share("swaps");
   const delays = share("delays");
   if (duplicates === undefined && swaps === undefined && delays === undefined) return undefined;
   return {
-    seed: positiveInt(values, "seed", 1),
+    seed: wholeOption(values, "seed", 1),
     ...(duplicates === undefined ? {} : { duplicates }),
     ...(swaps === undefined ? {} : { swaps }),
     ...(delays === undefined ? {} : { delays }),

@@ -30,13 +30,14 @@ import {
   keyOption,
   numbersOption,
   parse,
-  positiveInt,
   requireOption,
   routesOption,
   SINK_HELP,
   SINK_OPTIONS,
   sinkOptions,
   targetUrl,
+  wholeOption,
+  wholeValue,
 } from "../args.ts";
 import { awsClientConfig } from "../aws.ts";
 import { HISTORY_HELP, HISTORY_OPTIONS, historyOption } from "../history-option.ts";
@@ -100,15 +101,15 @@ export async function run(argv: string[]): Promise<number> {
     source: { type: "string" },
     from: { type: "string" },
     dlq: { type: "string" },
-    "batch-size": { type: "string" },
-    "poll-ms": { type: "string" },
+    "batch-size": { type: "string", value: wholeValue(1, 10_000) },
+    "poll-ms": { type: "string", value: wholeValue(1, 60_000) },
     "reset-checkpoints": { type: "boolean" },
-    "tombstone-retention": { type: "string" },
+    "tombstone-retention": { type: "string", value: wholeValue() },
     endpoint: { type: "string" },
     region: { type: "string" },
-    "idle-exit": { type: "string" },
+    "idle-exit": { type: "string", value: wholeValue(1, 365 * 24 * 3600) },
     standby: { type: "boolean" },
-    "lease-seconds": { type: "string" },
+    "lease-seconds": { type: "string", value: wholeValue(1, 3600) },
     ...METRICS_OPTIONS,
   });
   if (values.help) {
@@ -135,15 +136,13 @@ export async function run(argv: string[]): Promise<number> {
     },
   );
   const idleExit =
-    values["idle-exit"] === undefined
-      ? undefined
-      : positiveInt(values, "idle-exit", 1, 365 * 24 * 3600) * 1000;
+    values["idle-exit"] === undefined ? undefined : wholeOption(values, "idle-exit", 1) * 1000;
   const deadLetters = new DeadLetterFile(
     (values.dlq as string | undefined) ?? "dynacrate-dead-letters.ndjson",
   );
   // GetRecords returns at most 10,000 records (Kinesis) or 1,000 (DynamoDB Streams).
-  const batchSize = positiveInt(values, "batch-size", 1000, 10_000);
-  const pollMs = positiveInt(values, "poll-ms", DEFAULT_POLL_MS, 60_000);
+  const batchSize = wholeOption(values, "batch-size", 1000);
+  const pollMs = wholeOption(values, "poll-ms", DEFAULT_POLL_MS);
   const keySchema = keyOption(values);
   const numbers = numbersOption(values);
   const history = historyOption(values);
@@ -154,7 +153,7 @@ export async function run(argv: string[]): Promise<number> {
     throw new ConfigError(
       "--lease-seconds is the lease of --standby: add --standby, or leave it out",
     );
-  const leaseMs = positiveInt(values, "lease-seconds", 30, 3600) * 1000;
+  const leaseMs = wholeOption(values, "lease-seconds", 30) * 1000;
   await checkConnection(url);
   const tally = new RelayTally();
   const registry = port === undefined ? undefined : processRegistry();
@@ -168,7 +167,7 @@ export async function run(argv: string[]): Promise<number> {
     history,
     ...(values["tombstone-retention"] === undefined
       ? {}
-      : { tombstoneRetentionMs: positiveInt(values, "tombstone-retention", 168) * 3600 * 1000 }),
+      : { tombstoneRetentionMs: wholeOption(values, "tombstone-retention", 168) * 3600 * 1000 }),
   });
   try {
     // Checkpoints belong to a named target table: a {table} template alone is refused here.

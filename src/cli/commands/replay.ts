@@ -6,7 +6,6 @@
 // replay stopped and says the line to resume from.
 
 import { DeadLetterFile } from "../../dead-letter/file.ts";
-import { ConfigError } from "../../errors.ts";
 import { checkCaptureFile } from "../../replay/capture-file.ts";
 import { DEFAULT_OUTAGE_WAIT_MS, DEFAULT_REPLAY_BATCH, replay } from "../../replay/replay.ts";
 import { ReplayStopped, resumeArgs } from "../../replay/resume.ts";
@@ -20,12 +19,14 @@ import {
   keyOption,
   numbersOption,
   parse,
-  positiveInt,
   routesOption,
   SINK_HELP,
   SINK_OPTIONS,
   sinkOptions,
   targetUrl,
+  wholeOption,
+  wholeValue,
+  wordValue,
 } from "../args.ts";
 import { HISTORY_HELP, HISTORY_OPTIONS, historyOption } from "../history-option.ts";
 import { Progress } from "../progress.ts";
@@ -58,10 +59,13 @@ export async function run(argv: string[]): Promise<number> {
     ...SINK_OPTIONS,
     ...HISTORY_OPTIONS,
     dlq: { type: "string" },
-    "batch-size": { type: "string" },
-    resume: { type: "string" },
-    "outage-wait": { type: "string" },
-    format: { type: "string" },
+    "batch-size": { type: "string", value: wholeValue(1, 1_000_000) },
+    resume: { type: "string", value: wholeValue() },
+    "outage-wait": { type: "string", value: wholeValue(1, 7 * 24 * 3600) },
+    format: {
+      type: "string",
+      value: wordValue(["dynamodb", "mongodb"], { say: "dynamodb or mongodb", got: true }),
+    },
   });
   if (values.help) {
     process.stdout.write(usage);
@@ -77,13 +81,10 @@ export async function run(argv: string[]): Promise<number> {
   const keySchema = keyOption(values);
   const numbers = numbersOption(values);
   const history = historyOption(values);
-  const batchSize = positiveInt(values, "batch-size", DEFAULT_REPLAY_BATCH, 1_000_000);
-  const resumeLine = positiveInt(values, "resume", 1);
-  const outageWaitMs =
-    positiveInt(values, "outage-wait", DEFAULT_OUTAGE_WAIT_MS / 1000, 7 * 24 * 3600) * 1000;
-  const format = (values.format as string | undefined) ?? "dynamodb";
-  if (format !== "dynamodb" && format !== "mongodb")
-    throw new ConfigError(`--format must be dynamodb or mongodb, got ${format}`);
+  const batchSize = wholeOption(values, "batch-size", DEFAULT_REPLAY_BATCH);
+  const resumeLine = wholeOption(values, "resume", 1);
+  const outageWaitMs = wholeOption(values, "outage-wait", DEFAULT_OUTAGE_WAIT_MS / 1000) * 1000;
+  const format = (values.format as "dynamodb" | "mongodb" | undefined) ?? "dynamodb";
   checkCaptureFile(file);
   const dlqPath = values.dlq as string | undefined;
   const deadLetterFile = dlqPath === undefined ? undefined : new DeadLetterFile(dlqPath, [file]);

@@ -18,13 +18,15 @@ import { TargetRows } from "../../verify/target-rows.ts";
 import { runVerify, type VerifySummary } from "../../verify/verify.ts";
 import {
   numbersOption,
+  numberValue,
   parse,
-  positiveInt,
   requireOption,
   SINK_OPTIONS,
   sinkOptions,
   tableOption,
   targetUrl,
+  wholeOption,
+  wholeValue,
 } from "../args.ts";
 import { asSourceError, awsClientConfig } from "../aws.ts";
 import { Progress } from "../progress.ts";
@@ -59,8 +61,8 @@ export async function run(argv: string[]): Promise<number> {
   const { values } = parse(argv, {
     ...SINK_OPTIONS,
     source: { type: "string" },
-    segments: { type: "string" },
-    sample: { type: "string" },
+    segments: { type: "string", value: wholeValue() },
+    sample: { type: "string", value: numberValue((n) => n > 0 && n <= 1, "a fraction in (0, 1]") },
     grace: { type: "string" },
     repair: { type: "boolean" },
     margin: { type: "string" },
@@ -78,8 +80,8 @@ export async function run(argv: string[]): Promise<number> {
   const tableName = sourceText.slice("dynamodb://".length);
   const url = targetUrl(values);
   const table = tableOption(values);
-  const segments = positiveInt(values, "segments", 4);
-  const sample = fraction(values.sample);
+  const segments = wholeOption(values, "segments", 4);
+  const sample = values.sample === undefined ? 1 : Number(values.sample);
   const graceMs = duration(values.grace, 30_000);
   const marginMs = duration(values.margin, 60_000, "s");
   const endpoint = values.endpoint as string | undefined;
@@ -171,14 +173,6 @@ export async function run(argv: string[]): Promise<number> {
 function exitStatus(summary: VerifySummary, repairing: boolean): number {
   if (summary.match) return 0;
   return repairing && summary.notRepaired === 0 && summary.remaining === 0 ? 0 : 1;
-}
-
-function fraction(value: unknown): number {
-  if (value === undefined) return 1;
-  const n = Number(value);
-  if (!(n > 0 && n <= 1))
-    throw new ConfigError(`--sample must be a fraction in (0, 1], got ${value}`);
-  return n;
 }
 
 /** `30s`, `500ms`, `2m`, or a bare number in `unit`. */
