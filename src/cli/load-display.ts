@@ -3,6 +3,7 @@
 // otherwise one JSON line every few seconds, a structured log line as the
 // relay and the Lambda function write them (src/log.ts).
 
+import { errorMessage } from "../error-text.ts";
 import type { LoadProgressEvent } from "../load/load.ts";
 import { Logger } from "../log.ts";
 import { redactSecrets } from "../sink/redact-url.ts";
@@ -63,7 +64,7 @@ export class LoadDisplay {
   }
 
   retry(what: string, error: unknown, delayMs: number): void {
-    const message = redactSecrets(error instanceof Error ? error.message : String(error));
+    const message = redactSecrets(errorMessage(error));
     // On a terminal, the progress bar is ended first, so the log line stands alone.
     if (this.out.isTTY && this.drawn) process.stderr.write("\n");
     this.problems.warn("retry", { what, error: message, delayMs });

@@ -5,6 +5,7 @@
 // lines are the Lambda function's structured logs (src/log.ts): the same
 // fields, level and scrubbing in both.
 
+import { errorMessage } from "../error-text.ts";
 import { Logger } from "../log.ts";
 import type { BatchEvent } from "../relay/relay.ts";
 import { redactSecrets } from "../sink/redact-url.ts";
@@ -108,7 +109,7 @@ export class RelayDisplay {
   }
 
   retry(shard: string, error: unknown, delayMs: number): void {
-    const message = redactSecrets(error instanceof Error ? error.message : String(error));
+    const message = redactSecrets(errorMessage(error));
     // On a terminal, a live line on screen is ended first, so the log line stands alone
     // (and no blank line comes before it when there is none); the ticker draws it again.
     if (this.drawn) {

@@ -8,6 +8,7 @@
 // `fullDocument: "updateLookup"` or a post-image gives); delete -> tombstone;
 // drop, rename, dropDatabase, invalidate and DDL events -> no row.
 
+import { errorMessage } from "../error-text.ts";
 import { RecordError } from "../errors.ts";
 import { describe, memberPrefix } from "./attribute-json.ts";
 import { type EjsonWriteContext, oidOf, timestampParts, writeEjson } from "./extended-json.ts";
@@ -117,7 +118,7 @@ export function decodeMongoRecord(
     const ct = event.clusterTime as { $timestamp?: unknown } | undefined;
     cluster = timestampParts(ct?.$timestamp ?? ct);
   } catch (error) {
-    return fail("clusterTime", (error as Error).message, error);
+    return fail("clusterTime", errorMessage(error), error);
   }
 
   const ns = event.ns as { db?: unknown; coll?: unknown } | undefined;

@@ -2,6 +2,7 @@
 // line of a capture file) into change records with their stream position, so
 // that each can fail on its own.
 
+import { errorMessage } from "../error-text.ts";
 import { RecordError } from "../errors.ts";
 import { describe } from "./attribute-json.ts";
 import { type Envelope, parseChange } from "./parse-change.ts";
@@ -86,7 +87,7 @@ function unwrap(record: unknown, ref: string | undefined): SourceRecord {
             ...failed(
               name,
               "kinesis.data",
-              `is not base64 of a JSON change record (${(error as Error).message})`,
+              `is not base64 of a JSON change record (${errorMessage(error)})`,
             ),
             payload: record,
             position,

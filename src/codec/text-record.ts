@@ -3,6 +3,7 @@
 // (transcode.ts); the parsed JSON (`payload`) is only needed when that bails
 // or when the record becomes a dead letter, so it is parsed on first use.
 
+import { errorMessage } from "../error-text.ts";
 import { RecordError } from "../errors.ts";
 import type { Envelope } from "./parse-change.ts";
 import type { SourceRecord } from "./source-record.ts";
@@ -73,7 +74,7 @@ function parseText(text: string, envelope: Envelope): SourceRecord {
       payload: text,
       ref: envelope.ref,
       position: envelope.position,
-      error: new RecordError(name, undefined, `not JSON (${(error as Error).message})`),
+      error: new RecordError(name, undefined, `not JSON (${errorMessage(error)})`),
     };
   }
 }

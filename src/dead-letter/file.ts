@@ -7,6 +7,7 @@
 
 import { createWriteStream, statSync, type WriteStream } from "node:fs";
 import { dirname, resolve } from "node:path";
+import { errorMessage } from "../error-text.ts";
 import { ConfigError } from "../errors.ts";
 import type { FailedRecord } from "../pipeline/batch-result.ts";
 import { redactSecrets } from "../sink/redact-url.ts";
@@ -48,7 +49,7 @@ export function checkDeadLetterPath(path: string, inputs: string[] = []): void {
     stat = statSync(path);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT")
-      refuse(`can not be read (${(error as Error).message})`);
+      refuse(`can not be read (${errorMessage(error)})`);
   }
   if (stat === undefined) {
     const parent = dirname(resolve(path));
@@ -113,7 +114,7 @@ export class DeadLetterFile implements DeadLetterDestination {
     } catch (error) {
       refuseAll(
         letters.filter((l) => !outcome.sent.has(l.index)),
-        (error as Error).message,
+        errorMessage(error),
         outcome,
       );
     }

@@ -8,6 +8,7 @@
 // not store. Query it with `record::jsonb` where it parses.
 
 import { OnceUntilFailure } from "../cache-until-failure.ts";
+import { errorMessage } from "../error-text.ts";
 import type { Sink } from "../sink/sink.ts";
 import type { Dialect } from "../sql/dialect.ts";
 import type { Statement } from "../sql/statement.ts";
@@ -86,11 +87,7 @@ export class TableDeadLetters implements DeadLetterDestination {
     try {
       await this.ready.get();
     } catch (error) {
-      refuseAll(
-        letters,
-        `could not create the dead-letter table: ${(error as Error).message}`,
-        outcome,
-      );
+      refuseAll(letters, `could not create the dead-letter table: ${errorMessage(error)}`, outcome);
       return outcome;
     }
     for (let start = 0; start < letters.length; start += ROWS_PER_INSERT) {
@@ -101,7 +98,7 @@ export class TableDeadLetters implements DeadLetterDestination {
       } catch (error) {
         refuseAll(
           chunk,
-          `could not write to the dead-letter table: ${(error as Error).message}`,
+          `could not write to the dead-letter table: ${errorMessage(error)}`,
           outcome,
         );
       }

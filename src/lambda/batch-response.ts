@@ -15,22 +15,33 @@ import type { FailedRecord } from "../pipeline/batch-result.ts";
 export type BatchResponse = KinesisStreamBatchResponse & DynamoDBBatchResponse;
 
 /**
- * Thrown when the first failed record has no sequence number to report: the
- * invocation fails, and Lambda retries the whole batch, which loses nothing.
+ * The first failed record has no sequence number to report: the invocation
+ * fails with this error, and Lambda retries the whole batch, which loses nothing.
  */
 export class WholeBatchRetry extends DynacrateError {
   override name = "WholeBatchRetry";
 }
 
-/** The response for the records still failed after dead-lettering (any order). */
-export function batchResponse(failed: FailedRecord[]): BatchResponse {
-  if (failed.length === 0) return { batchItemFailures: [] };
+/**
+ * What an invocation answers: a partial batch response, or an error that
+ * fails the invocation so that Lambda retries the whole batch.
+ */
+export type BatchAnswer =
+  | { response: BatchResponse; retry?: undefined }
+  | { response?: undefined; retry: Error };
+
+/** The answer for the records still failed after dead-lettering (any order). */
+export function batchResponse(failed: FailedRecord[]): BatchAnswer {
+  if (failed.length === 0) return { response: { batchItemFailures: [] } };
   let first = failed[0] as FailedRecord;
   for (const failure of failed) if (failure.index < first.index) first = failure;
   if (first.position === undefined || first.position === "") {
-    throw new WholeBatchRetry(
-      `record ${first.ref} (index ${first.index}) failed and has no sequence number to report, so the whole batch is retried: ${first.error.message}`,
-    );
+    return {
+      retry: new WholeBatchRetry(
+        `record ${first.ref} (index ${first.index}) failed and has no sequence number to report, so the whole batch is retried: ${first.error.message}`,
+        { cause: first.error },
+      ),
+    };
   }
-  return { batchItemFailures: [{ itemIdentifier: first.position }] };
+  return { response: { batchItemFailures: [{ itemIdentifier: first.position }] } };
 }

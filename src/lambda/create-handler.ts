@@ -9,6 +9,7 @@ import type { Context, DynamoDBStreamEvent, KinesisStreamEvent } from "aws-lambd
 import { sourceRecords } from "../codec/source-record.ts";
 import { deadLetterCandidates, deadLetterOf } from "../dead-letter/destination.ts";
 import type { SqsClient } from "../dead-letter/sqs.ts";
+import { errorFields } from "../error-text.ts";
 import { ConfigError, RecordError } from "../errors.ts";
 import { type LineWriter, Logger, parseLogLevel } from "../log.ts";
 import type { BatchResult, FailedRecord } from "../pipeline/batch-result.ts";
@@ -17,7 +18,7 @@ import { type BatchResponse, batchResponse } from "./batch-response.ts";
 import type { Environment } from "./config.ts";
 import { type Container, ContainerState } from "./container.ts";
 import { eventBridgeRecords, isEventBridgeEvent, type MongoTriggerEvent } from "./eventbridge.ts";
-import { metricsLine } from "./metrics.ts";
+import { type BatchMetrics, metricsLine } from "./metrics.ts";
 import type { SecretsClient } from "./secret.ts";
 import { batchSource } from "./shard.ts";
 
@@ -63,7 +64,7 @@ export function createHandler(options: HandlerOptions): LambdaHandler {
       container = await state.get();
     } catch (error) {
       // Configuration or secret problems: the invocation fails and Lambda retries the batch.
-      log.error("not ready", { requestId, error: (error as Error).message });
+      log.error("not ready", { requestId, ...errorFields(error) });
       throw error;
     }
     const { pipeline, deadLetters } = container;
@@ -75,7 +76,7 @@ export function createHandler(options: HandlerOptions): LambdaHandler {
           ? "an EventBridge event arrived (a MongoDB Atlas trigger?) but MESSAGE_FORMAT is not mongodb: set MESSAGE_FORMAT=mongodb"
           : "MESSAGE_FORMAT=mongodb, but the event is not an EventBridge event of an Atlas trigger",
       );
-      log.error("wrong event format", { requestId, error: error.message });
+      log.error("wrong event format", { requestId, ...errorFields(error) });
       throw error;
     }
     const records = bridged ? eventBridgeRecords(event) : sourceRecords(event);
@@ -87,7 +88,7 @@ export function createHandler(options: HandlerOptions): LambdaHandler {
       log.error("batch failed", {
         requestId,
         shard: source.shard,
-        error: (error as Error).message,
+        ...errorFields(error),
       });
       throw error;
     }
@@ -120,63 +121,48 @@ export function createHandler(options: HandlerOptions): LambdaHandler {
       });
     }
 
-    let response: BatchResponse | undefined;
-    let responseError: unknown;
-    try {
-      // EventBridge has no partial response: a failed event fails the invocation, and Lambda
-      // retries it, then hands it (with its payload) to the function's on-failure destination.
-      if (bridged && stillFailed[0]) throw stillFailed[0].error;
-      response = batchResponse(stillFailed);
-    } catch (error) {
-      responseError = error;
-    }
+    // EventBridge has no partial response: a failed event fails the invocation, and Lambda
+    // retries it, then hands it (with its payload) to the function's on-failure destination.
+    // A Kinesis or DynamoDB Streams batch whose first failed record has no sequence number
+    // to report is retried whole too.
+    const answer =
+      bridged && stillFailed[0] ? { retry: stillFailed[0].error } : batchResponse(stillFailed);
 
     const durationMs = Math.round(performance.now() - started);
     const lagMs =
       result.oldestMicros > 0
         ? Math.max(0, Math.round(Date.now() - result.oldestMicros / 1000))
         : undefined;
+    // The counts once, for the log line and the metrics line alike.
+    const counts: BatchMetrics = {
+      records: result.records,
+      applied: result.applied,
+      superseded: result.superseded,
+      stale: result.stale,
+      duplicates: result.duplicates,
+      failed: stillFailed.length,
+      deadLettered: sent.size,
+      routedToAux: result.routedToAux,
+      lagMs,
+      durationMs,
+    };
     log.info("batch", {
       requestId,
       shard: source.shard,
       eventSourceARN: source.eventSourceARN,
-      records: result.records,
-      applied: result.applied,
+      ...counts,
       skipped: result.skipped,
-      superseded: result.superseded,
-      stale: result.stale,
-      duplicates: result.duplicates,
       ...(result.staleUnknown ? { staleUnknown: true } : {}),
-      failed: stillFailed.length,
-      deadLettered: sent.size,
       roundedNumbers: result.roundedNumbers,
-      routedToAux: result.routedToAux,
-      durationMs,
-      lagMs,
       coldStart,
-      reported: response?.batchItemFailures[0]?.itemIdentifier,
+      reported: answer.response?.batchItemFailures[0]?.itemIdentifier,
     });
-    log.line(
-      metricsLine(container.tableName, {
-        records: result.records,
-        applied: result.applied,
-        superseded: result.superseded,
-        stale: result.stale,
-        duplicates: result.duplicates,
-        failed: stillFailed.length,
-        deadLettered: sent.size,
-        routedToAux: result.routedToAux,
-        lagMs,
-        durationMs,
-      }),
-    );
+    log.line(metricsLine(container.tableName, counts));
 
     await afterBatch(container, stillFailed, source.eventSourceARN);
-    if (responseError !== undefined) {
-      log.error("batch retried whole", { requestId, error: (responseError as Error).message });
-      throw responseError;
-    }
-    return response as BatchResponse;
+    if (answer.response) return answer.response;
+    log.error("batch retried whole", { requestId, ...errorFields(answer.retry) });
+    throw answer.retry;
   }
 
   async function afterBatch(
@@ -189,9 +175,10 @@ export function createHandler(options: HandlerOptions): LambdaHandler {
       .filter((e): e is SinkError => e instanceof SinkError);
     if (sinkErrors.some((e) => e.kind === "fatal")) {
       // Bad credentials (a rotated secret), a dropped table: start afresh next time.
-      log.warn("sink failed fatally; the next invocation reconnects", {
-        error: sinkErrors.find((e) => e.kind === "fatal")?.message,
-      });
+      log.warn(
+        "sink failed fatally; the next invocation reconnects",
+        errorFields(sinkErrors.find((e) => e.kind === "fatal")),
+      );
       await state.reset();
       return;
     }
@@ -206,7 +193,7 @@ export function createHandler(options: HandlerOptions): LambdaHandler {
     } catch (error) {
       log.warn("tombstone purge failed; the batch is not affected", {
         table: container.tableName,
-        error: (error as Error).message,
+        ...errorFields(error),
       });
     }
   }

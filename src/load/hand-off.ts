@@ -15,6 +15,7 @@ import {
   ResourceNotFoundException,
 } from "@aws-sdk/client-kinesis";
 import { snapshotCutSecondMs } from "../codec/snapshot.ts";
+import { errorMessage } from "../error-text.ts";
 import { ConfigError, SourceError } from "../errors.ts";
 import { describeTable } from "../source/dynamodb-scan.ts";
 import { DYNAMODB_STREAMS_RETENTION_HOURS } from "../source/stream-source.ts";
@@ -87,7 +88,7 @@ export async function checkStream(
     return {
       stream,
       retentionHours,
-      note: `could not confirm that table ${table} streams into ${name} (${code}: ${(error as Error).message})`,
+      note: `could not confirm that table ${table} streams into ${name} (${code}: ${errorMessage(error)})`,
     };
   }
   if (!destinations.some((d) => d.StreamArn === arn && d.DestinationStatus === "ACTIVE")) {

@@ -8,6 +8,7 @@
 import { isUtf8 } from "node:buffer";
 import { closeSync, createReadStream, openSync, readSync, statSync } from "node:fs";
 import { utf8Text } from "../codec/utf8.ts";
+import { errorMessage } from "../error-text.ts";
 import { ConfigError } from "../errors.ts";
 
 /**
@@ -105,7 +106,7 @@ export function checkCaptureFile(file: string): void {
     throw new ConfigError(
       code === "ENOENT"
         ? `capture file ${file} does not exist`
-        : `capture file ${file} can not be read (${(error as Error).message})`,
+        : `capture file ${file} can not be read (${errorMessage(error)})`,
       { cause: error },
     );
   }
@@ -121,7 +122,7 @@ export function checkCaptureFile(file: string): void {
       closeSync(fd);
     }
   } catch (error) {
-    throw new ConfigError(`capture file ${file} can not be read (${(error as Error).message})`, {
+    throw new ConfigError(`capture file ${file} can not be read (${errorMessage(error)})`, {
       cause: error,
     });
   }

@@ -7,6 +7,7 @@
 // Parsed here once for every command and the Lambda function; the router
 // (router.ts) applies them.
 
+import { errorMessage } from "../error-text.ts";
 import { ConfigError } from "../errors.ts";
 import { nearName } from "../near-name.ts";
 import { formatTableName, parseTableName, type TableName } from "../sql/table-name.ts";
@@ -86,7 +87,7 @@ export function parseTableMapJson(text: string, name: string): Map<string, Table
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new ConfigError(`${name} is not JSON (${(error as Error).message})`);
+    throw new ConfigError(`${name} is not JSON (${errorMessage(error)})`);
   }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
     throw new ConfigError(
@@ -113,7 +114,7 @@ function addMapping(
   try {
     map.set(source, parseTableName(target));
   } catch (error) {
-    throw new ConfigError(`${option}: ${source}=${target}: ${(error as Error).message}`);
+    throw new ConfigError(`${option}: ${source}=${target}: ${errorMessage(error)}`);
   }
 }
 
@@ -141,7 +142,7 @@ export function parseRoute(text: string, option = CLI_NAMES.route): Route {
       text,
     };
   } catch (error) {
-    throw new ConfigError(`${option} ${text}: ${(error as Error).message}`);
+    throw new ConfigError(`${option} ${text}: ${errorMessage(error)}`);
   }
 }
 

@@ -5,6 +5,7 @@ import pg from "pg";
 import { CacheUntilFailure } from "../cache-until-failure.ts";
 import type { KeySchema } from "../codec/key-schema.ts";
 import type { EncodedRow } from "../codec/row.ts";
+import { errorMessage } from "../error-text.ts";
 import { InternalError } from "../errors.ts";
 import type { TableLayout } from "../sql/dialect.ts";
 import { postgresql, stateLayoutQuery } from "../sql/postgresql.ts";
@@ -75,12 +76,9 @@ export class PostgresSink implements Sink {
                     // winner commits, a retry finds the table there.
                     const code = (error as { code?: unknown }).code;
                     if (typeof code === "string" && CREATE_RACE.has(code)) {
-                      throw new SinkError(
-                        "transient",
-                        `PostgreSQL: ${(error as Error).message}`,
-                        code,
-                        { cause: error },
-                      );
+                      throw new SinkError("transient", `PostgreSQL: ${errorMessage(error)}`, code, {
+                        cause: error,
+                      });
                     }
                     throw error;
                   }

@@ -5,6 +5,7 @@
 // after any line. An export carries no key schema.
 
 import { createGunzip } from "node:zlib";
+import { errorMessage } from "../error-text.ts";
 import { RecordError, SourceError } from "../errors.ts";
 import type { ExportStore } from "./export-store.ts";
 import {
@@ -46,7 +47,7 @@ export class DynamoDbExportSource implements SnapshotSource {
         summary = JSON.parse(text) as Summary;
       } catch (error) {
         throw new SourceError(
-          `manifest-summary.json of ${this.store.where} is not JSON (${(error as Error).message})`,
+          `manifest-summary.json of ${this.store.where} is not JSON (${errorMessage(error)})`,
         );
       }
       if (summary.outputFormat !== undefined && summary.outputFormat !== "DYNAMODB_JSON") {
@@ -169,7 +170,7 @@ function exportItem(line: string, ref: string): unknown {
     parsed = JSON.parse(line);
   } catch (error) {
     return new UnreadableItem(
-      new RecordError(ref, undefined, `not JSON (${(error as Error).message})`),
+      new RecordError(ref, undefined, `not JSON (${errorMessage(error)})`),
       line,
     );
   }
@@ -188,7 +189,7 @@ function fileError(part: string, where: string, error: unknown): unknown {
   const code = (error as { code?: unknown }).code;
   if (typeof code === "string" && code.startsWith("Z_")) {
     return new SourceError(
-      `${part} of the export at ${where} is not a complete gzip file (${(error as Error).message}); download or export it again`,
+      `${part} of the export at ${where} is not a complete gzip file (${errorMessage(error)}); download or export it again`,
       { cause: error },
     );
   }

@@ -16,6 +16,7 @@ import {
 import type { SourceRecord } from "../codec/source-record.ts";
 import { TextRecord } from "../codec/text-record.ts";
 import { notUtf8Reason, utf8Text } from "../codec/utf8.ts";
+import { errorMessage } from "../error-text.ts";
 import { RecordError } from "../errors.ts";
 import {
   ExpiredIteratorError,
@@ -117,7 +118,7 @@ export class KinesisSource implements StreamSource {
                 error: new RecordError(
                   ref,
                   "Data",
-                  `is not a JSON change record (${(error as Error).message})`,
+                  `is not a JSON change record (${errorMessage(error)})`,
                 ),
               };
             }

@@ -19,6 +19,7 @@ import {
 } from "mongodb";
 import { TERMINAL_EVENTS } from "../codec/mongodb-event.ts";
 import type { SourceRecord } from "../codec/source-record.ts";
+import { errorMessage } from "../error-text.ts";
 import { ConfigError, SourceError } from "../errors.ts";
 import type { ReadResult, ShardInfo, StartPosition, StreamSource } from "./stream-source.ts";
 
@@ -72,7 +73,7 @@ export async function connectMongo(
   } catch (error) {
     await client.close().catch(() => {});
     throw new SourceError(
-      `can not reach MongoDB at ${source.name} (${(error as Error).message}): check the host and port, that the server runs, and the credentials`,
+      `can not reach MongoDB at ${source.name} (${errorMessage(error)}): check the host and port, that the server runs, and the credentials`,
       { cause: error },
     );
   }

@@ -35,19 +35,21 @@ function failure(
 
 describe("batchResponse", () => {
   it("names the first failed record in delivery order, whatever the order of the list", () => {
-    expect(batchResponse([failure(7, true), failure(3, false), failure(5, true)])).toEqual({
-      batchItemFailures: [{ itemIdentifier: "1003" }],
-    });
+    expect(batchResponse([failure(7, true), failure(3, false), failure(5, true)]).response).toEqual(
+      {
+        batchItemFailures: [{ itemIdentifier: "1003" }],
+      },
+    );
   });
 
   it("is an empty list when nothing failed", () => {
-    expect(batchResponse([])).toEqual({ batchItemFailures: [] });
+    expect(batchResponse([])).toEqual({ response: { batchItemFailures: [] } });
   });
 
   it("throws instead of reporting an empty or missing identifier (which would fail the batch silently)", () => {
     const unnamed = { ...failure(2, true), position: undefined };
-    expect(() => batchResponse([unnamed, failure(4, true)])).toThrow(WholeBatchRetry);
-    expect(() => batchResponse([failure(2, true, "")])).toThrow(/no sequence number/);
+    expect(batchResponse([unnamed, failure(4, true)]).retry).toBeInstanceOf(WholeBatchRetry);
+    expect(batchResponse([failure(2, true, "")]).retry?.message).toMatch(/no sequence number/);
   });
 });
 

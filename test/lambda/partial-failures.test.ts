@@ -187,9 +187,14 @@ describe("partial batch response without a dead-letter destination", () => {
       (event.Records[2] as { kinesis: { sequenceNumber?: string } }).kinesis.sequenceNumber =
         undefined;
       await expect(lambda.handler(event)).rejects.toThrow(/no sequence number to report/);
-      expect(
-        lambda.logs().some((l) => l.msg === "batch retried whole" && l.level === "error"),
-      ).toBe(true);
+      // Logged with its stack and its cause chain: the record's own error, and what it wraps.
+      expect(lambda.logs().find((l) => l.msg === "batch retried whole")).toMatchObject({
+        level: "error",
+        error: expect.stringMatching(/no sequence number to report/),
+        errorType: "WholeBatchRetry",
+        causes: [expect.stringMatching(/^RecordError: /), expect.stringMatching(/^Error: /)],
+        stack: expect.stringMatching(/^WholeBatchRetry: [\s\S]*\n\s+at /),
+      });
     } finally {
       await lambda.close();
     }

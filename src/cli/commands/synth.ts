@@ -3,6 +3,7 @@
 // network) into a CDK cloud assembly folder.
 
 import { isAbsolute, relative } from "node:path";
+import { errorMessage } from "../../error-text.ts";
 import { ConfigError, DynacrateError } from "../../errors.ts";
 import { requirePackages } from "../../infra/load-cdk.ts";
 import { pipeCommand } from "../pipe-command.ts";
@@ -39,7 +40,7 @@ export async function run(argv: string[]): Promise<number> {
     );
   } catch (error) {
     if (error instanceof DynacrateError) throw error;
-    throw new ConfigError(`synthesis of ${values.config} failed: ${(error as Error).message}`, {
+    throw new ConfigError(`synthesis of ${values.config} failed: ${errorMessage(error)}`, {
       cause: error,
     });
   }

@@ -12,6 +12,7 @@ import { chmod, chown, cp, mkdtemp, rename, rm, writeFile } from "node:fs/promis
 import type { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { errorMessage } from "../../error-text.ts";
 import { freePort } from "./free-port.ts";
 
 export interface LocalPostgres {
@@ -190,7 +191,7 @@ async function packagedBinaries(): Promise<Binaries> {
   } catch (error) {
     throw new PostgresStartError(
       `no PostgreSQL binaries for ${process.platform}-${process.arch}: the package ${name} is not installed ` +
-        `(${(error as Error).message}); run npm install`,
+        `(${errorMessage(error)}); run npm install`,
       "",
     );
   }
