@@ -69,12 +69,22 @@ export function checkValues(values: Record<string, unknown>, options: OptionSpec
     : configError((count) => `the options have ${count}`, result.problems);
 }
 
-export interface Parsed {
-  values: Record<string, string | boolean | string[] | undefined>;
+/** An option's value as its spec says: text, a flag, or a list of texts (`multiple`). */
+type ValueOf<O> = O extends { multiple: true }
+  ? string[]
+  : O extends { type: "boolean" }
+    ? boolean
+    : string;
+
+/** The options given, each typed by its spec; `help` is every command's. */
+export type Values<S extends OptionSpec> = { [K in keyof S]?: ValueOf<S[K]> } & { help?: boolean };
+
+export interface Parsed<S extends OptionSpec = OptionSpec> {
+  values: Values<S>;
   positionals: string[];
 }
 
-export function parse(argv: string[], options: OptionSpec): Parsed {
+export function parse<const S extends OptionSpec>(argv: string[], options: S): Parsed<S> {
   const all: OptionSpec = { help: { type: "boolean", short: "h" }, ...options };
   const unknown = unknownOption(argv, all);
   if (unknown !== undefined) {
@@ -83,7 +93,7 @@ export function parse(argv: string[], options: OptionSpec): Parsed {
       `unknown option --${unknown}${near ? `: did you mean --${near}?` : ""} (--help lists the options)`,
     );
   }
-  let parsed: Parsed;
+  let parsed: Parsed<S>;
   try {
     const { values, positionals } = parseArgs({
       args: joinNegativeValues(argv, options),
@@ -93,7 +103,7 @@ export function parse(argv: string[], options: OptionSpec): Parsed {
       ),
       allowPositionals: true,
     });
-    parsed = { values: values as Parsed["values"], positionals };
+    parsed = { values: values as Values<S>, positionals };
   } catch (error) {
     throw new ConfigError((error as Error).message);
   }

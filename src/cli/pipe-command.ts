@@ -2,15 +2,17 @@
 // checked before any AWS CDK library is loaded, and the help text.
 
 import { type PipeConfig, readPipeConfig } from "../infra/pipe-config.ts";
-import { type OptionSpec, type Parsed, parse, requireOption } from "./args.ts";
+import { type OptionSpec, parse, requireOption, type Values } from "./args.ts";
+
+const CONFIG = { config: { type: "string" } } as const satisfies OptionSpec;
 
 /** The parsed options and the checked configuration; undefined when --help was asked for (and printed). */
-export function pipeCommand(
+export function pipeCommand<const S extends OptionSpec>(
   argv: string[],
   usage: string,
-  options: OptionSpec = {},
-): { values: Parsed["values"]; config: PipeConfig } | undefined {
-  const { values } = parse(argv, { config: { type: "string" }, ...options });
+  options: S,
+): { values: Values<S & typeof CONFIG>; config: PipeConfig } | undefined {
+  const { values } = parse(argv, { ...CONFIG, ...options });
   if (values.help) {
     process.stdout.write(usage);
     return undefined;

@@ -16,7 +16,7 @@ out of the stack) unless FILE sets dataRemoval: destroy.
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  const command = pipeCommand(argv, usage);
+  const command = pipeCommand(argv, usage, {});
   if (!command) return 0;
   await requirePackages("destroy", ["aws-cdk-lib", "constructs", "@aws-cdk/toolkit-lib"]);
   const { destroyPipe } = await import("../../infra/toolkit.ts");

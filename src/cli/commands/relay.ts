@@ -122,7 +122,7 @@ export async function run(argv: string[]): Promise<number> {
     // --route (a list) is no MongoDB option; the MongoDB relay reads the others.
     return runMongoRelay(
       values as Record<string, string | boolean | undefined>,
-      startPosition((values.from as string | undefined) ?? "latest"),
+      startPosition(values.from ?? "latest"),
     );
   }
   const url = targetUrl(values);
@@ -131,15 +131,13 @@ export async function run(argv: string[]): Promise<number> {
   const source = openSource(
     requireOption(values, "source", "kinesis://<stream> or dynamodb-streams://<table>"),
     {
-      endpoint: values.endpoint as string | undefined,
-      region: values.region as string | undefined,
+      endpoint: values.endpoint,
+      region: values.region,
     },
   );
   const idleExit =
     values["idle-exit"] === undefined ? undefined : wholeOption(values, "idle-exit", 1) * 1000;
-  const deadLetters = new DeadLetterFile(
-    (values.dlq as string | undefined) ?? "dynacrate-dead-letters.ndjson",
-  );
+  const deadLetters = new DeadLetterFile(values.dlq ?? "dynacrate-dead-letters.ndjson");
   // GetRecords returns at most 10,000 records (Kinesis) or 1,000 (DynamoDB Streams).
   const batchSize = wholeOption(values, "batch-size", 1000);
   const pollMs = wholeOption(values, "poll-ms", DEFAULT_POLL_MS);

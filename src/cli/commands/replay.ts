@@ -86,7 +86,7 @@ export async function run(argv: string[]): Promise<number> {
   const outageWaitMs = wholeOption(values, "outage-wait", DEFAULT_OUTAGE_WAIT_MS / 1000) * 1000;
   const format = (values.format as "dynamodb" | "mongodb" | undefined) ?? "dynamodb";
   checkCaptureFile(file);
-  const dlqPath = values.dlq as string | undefined;
+  const dlqPath = values.dlq;
   const deadLetterFile = dlqPath === undefined ? undefined : new DeadLetterFile(dlqPath, [file]);
   await checkConnection(url);
   const sink = await openSink(url, sinkOptions(values));

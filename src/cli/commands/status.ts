@@ -38,10 +38,9 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const url = targetUrl(values);
-  const deadLetters =
-    (values["dead-letter-table"] as string | undefined) ?? process.env.DEAD_LETTER_TABLE;
+  const deadLetters = values["dead-letter-table"] ?? process.env.DEAD_LETTER_TABLE;
   const options = {
-    tables: ((values.table as string[] | undefined) ?? []).map(parseTableName),
+    tables: (values.table ?? []).map(parseTableName),
     ...(deadLetters ? { deadLetterTable: parseTableName(deadLetters) } : {}),
   };
   await checkConnection(url);

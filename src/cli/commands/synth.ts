@@ -33,11 +33,7 @@ export async function run(argv: string[]): Promise<number> {
   await prepareBundle(config);
   let result: Awaited<ReturnType<typeof synthesize>>;
   try {
-    result = synthesize(
-      config,
-      (values.out as string | undefined) ?? "cdk.out",
-      values.validate === true,
-    );
+    result = synthesize(config, values.out ?? "cdk.out", values.validate === true);
   } catch (error) {
     if (error instanceof DynacrateError) throw error;
     throw new ConfigError(`synthesis of ${values.config} failed: ${errorMessage(error)}`, {

@@ -84,8 +84,8 @@ export async function run(argv: string[]): Promise<number> {
   const sample = values.sample === undefined ? 1 : Number(values.sample);
   const graceMs = duration(values.grace, 30_000);
   const marginMs = duration(values.margin, 60_000, "s");
-  const endpoint = values.endpoint as string | undefined;
-  const region = values.region as string | undefined;
+  const endpoint = values.endpoint;
+  const region = values.region;
   const dynamodb = new DynamoDBClient(awsClientConfig(region, endpoint));
   const source = new DynamoDbScanSource(dynamodb, tableName, { segments });
   // The same check, and the same words, as load, relay and replay before they read.
