@@ -7,6 +7,8 @@
 // level, which would break the one-JSON-object-per-line format (and the
 // Embedded Metric Format lines that share the stream).
 
+import { blankSecrets, secretForms } from "./redact-url.ts";
+
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -35,10 +37,6 @@ export const stdoutWriter: LineWriter = (line) => {
   process.stdout.write(`${line}\n`);
 };
 
-// Shorter strings would scrub ordinary words out of every line; a password
-// this short is no protection anyway.
-const MIN_SECRET_LENGTH = 4;
-
 export class Logger {
   level: LogLevel;
   private readonly write: LineWriter;
@@ -55,10 +53,7 @@ export class Logger {
    * A second line of defence: messages already pass URLs through redactUrl.
    */
   addSecret(secret: string | undefined): void {
-    if (!secret || secret.length < MIN_SECRET_LENGTH) return;
-    for (const form of [secret, encodeURIComponent(secret), JSON.stringify(secret).slice(1, -1)]) {
-      if (form.length >= MIN_SECRET_LENGTH) this.secrets.add(form);
-    }
+    for (const form of secretForms(secret)) this.secrets.add(form);
   }
 
   enabled(level: LogLevel): boolean {
@@ -88,8 +83,6 @@ export class Logger {
 
   /** Writes a prepared JSON line (a metrics line), scrubbed like every other. */
   line(text: string): void {
-    let out = text;
-    for (const secret of this.secrets) out = out.replaceAll(secret, "***");
-    this.write(out);
+    this.write(blankSecrets(text, this.secrets));
   }
 }

@@ -6,7 +6,7 @@
 import { errorMessage } from "../error-text.ts";
 import type { LoadProgressEvent } from "../load/load.ts";
 import { Logger } from "../log.ts";
-import { redactSecrets } from "../sink/redact-url.ts";
+import { redactSecrets } from "../redact-url.ts";
 
 export class LoadDisplay {
   private readonly started = performance.now();

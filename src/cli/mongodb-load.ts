@@ -9,7 +9,6 @@ import {
   connectMongo,
   listCollections,
   parseMongoSource,
-  redactMongoUrl,
 } from "../source/mongodb-change-stream.ts";
 import { formatTableName } from "../sql/table-name.ts";
 import { numbersOption, sinkOptions, targetUrl, wholeOption } from "./args.ts";
@@ -61,7 +60,7 @@ export async function runMongoLoad(
             (result.checkpointed
               ? `  the relay resumes the change stream at cluster time ${result.clusterTime.t}.${result.clusterTime.i} (${at}):\n`
               : `  the collection was empty; start the relay from the copy's start:\n`) +
-            `  dynacrate relay --source ${redactMongoUrl(values.source as string).replace(/\/[^/?]*(\?|$)/, `/${source.database}.${collection}$1`)} --table ${formatTableName(table)}` +
+            `  dynacrate relay --source ${redactUrl(values.source as string).replace(/\/[^/?]*(\?|$)/, `/${source.database}.${collection}$1`)} --table ${formatTableName(table)}` +
             `${result.checkpointed ? "" : ` --from ${at}`}\n`,
         );
       }

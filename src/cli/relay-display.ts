@@ -7,8 +7,8 @@
 
 import { errorMessage } from "../error-text.ts";
 import { Logger } from "../log.ts";
+import { redactSecrets } from "../redact-url.ts";
 import type { BatchEvent } from "../relay/relay.ts";
-import { redactSecrets } from "../sink/redact-url.ts";
 
 /** The rate is over this much recent time, so a quiet hour does not drag it down. */
 const RATE_WINDOW_MS = 10_000;

@@ -10,7 +10,7 @@ import { dirname, resolve } from "node:path";
 import { errorMessage } from "../error-text.ts";
 import { ConfigError } from "../errors.ts";
 import type { FailedRecord } from "../pipeline/batch-result.ts";
-import { redactSecrets } from "../sink/redact-url.ts";
+import { redactSecrets } from "../redact-url.ts";
 import {
   type DeadLetter,
   type DeadLetterDestination,

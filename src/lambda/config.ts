@@ -13,6 +13,7 @@ import { type KeySchema, parseKeySchema } from "../codec/key-schema.ts";
 import { check, configError, rule, textWithout } from "../config-schema.ts";
 import { type LogLevel, parseLogLevel } from "../log.ts";
 import type { HistoryOptions } from "../pipeline/history-writer.ts";
+import { redactUrl } from "../redact-url.ts";
 import {
   checkTableRoutes,
   parseRoute,
@@ -22,7 +23,6 @@ import {
 } from "../routing/table-routes.ts";
 import { splitHosts } from "../sink/host-list.ts";
 import { sinkKind } from "../sink/open-sink.ts";
-import { redactUrl } from "../sink/redact-url.ts";
 import { DEFAULT_RETRY } from "../sink/retry.ts";
 import { HISTORY_PARTITIONS } from "../sql/history.ts";
 import { formatTableName, parseTableName, type TableName } from "../sql/table-name.ts";

@@ -6,9 +6,9 @@
 
 import { ConfigError } from "../errors.ts";
 import { errorCodes, errorNames, networkProblem } from "../network-problem.ts";
+import { redactUrl } from "../redact-url.ts";
 import { splitHosts } from "./host-list.ts";
 import { openSink, sinkOfUrl } from "./open-sink.ts";
-import { redactUrl } from "./redact-url.ts";
 import { SinkError } from "./sink-error.ts";
 
 /** How long the check waits for an answer. */

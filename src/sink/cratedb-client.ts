@@ -13,6 +13,7 @@
 import { Pool } from "undici";
 import type { EncodedRow } from "../codec/row.ts";
 import { ConfigError } from "../errors.ts";
+import { blankSecrets, redactUrl } from "../redact-url.ts";
 import { wholeNumberOption } from "../whole-number.ts";
 import {
   boundedMessage,
@@ -105,7 +106,7 @@ export class CrateDbClient {
       } catch {
         // The URL may hold a password (`http://user:secret@host`): never echo it.
         throw new ConfigError(
-          `CrateDB URL ${redactUserInfo(options.url)} is not a URL; write http(s)://host:port or http(s)://host1:port,host2:port`,
+          `CrateDB URL ${redactUrl(options.url)} is not a URL; write http(s)://host:port or http(s)://host1:port,host2:port`,
         );
       }
     });
@@ -113,7 +114,7 @@ export class CrateDbClient {
     for (const url of urls) {
       if (url.protocol !== "http:" && url.protocol !== "https:") {
         throw new ConfigError(
-          `CrateDB URL ${redactUserInfo(options.url)}: the scheme must be http or https (CrateDB's HTTP port, 4200 by default)`,
+          `CrateDB URL ${redactUrl(options.url)}: the scheme must be http or https (CrateDB's HTTP port, 4200 by default)`,
         );
       }
     }
@@ -351,9 +352,7 @@ export class CrateDbClient {
 
   /** Blanks the password and the Authorization token out of text for messages. */
   redact(text: string): string {
-    let out = text;
-    for (const secret of this.#secrets) out = out.replaceAll(secret, "***");
-    return out;
+    return blankSecrets(text, this.#secrets);
   }
   rowError(
     outcome: BulkOutcome & { ok: false },
@@ -434,10 +433,6 @@ function errorCode(error: unknown): string | undefined {
   if (typeof code === "string") return code;
   const cause = (error as { cause?: unknown }).cause;
   return cause === undefined || cause === error ? undefined : errorCode(cause);
-}
-
-function redactUserInfo(url: string): string {
-  return url.replace(/\/\/[^/@]*@/, "//***@");
 }
 
 function truncate(text: string, max: number): string {

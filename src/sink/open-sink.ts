@@ -3,8 +3,8 @@
 // name several nodes of one cluster (crate://user:pw@host1:4200,host2:4200).
 
 import { ConfigError } from "../errors.ts";
+import { redactUrl } from "../redact-url.ts";
 import { splitHosts } from "./host-list.ts";
-import { redactUrl } from "./redact-url.ts";
 import type { RetryPolicy } from "./retry.ts";
 import type { Sink } from "./sink.ts";
 import { urlCredentials } from "./url-credentials.ts";

@@ -21,6 +21,7 @@ import { TERMINAL_EVENTS } from "../codec/mongodb-event.ts";
 import type { SourceRecord } from "../codec/source-record.ts";
 import { errorMessage } from "../error-text.ts";
 import { ConfigError, SourceError } from "../errors.ts";
+import { redactUrl } from "../redact-url.ts";
 import type { ReadResult, ShardInfo, StartPosition, StreamSource } from "./stream-source.ts";
 
 /** `mongodb://host/db.collection` (or `db.*`) taken apart. */
@@ -41,7 +42,7 @@ export function parseMongoSource(url: string): MongoSourceUrl {
   const dot = path.indexOf(".");
   if (!m || dot <= 0 || dot === path.length - 1)
     throw new ConfigError(
-      `--source must be mongodb://host[:port]/<database>.<collection> (or <database>.* for every collection), got ${redactMongoUrl(url)}`,
+      `--source must be mongodb://host[:port]/<database>.<collection> (or <database>.* for every collection), got ${redactUrl(url)}`,
     );
   const [, scheme, credentials, hosts, , query] = m as unknown as string[];
   return {
@@ -50,11 +51,6 @@ export function parseMongoSource(url: string): MongoSourceUrl {
     collection: path.slice(dot + 1),
     name: `${scheme}${hosts}/${path}`,
   };
-}
-
-/** The URL without its password, for messages. */
-export function redactMongoUrl(url: string): string {
-  return url.replace(/^(mongodb(?:\+srv)?:\/\/[^:@/]*):[^@/]*@/, "$1:***@");
 }
 
 /** Connects (bounded by serverSelectionTimeoutMS); an unreachable server is a SourceError naming the fix. */

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readConfig } from "../../src/lambda/config.ts";
-import { redactSecrets, redactUrl } from "../../src/sink/redact-url.ts";
+import { redactSecrets, redactUrl } from "../../src/redact-url.ts";
 import { dynacrate } from "./cli-run.ts";
 
 const SECRETS = {
@@ -82,5 +82,23 @@ describe("secrets in sink URLs", () => {
     }
     expect(message).toMatch(/unknown scheme ftp:/);
     for (const secret of ALL) expect(message).not.toContain(secret);
+  });
+
+  it("a MongoDB --source the command refuses prints no part of its password, an unescaped @ in it too", async () => {
+    const source = "mongodb://alice:p@ssw0rd-9@127.0.0.1:1/db";
+    for (const command of ["relay", "load"]) {
+      const r = await dynacrate([
+        command,
+        "--source",
+        source,
+        "--target",
+        "postgresql://u@127.0.0.1:1/x",
+        "--table",
+        "t",
+      ]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/--source must be mongodb:.*\*\*\*/);
+      expect(r.stderr).not.toContain("ssw0rd-9");
+    }
   });
 });

@@ -150,3 +150,24 @@ describe("one retry policy", () => {
     ).toEqual([]);
   });
 });
+
+describe("one way to keep secrets out of output", () => {
+  /** A secret blanked by hand: a known value replaced, or a URL's user info cut. */
+  const REDACTS = /replaceAll\(\s*\w+\s*,\s*"\*\*\*"\s*\)|\*\*\*@/;
+
+  it("secrets are blanked by src/redact-url.ts alone", () => {
+    const offenders = (readdirSync(root, { recursive: true }) as string[])
+      .filter((file) => file.endsWith(".ts") && file !== "redact-url.ts")
+      .filter((file) => REDACTS.test(readFileSync(join(root, file), "utf8")));
+    expect(offenders).toEqual([]);
+  });
+
+  it("the rule finds a planted redaction", () => {
+    for (const form of [
+      'for (const secret of this.secrets) out = out.replaceAll(secret, "***");',
+      'return url.replace(/\\/\\/[^/@]*@/, "//***@");',
+      'return url.replace(/^(mongodb(?:\\+srv)?:\\/\\/[^:@/]*):[^@/]*@/, "$1:***@");',
+    ])
+      expect(REDACTS.test(form), form).toBe(true);
+  });
+});
