@@ -17,11 +17,11 @@ import {
 } from "../source/mongodb-change-stream.ts";
 import type { StartPosition } from "../source/stream-source.ts";
 import { formatTableName, parseTableName, type TableName } from "../sql/table-name.ts";
+import { sayStopping, stopOnSignals } from "../stop-signals.ts";
 import { numbersOption, sinkOptions, tableOption, targetUrl, wholeOption } from "./args.ts";
 import { historyOption } from "./history-option.ts";
 import { refuseMetricsForMongo } from "./metrics-option.ts";
 import { RelayDisplay } from "./relay-display.ts";
-import { stopOnSignals } from "./stop-signal.ts";
 
 /** The target table of each collection. */
 export function targets(
@@ -69,7 +69,9 @@ export async function runMongoRelay(
     const deadLetters = new DeadLetterFile(
       (values.dlq as string | undefined) ?? "dynacrate-dead-letters.ndjson",
     );
-    const stop = stopOnSignals();
+    const stop = stopOnSignals(
+      sayStopping("finishing the batches in flight and writing checkpoints"),
+    );
     const display = new RelayDisplay(process.stdout);
     const sources: MongoChangeStreamSource[] = [];
     try {

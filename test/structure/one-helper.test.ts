@@ -10,6 +10,12 @@ import { describe, expect, it } from "vitest";
 
 const root = fileURLToPath(new URL("../../src/", import.meta.url));
 
+/** The files of src/ but `except` whose text `rule` finds. */
+const filesMatching = (rule: RegExp, except: string) =>
+  (readdirSync(root, { recursive: true }) as string[])
+    .filter((file) => file.endsWith(".ts") && file !== except)
+    .filter((file) => rule.test(readFileSync(join(root, file), "utf8")));
+
 /** A rejection handler that forgets a cached value: `.catch(() => x = undefined)`, `.delete(k)`, ... */
 const FORGETS_ON_FAILURE =
   /\.(?:catch\(|then\([^,]*,\s*)\(\w*\)\s*=>\s*\{?\s*(?:if \([^\n]*?\)\s*)?[\w.#]+(?:\s*=\s*undefined|\.delete\()/g;
@@ -156,10 +162,7 @@ describe("one way to keep secrets out of output", () => {
   const REDACTS = /replaceAll\(\s*\w+\s*,\s*"\*\*\*"\s*\)|\*\*\*@/;
 
   it("secrets are blanked by src/redact-url.ts alone", () => {
-    const offenders = (readdirSync(root, { recursive: true }) as string[])
-      .filter((file) => file.endsWith(".ts") && file !== "redact-url.ts")
-      .filter((file) => REDACTS.test(readFileSync(join(root, file), "utf8")));
-    expect(offenders).toEqual([]);
+    expect(filesMatching(REDACTS, "redact-url.ts")).toEqual([]);
   });
 
   it("the rule finds a planted redaction", () => {
@@ -169,5 +172,27 @@ describe("one way to keep secrets out of output", () => {
       'return url.replace(/^(mongodb(?:\\+srv)?:\\/\\/[^:@/]*):[^@/]*@/, "$1:***@");',
     ])
       expect(REDACTS.test(form), form).toBe(true);
+  });
+});
+
+describe("one way to stop on a signal", () => {
+  /** A handler of SIGINT or SIGTERM installed (or removed) by hand. */
+  const HANDLES_SIGNAL =
+    /process\.(?:once|on|off|addListener|removeListener)\(\s*"SIG(?:INT|TERM)"/;
+
+  it("SIGINT and SIGTERM are taken by src/stop-signals.ts alone", () => {
+    expect(filesMatching(HANDLES_SIGNAL, "stop-signals.ts")).toEqual([]);
+  });
+
+  it("the rule finds a planted handler", () => {
+    for (const form of [
+      'process.once("SIGINT", onInt);',
+      'process.removeListener("SIGTERM", onTerm);',
+      'process.off("SIGINT", onSignal);',
+      'process.once("SIGTERM", () => resolve("SIGTERM"));',
+    ])
+      expect(HANDLES_SIGNAL.test(form), form).toBe(true);
+    // Sending a signal to a child is no handler.
+    expect(HANDLES_SIGNAL.test('child.kill("SIGINT");')).toBe(false);
   });
 });

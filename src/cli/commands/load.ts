@@ -25,6 +25,7 @@ import { LocalExportStore, parseS3Url, S3ExportStore } from "../../source/export
 import type { SnapshotInfo, SnapshotSource } from "../../source/snapshot-source.ts";
 import { LOAD_PROGRESS_TABLE } from "../../sql/load-progress.ts";
 import { formatTableName } from "../../sql/table-name.ts";
+import { sayStopping, stopOnSignals } from "../../stop-signals.ts";
 import {
   keyOption,
   numbersOption,
@@ -221,16 +222,7 @@ export async function run(argv: string[]): Promise<number> {
   const deadLetters = new DeadLetterFile(
     (values.dlq as string | undefined) ?? "dynacrate-dead-letters.ndjson",
   );
-  const stop = new AbortController();
-  const onSignal = (signal: string) => {
-    if (stop.signal.aborted) return;
-    process.stderr.write(`\n${signal}: applying the batch in flight and saving progress...\n`);
-    stop.abort();
-  };
-  const onInt = () => onSignal("SIGINT");
-  const onTerm = () => onSignal("SIGTERM");
-  process.once("SIGINT", onInt);
-  process.once("SIGTERM", onTerm);
+  const stop = stopOnSignals(sayStopping("applying the batch in flight and saving progress"));
   const job = `${source.id} -> ${formatTableName(table)}`;
   try {
     const pipeline = new ApplyPipeline(sink, {
@@ -304,8 +296,7 @@ export async function run(argv: string[]): Promise<number> {
     if (!check) return summary.deadLettered > 0 ? 1 : 0;
     checkRetention(check, summary.cutMs);
     await deadLetters.close();
-    process.removeListener("SIGINT", onInt);
-    process.removeListener("SIGTERM", onTerm);
+    stop.dispose();
     // The relay serves the same port from here on.
     await endpoints?.close();
     const relay = await import("./relay.ts");
@@ -317,8 +308,7 @@ export async function run(argv: string[]): Promise<number> {
     const code = await relay.run(["--target", url, ...relayArgs, ...passOn]);
     return code !== 0 ? code : summary.deadLettered > 0 ? 1 : 0;
   } finally {
-    process.removeListener("SIGINT", onInt);
-    process.removeListener("SIGTERM", onTerm);
+    stop.dispose();
     await endpoints?.close();
     await probe.close();
     await deadLetters.close();

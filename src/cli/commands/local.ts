@@ -14,6 +14,7 @@ import {
   type LocalTable,
   startLocalStack,
 } from "../../local/services/stack.ts";
+import { stopOnSignals } from "../../stop-signals.ts";
 import { numberValue, parse, wholeOption, wholeValue } from "../args.ts";
 import { shellWord } from "../shell-word.ts";
 
@@ -63,10 +64,7 @@ export async function run(argv: string[]): Promise<number> {
   const tables = tablesOption(values);
   const faults = faultOptions(values);
 
-  const stopped = new Promise<string>((resolve) => {
-    process.once("SIGINT", () => resolve("SIGINT"));
-    process.once("SIGTERM", () => resolve("SIGTERM"));
-  });
+  const stopped = stopOnSignals();
   const out = (line: string) => process.stdout.write(`${line}\n`);
   let stack: Awaited<ReturnType<typeof startLocalStack>>;
   try {
@@ -133,7 +131,7 @@ export async function run(argv: string[]): Promise<number> {
   out("");
   out("ready; Ctrl-C stops everything");
 
-  const signal = await stopped;
+  const signal = await stopped.received;
   out(`\n${signal}: stopping...`);
   const { stats } = stack.bridge;
   await stack.stop();

@@ -26,6 +26,7 @@ import { CHECKPOINT_TABLE } from "../../sql/checkpoints.ts";
 import { LEASE_TABLE } from "../../sql/leases.ts";
 import { PURGE_TABLE } from "../../sql/purges.ts";
 import { formatTableName } from "../../sql/table-name.ts";
+import { sayStopping, stopOnSignals } from "../../stop-signals.ts";
 import {
   keyOption,
   numbersOption,
@@ -51,7 +52,6 @@ import {
   stuckMs,
 } from "../metrics-option.ts";
 import { RelayDisplay } from "../relay-display.ts";
-import { stopOnSignals } from "../stop-signal.ts";
 
 export const usage = `dynacrate relay --source URL --target URL --table NAME [options]
 
@@ -183,7 +183,9 @@ export async function run(argv: string[]): Promise<number> {
     throw error;
   }
 
-  const stop = stopOnSignals();
+  const stop = stopOnSignals(
+    sayStopping("finishing the batches in flight and writing checkpoints"),
+  );
   let endpoints: MetricsServer | undefined;
   const probe = sinkPing(url);
   if (registry && port !== undefined) {

@@ -14,6 +14,7 @@ import { formatKeySchema, type KeySchema } from "../../codec/key-schema.ts";
 import { LocalStackError } from "../../errors.ts";
 import { sinkOfUrl } from "../../sink/open-sink.ts";
 import { tableNameText } from "../../sql/table-name.ts";
+import { signalExitCode, stopOnSignals } from "../../stop-signals.ts";
 import { type Bridge, startBridge } from "../bridge/bridge.ts";
 import type { BridgeFaults } from "../bridge/bridge-faults.ts";
 import { joinBridges } from "../bridge/joined-bridges.ts";
@@ -112,8 +113,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   let stopping: Promise<void> | undefined;
   const stopAll = () => {
     stopping ??= (async () => {
-      process.off("SIGINT", onSignal);
-      process.off("SIGTERM", onSignal);
+      signals?.dispose();
       // Last started, first stopped: the bridge before the services it reads and writes.
       for (const stop of stoppers.reverse()) {
         try {
@@ -125,14 +125,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     })();
     return stopping;
   };
-  const onSignal = (signal: NodeJS.Signals) => {
-    void stopAll().finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
-  };
   // Installed before anything starts, so a Ctrl-C during start-up stops what is already up.
-  if (options.stopOnSignals !== false) {
-    process.once("SIGINT", onSignal);
-    process.once("SIGTERM", onSignal);
-  }
+  const signals =
+    options.stopOnSignals === false
+      ? undefined
+      : stopOnSignals((signal) => {
+          void stopAll().finally(() => process.exit(signalExitCode(signal)));
+        });
 
   const timed = async <T extends { stop(): Promise<void> }>(
     service: LocalService,
