@@ -8,6 +8,7 @@
 // target they were written for (see CheckpointStore).
 
 import type { Dialect } from "./dialect.ts";
+import { createOwnTable } from "./own-table.ts";
 import type { Statement } from "./statement.ts";
 import { stateTable, type TableName } from "./table-name.ts";
 
@@ -23,17 +24,19 @@ export const LEGACY_CHECKPOINT_TABLE: TableName = {
 };
 
 export function createCheckpointTable(dialect: Dialect): Statement {
-  const q = dialect.quoteIdentifier;
-  const text = dialect.name === "postgresql" ? "text" : "TEXT";
-  return {
-    sql:
-      `CREATE TABLE IF NOT EXISTS ${dialect.quoteTable(CHECKPOINT_TABLE)} (${q("stream")} ${text} NOT NULL, ` +
-      `${q("target")} ${text} NOT NULL, ${q("shard")} ${text} NOT NULL, ${q("position")} ${text}, ` +
-      `${q("finished")} BOOLEAN NOT NULL, ${q("updated_at")} TIMESTAMP WITH TIME ZONE NOT NULL, ` +
-      `PRIMARY KEY (${q("stream")}, ${q("target")}, ${q("shard")}))` +
-      dialect.tableSettings(),
-    params: [],
-  };
+  return createOwnTable(
+    dialect,
+    CHECKPOINT_TABLE,
+    {
+      stream: "TEXT NOT NULL",
+      target: "TEXT NOT NULL",
+      shard: "TEXT NOT NULL",
+      position: "TEXT",
+      finished: "BOOLEAN NOT NULL",
+      updated_at: "TIMESTAMP WITH TIME ZONE NOT NULL",
+    },
+    ["stream", "target", "shard"],
+  );
 }
 
 export function saveCheckpoint(

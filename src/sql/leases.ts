@@ -19,6 +19,7 @@
 
 import { CHECKPOINT_TABLE } from "./checkpoints.ts";
 import type { Dialect } from "./dialect.ts";
+import { createOwnTable } from "./own-table.ts";
 import type { Statement } from "./statement.ts";
 import type { TableName } from "./table-name.ts";
 
@@ -45,17 +46,19 @@ function nowMillis(dialect: Dialect): string {
 }
 
 export function createLeaseTable(dialect: Dialect): Statement {
-  const q = dialect.quoteIdentifier;
-  const text = dialect.name === "postgresql" ? "text" : "TEXT";
-  return {
-    sql:
-      `CREATE TABLE IF NOT EXISTS ${dialect.quoteTable(LEASE_TABLE)} (${q("stream")} ${text} NOT NULL, ` +
-      `${q("target")} ${text} NOT NULL, ${q("holder")} ${text} NOT NULL, ${q("epoch")} BIGINT NOT NULL, ` +
-      `${q("expires_at")} BIGINT NOT NULL, ${q("version")} BIGINT NOT NULL, ` +
-      `PRIMARY KEY (${q("stream")}, ${q("target")}))` +
-      dialect.tableSettings(),
-    params: [],
-  };
+  return createOwnTable(
+    dialect,
+    LEASE_TABLE,
+    {
+      stream: "TEXT NOT NULL",
+      target: "TEXT NOT NULL",
+      holder: "TEXT NOT NULL",
+      epoch: "BIGINT NOT NULL",
+      expires_at: "BIGINT NOT NULL",
+      version: "BIGINT NOT NULL",
+    },
+    ["stream", "target"],
+  );
 }
 
 /** The lease of (stream, target): at most one row, see LeaseRow (numbers may come back as text). */

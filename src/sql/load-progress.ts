@@ -4,6 +4,7 @@
 // so an interrupted load resumes where it stopped (`dynacrate load --resume`).
 
 import type { Dialect } from "./dialect.ts";
+import { createOwnTable } from "./own-table.ts";
 import type { Statement } from "./statement.ts";
 import type { TableName } from "./table-name.ts";
 
@@ -13,18 +14,19 @@ export const LOAD_PROGRESS_TABLE: TableName = {
 };
 
 export function createLoadProgressTable(dialect: Dialect, table = LOAD_PROGRESS_TABLE): Statement {
-  const q = dialect.quoteIdentifier;
-  const pg = dialect.name === "postgresql";
-  const text = pg ? "text" : "TEXT";
-  return {
-    sql:
-      `CREATE TABLE IF NOT EXISTS ${dialect.quoteTable(table)} (${q("job")} ${text} NOT NULL, ` +
-      `${q("part")} ${text} NOT NULL, ${q("position")} ${text}, ${q("items")} BIGINT NOT NULL, ` +
-      `${q("finished")} BOOLEAN NOT NULL, ${q("updated_at")} TIMESTAMP WITH TIME ZONE NOT NULL, ` +
-      `PRIMARY KEY (${q("job")}, ${q("part")}))` +
-      dialect.tableSettings(),
-    params: [],
-  };
+  return createOwnTable(
+    dialect,
+    table,
+    {
+      job: "TEXT NOT NULL",
+      part: "TEXT NOT NULL",
+      position: "TEXT",
+      items: "BIGINT NOT NULL",
+      finished: "BOOLEAN NOT NULL",
+      updated_at: "TIMESTAMP WITH TIME ZONE NOT NULL",
+    },
+    ["job", "part"],
+  );
 }
 
 /** Records one part's progress: everything up to `position` is applied. */

@@ -4,21 +4,16 @@
 // so the pipeline refuses it instead of bringing a deleted item back.
 
 import type { Dialect } from "./dialect.ts";
+import { createOwnTable } from "./own-table.ts";
 import type { Statement } from "./statement.ts";
 import { stateTable, type TableName } from "./table-name.ts";
 
 export const PURGE_TABLE: TableName = { schema: undefined, name: "dynacrate_purges" };
 
 export function createPurgeTable(dialect: Dialect): Statement {
-  const q = dialect.quoteIdentifier;
-  const text = dialect.name === "postgresql" ? "text" : "TEXT";
-  return {
-    sql:
-      `CREATE TABLE IF NOT EXISTS ${dialect.quoteTable(PURGE_TABLE)} (${q("target")} ${text} PRIMARY KEY, ` +
-      `${q("horizon")} ${text} NOT NULL)` +
-      dialect.tableSettings(),
-    params: [],
-  };
+  return createOwnTable(dialect, PURGE_TABLE, { target: "TEXT", horizon: "TEXT NOT NULL" }, [
+    "target",
+  ]);
 }
 
 /** Raises a target's horizon to `version` (never lowers it: another writer may have purged further). */
