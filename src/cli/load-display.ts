@@ -3,10 +3,9 @@
 // otherwise one JSON line every few seconds, a structured log line as the
 // relay and the Lambda function write them (src/log.ts).
 
-import { errorMessage } from "../error-text.ts";
 import type { LoadProgressEvent } from "../load/load.ts";
 import { Logger } from "../log.ts";
-import { redactSecrets } from "../redact-url.ts";
+import { retryFields } from "../sink/retry.ts";
 
 export class LoadDisplay {
   private readonly started = performance.now();
@@ -64,10 +63,9 @@ export class LoadDisplay {
   }
 
   retry(what: string, error: unknown, delayMs: number): void {
-    const message = redactSecrets(errorMessage(error));
     // On a terminal, the progress bar is ended first, so the log line stands alone.
     if (this.out.isTTY && this.drawn) process.stderr.write("\n");
-    this.problems.warn("retry", { what, error: message, delayMs });
+    this.problems.warn("retry", retryFields(what, error, delayMs));
   }
 
   done(): void {

@@ -5,10 +5,9 @@
 // lines are the Lambda function's structured logs (src/log.ts): the same
 // fields, level and scrubbing in both.
 
-import { errorMessage } from "../error-text.ts";
 import { Logger } from "../log.ts";
-import { redactSecrets } from "../redact-url.ts";
 import type { BatchEvent } from "../relay/relay.ts";
+import { retryFields } from "../sink/retry.ts";
 
 /** The rate is over this much recent time, so a quiet hour does not drag it down. */
 const RATE_WINDOW_MS = 10_000;
@@ -109,14 +108,13 @@ export class RelayDisplay {
   }
 
   retry(shard: string, error: unknown, delayMs: number): void {
-    const message = redactSecrets(errorMessage(error));
     // On a terminal, a live line on screen is ended first, so the log line stands alone
     // (and no blank line comes before it when there is none); the ticker draws it again.
     if (this.drawn) {
       this.out.write("\n");
       this.drawn = false;
     }
-    this.problems.warn("retry", { shard, error: message, delayMs });
+    this.problems.warn("retry", retryFields(shard, error, delayMs));
   }
 
   /** Ends the live line with the final counts, the summary's. */

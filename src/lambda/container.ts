@@ -16,7 +16,7 @@ import { Router } from "../routing/router.ts";
 import { namedTargets } from "../routing/table-routes.ts";
 import { passwordsIn } from "../sink/host-list.ts";
 import { openSink } from "../sink/open-sink.ts";
-import { DEFAULT_RETRY } from "../sink/retry.ts";
+import { DEFAULT_RETRY, retryFields } from "../sink/retry.ts";
 import { checkSetUp } from "../sink/set-up-check.ts";
 import type { Sink } from "../sink/sink.ts";
 import { PURGE_TABLE } from "../sql/purges.ts";
@@ -89,6 +89,7 @@ export class ContainerState {
     for (const password of passwordsIn(url)) log.addSecret(password);
 
     const sink = await openSink(url, {
+      onRetry: (error, _attempt, delayMs) => log.warn("retry", retryFields("sink", error, delayMs)),
       timeoutMs: config.timeoutMs,
       retry: { ...DEFAULT_RETRY, attempts: config.retryAttempts },
       ...(config.inFlight > 1 ? { inFlight: config.inFlight } : {}),

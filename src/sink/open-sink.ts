@@ -5,14 +5,17 @@
 import { ConfigError } from "../errors.ts";
 import { redactUrl } from "../redact-url.ts";
 import { splitHosts } from "./host-list.ts";
-import type { RetryPolicy } from "./retry.ts";
+import type { OnRetry, RetryPolicy } from "./retry.ts";
 import type { Sink } from "./sink.ts";
+import type { SinkError } from "./sink-error.ts";
 import { urlCredentials } from "./url-credentials.ts";
 
 export { redactUrl };
 
 export interface SinkOptions {
   retry?: RetryPolicy;
+  /** Told before each retry of a request the database failed. */
+  onRetry?: OnRetry<SinkError>;
   timeoutMs?: number;
   /** CrateDB: bulk requests of one batch sent at once (see CrateDbHttpSinkOptions.inFlight). */
   inFlight?: number;

@@ -6,6 +6,8 @@
 // retry is told the same way everywhere.
 
 import { setTimeout as sleep } from "node:timers/promises";
+import { causesOf, errorMessage } from "../error-text.ts";
+import { redactSecrets } from "../redact-url.ts";
 import { SinkError } from "./sink-error.ts";
 
 export interface RetryPolicy {
@@ -132,4 +134,22 @@ export async function withRetry<T, E = SinkError>(
       if (!retryable(error) || !(await backoff.retry(error))) throw error;
     }
   }
+}
+
+/**
+ * A retry's log line, the same wherever a retry is told: what is tried again,
+ * why (its error and causes, no secret in them) and how long it waits.
+ */
+export function retryFields(
+  what: string,
+  error: unknown,
+  delayMs: number,
+): { what: string; error: string; causes?: string[]; delayMs: number } {
+  const causes = causesOf(error).map(redactSecrets);
+  return {
+    what,
+    error: redactSecrets(errorMessage(error)),
+    ...(causes.length > 0 ? { causes } : {}),
+    delayMs,
+  };
 }

@@ -122,6 +122,11 @@ describe("the Lambda function through a sink that goes down and comes back", () 
         failedInvocations + partial,
         `${context}: the sink's failures reached Lambda`,
       ).toBeGreaterThan(0);
+      // The sink's retries are logged as every retry is.
+      expect(
+        lambda.logs().filter((l) => l.msg === "retry" && l.level === "warn" && l.what === "sink"),
+        context,
+      ).not.toEqual([]);
       const live = await target.live(table);
       expect(new Map([...live].map(([id, data]) => [id, String(data.price)])), context).toEqual(
         expected,
