@@ -166,6 +166,47 @@ describe.skipIf(!url)(
       });
     });
 
+    it("a row refused for a column the table lacked is sent again when the column is back by the time the sink looks", async () => {
+      // The column was dropped behind the sink's back, and declared again by
+      // another writer between CrateDB's refusal of the row and the sink's
+      // reading of the columns: the row shapes the same as before, and is
+      // sent again all the same (it failed before).
+      const table = fresh("strict_back");
+      const state = sink.dialect.quoteTable({ schema: undefined, name: `${table.name}__state` });
+      const other: AttributeMap = { id: { S: "c" }, fresh: { S: "x" } };
+      let refused = false;
+      let back: Promise<unknown> | undefined;
+      const proxy = await httpFaultProxy(
+        url as string,
+        (body) => {
+          if (refused && back === undefined && body.includes("information_schema.columns")) {
+            back = sink.query({
+              sql: `ALTER TABLE ${state} ADD COLUMN "data"['fresh'] TEXT`,
+              params: [],
+            });
+            return { forwardAfter: back };
+          }
+          return "forward";
+        },
+        (body, answer) => {
+          if (/"stmt":"INSERT/.test(body) && answer.includes("strict object")) refused = true;
+        },
+      );
+      const writer = createCrateDbHttpSink({ url: proxy.url });
+      try {
+        const pipeline = new ApplyPipeline(writer, { table, keySchema: ID_KEY });
+        expect(failures(await pipeline.apply(sourceRecords(change(other))))).toEqual([]);
+        await sink.query({ sql: `ALTER TABLE ${state} DROP COLUMN "data"['fresh']`, params: [] });
+        const later = { ...other, fresh: { S: "y" } };
+        expect(failures(await pipeline.apply(sourceRecords(change(later))))).toEqual([]);
+        expect(refused).toBe(true);
+        await expectTable(table, [later]);
+      } finally {
+        await writer.close();
+        await proxy.close();
+      }
+    });
+
     it("two writes at once (two shards of a relay) that bring the same new attribute are both applied", async () => {
       // One sink serves every shard of a relay. Before, while the first
       // write's ALTER TABLE for `gift` was on its way, the second took the
