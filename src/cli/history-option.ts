@@ -4,7 +4,7 @@
 import { ConfigError } from "../errors.ts";
 import type { HistoryOptions } from "../pipeline/history-writer.ts";
 import { HISTORY_PARTITIONS, type HistoryPartition } from "../sql/history.ts";
-import { type OptionSpec, wordValue } from "./args.ts";
+import { type OptionSpec, sinkOptions, wordValue } from "./args.ts";
 
 export const HISTORY_OPTIONS = {
   history: { type: "boolean" },
@@ -29,5 +29,10 @@ export function historyOption(values: Record<string, unknown>): HistoryOptions |
       );
     return undefined;
   }
-  return partition === undefined ? {} : { partition: partition as HistoryPartition };
+  // The history table gets the state tables' refresh interval (--refresh-interval-ms).
+  const refreshIntervalMs = sinkOptions(values).refreshIntervalMs;
+  return {
+    ...(partition === undefined ? {} : { partition: partition as HistoryPartition }),
+    ...(refreshIntervalMs === undefined ? {} : { settings: { refreshIntervalMs } }),
+  };
 }

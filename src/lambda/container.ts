@@ -123,7 +123,11 @@ export class ContainerState {
       keySchema: mongodb ? MONGODB_KEY_SCHEMA : config.keySchema,
       ...(mongodb ? { decoder: decodeMongoRecord } : {}),
       numbers: config.numbers,
-      history: config.history,
+      // The history table gets the state tables' refresh interval too.
+      history: config.history && {
+        ...config.history,
+        settings: { refreshIntervalMs: config.refreshIntervalMs },
+      },
       ...(config.tombstoneRetentionMs !== undefined
         ? { tombstoneRetentionMs: config.tombstoneRetentionMs }
         : {}),

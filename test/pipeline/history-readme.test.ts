@@ -178,6 +178,24 @@ describe.skipIf(!url)(
       expectAnswers(await runQueries(live.sink, table, "CrateDB"));
     });
 
+    it("the history table takes the state tables' refresh interval, and its partition unit", async () => {
+      const table = live.fresh("settings");
+      const pipeline = new ApplyPipeline(live.sink, {
+        table,
+        keySchema: [{ name: "id", type: "S" }],
+        history: { partition: "day", settings: { refreshIntervalMs: 250 } },
+      });
+      const result = await pipeline.apply(sourceRecords(history()[0]));
+      expect(result.failed).toEqual([]);
+      const [ddl] = await live.sink.query<{ ddl: string }>({
+        sql: `SHOW CREATE TABLE ${live.sink.dialect.quoteTable(historyTable(table))}`,
+        params: [],
+      });
+      const text = Object.values(ddl ?? {})[0] as string;
+      expect(text).toMatch(/\brefresh_interval"? = 250\b/);
+      expect(text).toContain("date_trunc('day', \"changed_at\")");
+    });
+
     it("keep an image whole: an attribute changing type, names with a dot and a tab, a string over 32 KB", async () => {
       const table = live.fresh("whole");
       await write(live.sink, table);
