@@ -1,6 +1,8 @@
 // The change history on PostgreSQL: a plain table keyed by the change's id,
-// images as jsonb (any shape, numbers exact), an index on (key, version) for
-// the changes of one key and the items as of a time.
+// images as jsonb (any shape, numbers exact), and a hash index on the key for
+// the changes of one item: a b-tree entry holds at most about 2.7 KB, and a
+// DynamoDB key (2,048 + 1,024 bytes) can be longer, so a b-tree on the key
+// would refuse that item's changes.
 
 import type { HistoryRow } from "../codec/history-row.ts";
 import { type HistoryPartition, type HistoryStatements, historyTable } from "./history.ts";
@@ -28,7 +30,7 @@ export function postgresHistory(
           params: [],
         },
         {
-          sql: `CREATE INDEX IF NOT EXISTS ${q(`${t.name}__history_key`)} ON ${table(t)} (key, version)`,
+          sql: `CREATE INDEX IF NOT EXISTS ${q(`${t.name}__history_key`)} ON ${table(t)} USING hash (key)`,
           params: [],
         },
       );

@@ -165,6 +165,46 @@ describe("the README's history queries on PostgreSQL", () => {
     await write(target.sink, table);
     expectAnswers(await runQueries(target.sink, table, "PostgreSQL"));
   });
+
+  it("keeps the changes of an item whose key is as long as DynamoDB allows (2,048 + 1,024 bytes)", async () => {
+    // A b-tree entry holds at most about 2.7 KB: an index on the key text
+    // would refuse this change (it did before).
+    const table = target.table("long_key");
+    // Text that does not compress (PostgreSQL compresses a long index entry).
+    let seed = 7;
+    const random = (length: number) =>
+      Array.from({ length }, () => {
+        seed = (seed * 48271) % 2147483647;
+        return String.fromCharCode(33 + (seed % 90));
+      }).join("");
+    const keys = { id: { S: random(2048) }, sk: { S: random(1024) } };
+    const pipeline = new ApplyPipeline(target.sink, {
+      table,
+      keySchema: [
+        { name: "id", type: "S" },
+        { name: "sk", type: "S" },
+      ],
+      history: {},
+    });
+    const records = [1, 2].map((n) =>
+      kinesisDynamoRecord({
+        eventID: `long-${n}`,
+        eventName: n === 1 ? "INSERT" : "MODIFY",
+        keys,
+        newImage: { ...keys, n: { N: String(n) } },
+        micros: CUT + n * S,
+      }),
+    );
+    const result = await pipeline.apply(
+      lambdaKinesisEvent(records).Records.flatMap((r) => sourceRecords(r)),
+    );
+    expect(result.failed.map((f) => f.error.message)).toEqual([]);
+    const rows = await target.sink.query<{ n: number }>({
+      sql: `SELECT count(*)::int AS n FROM ${target.sink.dialect.quoteTable(historyTable(table))}`,
+      params: [],
+    });
+    expect(rows[0]?.n).toBe(2);
+  });
 });
 
 describe.skipIf(!url)(
