@@ -56,12 +56,14 @@ describe("relay/Dockerfile", () => {
     const user = all("USER").at(-1);
     expect(user).toBeDefined();
     expect(["root", "0"]).not.toContain(user);
-    // The exec form: no shell in between, so SIGTERM reaches Node (src/cli/stop-signal.ts listens).
+    // The exec form: no shell in between, so SIGTERM reaches Node (src/stop-signals.ts listens).
     const entrypoint = JSON.parse(all("ENTRYPOINT")[0] as string) as string[];
     expect(entrypoint[0]).toBe("node");
     expect(entrypoint.at(-1)).toBe(`/usr/local/lib/node_modules/dynacrate/${pkg.bin.dynacrate}`);
     expect(pkg.files).toContain("bin");
-    expect(read("src/cli/stop-signal.ts")).toMatch(/process\.once\("SIGTERM"/);
+    const signals = read("src/stop-signals.ts");
+    expect(signals).toMatch(/SIGNALS: NodeJS\.Signals\[\] = \["SIGINT", "SIGTERM"\]/);
+    expect(signals).toMatch(/for \(const name of SIGNALS\) process\.once\(name, handle\)/);
     const port = /DYNACRATE_METRICS_PORT=(\d+)/.exec(all("ENV").join(" "))?.[1];
     expect(all("EXPOSE")).toEqual([port]);
   });
