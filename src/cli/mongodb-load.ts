@@ -13,6 +13,7 @@ import {
 import { formatTableName } from "../sql/table-name.ts";
 import { numbersOption, sinkOptions, targetUrl, wholeOption } from "./args.ts";
 import { historyOption } from "./history-option.ts";
+import { LoadDisplay } from "./load-display.ts";
 import { targets } from "./mongodb-relay.ts";
 import { Progress } from "./progress.ts";
 
@@ -37,6 +38,7 @@ export async function runMongoLoad(
           `copying ${source.database}.${collection} into ${redactUrl(url)} table ${formatTableName(table)}\n`,
         );
         const progress = new Progress(process.stderr, `copy ${collection}`);
+        const retries = new LoadDisplay(process.stderr);
         const result = await copyCollection({
           client,
           source,
@@ -47,6 +49,8 @@ export async function runMongoLoad(
           history: historyOption(values),
           batchSize: wholeOption(values, "batch-size", 1000),
           deadLetter: (failures) => deadLetters.write(failures),
+          onRetry: (error, _attempt, delayMs) =>
+            retries.retry(`${collection} (write)`, error, delayMs),
           onProgress: (copied, total) =>
             progress.update(copied, total > 0 ? Math.min(1, copied / total) : 1),
         });

@@ -15,7 +15,7 @@ import { ApplyPipeline } from "../pipeline/apply-pipeline.ts";
 import type { FailedRecord } from "../pipeline/batch-result.ts";
 import type { HistoryOptions } from "../pipeline/history-writer.ts";
 import { CheckpointStore } from "../relay/checkpoint-store.ts";
-import { Backoff, SINK_BATCH_RETRY } from "../sink/retry.ts";
+import { Backoff, type OnRetry, SINK_BATCH_RETRY } from "../sink/retry.ts";
 import type { Sink } from "../sink/sink.ts";
 import {
   clusterTimePosition,
@@ -39,6 +39,8 @@ export interface MongoCopyOptions {
   onProgress?: (copied: number, total: number) => void;
   /** How often a batch the sink failed to take is tried before the copy gives up. */
   attempts?: number;
+  /** Told before a batch the sink failed to take is written again. */
+  onRetry?: OnRetry;
 }
 
 export interface MongoCopyResult {
@@ -106,7 +108,10 @@ export async function copyCollection(options: MongoCopyOptions): Promise<MongoCo
   let batch: SourceRecord[] = [];
   const flush = async () => {
     if (batch.length === 0) return;
-    const backoff = new Backoff({ ...SINK_BATCH_RETRY, attempts: options.attempts ?? 8 });
+    const backoff = new Backoff(
+      { ...SINK_BATCH_RETRY, attempts: options.attempts ?? 8 },
+      options.onRetry,
+    );
     for (;;) {
       const outcome = await pipeline.apply(batch);
       const transient = outcome.failed.filter((f) => !f.permanent);
