@@ -213,6 +213,18 @@ async function main(): Promise<void> {
         change: undefined as never,
       };
     });
+    // A table just made can refuse writes until its shards have started.
+    while (
+      Number(
+        (
+          await sql("SELECT count(*) FROM sys.shards WHERE table_name = ? AND state <> 'STARTED'", [
+            `${guarded.name}__state`,
+          ])
+        ).rows?.[0]?.[0],
+      ) > 0
+    )
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    let eRefused = 0;
     const eStarted = performance.now();
     for (let i = 0; i < crateRows.length; i += DEFAULT_REPLAY_BATCH) {
       const upsert = cratedb.upsert(
@@ -225,13 +237,11 @@ async function main(): Promise<void> {
       const answer = (await post(bulkSqlBody(upsert.sql, upsert.bulkArgs))) as {
         results?: { rowcount: number }[];
       };
-      const refused = answer.results?.filter((r) => r.rowcount !== 1).length ?? 0;
-      if (refused > 0)
-        throw new Error(`(e): CrateDB refused ${refused} rows of the guarded upsert`);
+      eRefused += answer.results?.filter((r) => r.rowcount !== 1).length ?? 0;
     }
     const eSeconds = (performance.now() - eStarted) / 1000;
     console.log(
-      `(e) guarded bulk upsert:       ${fmt(rows.length / eSeconds)} rows/s     (the same rows through dynacrate's statement, ${eSeconds.toFixed(2)} s: the guard's share)`,
+      `(e) guarded bulk upsert:       ${fmt(rows.length / eSeconds)} rows/s     (the same rows through dynacrate's statement, ${eSeconds.toFixed(2)} s: the guard's share${eRefused > 0 ? `; ${eRefused} rows refused, so the rate is not comparable` : ""})`,
     );
 
     // (c) the seed's way on a sample: one statement per record, then with REFRESH after each.

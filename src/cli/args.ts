@@ -256,7 +256,7 @@ export const SINK_HELP = `  --target URL        sink: postgresql://user:pass@hos
   --key id:S[,sk:N]   DynamoDB key schema (default: from each target's first record's Keys)
   --numbers FORMAT    exact | double | double-strict | string (see README, "Numbers")
   --in-flight N       CrateDB: bulk requests of a batch sent at once, on distinct keys
-                      (default 1; see README, "Sinks")
+                      (default 2; see README, "Sinks")
   --sink-timeout-ms N limit for one statement (default 30000); a CrateDB node that has not
                       answered by then is taken for hung and its work goes to the others
   --refresh-interval-ms N

@@ -54,8 +54,8 @@ export interface LambdaConfig {
   timeoutMs: number;
   /** Attempts per write, the first included, before records are reported failed. */
   retryAttempts: number;
-  /** CrateDB: bulk requests of one batch sent at once (SINK_IN_FLIGHT, default 1). */
-  inFlight: number;
+  /** CrateDB: bulk requests of one batch sent at once (SINK_IN_FLIGHT; the sink's default, 2, when unset). */
+  inFlight: number | undefined;
   /** CrateDB: refresh_interval of the tables the function creates (SINK_REFRESH_INTERVAL_MS). */
   refreshIntervalMs: number | undefined;
   /** CrateDB: columns declared in a state table at most (MAX_COLUMNS; the sink's default when absent). */
@@ -361,7 +361,7 @@ export function readConfig(variables: Environment): LambdaConfig {
     numbers: env.NUMBER_FORMAT,
     timeoutMs: env.SINK_TIMEOUT_MS ?? DEFAULT_LAMBDA_TIMEOUT_MS,
     retryAttempts: env.SINK_RETRY_ATTEMPTS ?? DEFAULT_RETRY.attempts,
-    inFlight: env.SINK_IN_FLIGHT ?? 1,
+    inFlight: env.SINK_IN_FLIGHT,
     refreshIntervalMs: env.SINK_REFRESH_INTERVAL_MS,
     maxColumns: env.MAX_COLUMNS,
     deadLetter:

@@ -92,7 +92,7 @@ export class ContainerState {
       onRetry: (error, _attempt, delayMs) => log.warn("retry", retryFields("sink", error, delayMs)),
       timeoutMs: config.timeoutMs,
       retry: { ...DEFAULT_RETRY, attempts: config.retryAttempts },
-      ...(config.inFlight > 1 ? { inFlight: config.inFlight } : {}),
+      ...(config.inFlight !== undefined ? { inFlight: config.inFlight } : {}),
       ...(config.refreshIntervalMs !== undefined
         ? { refreshIntervalMs: config.refreshIntervalMs }
         : {}),

@@ -66,7 +66,10 @@ export interface CrateDbHttpSinkOptions extends CrateDbClientOptions {
    * keys, and the next batch is sent only once every request of this one is
    * answered, so each key's changes still reach CrateDB in order; several
    * requests let a cluster's nodes work on them together. A batch is then cut
-   * into at least this many requests (each at most `maxRowsPerRequest`). Default 1.
+   * into at least this many requests (each at most `maxRowsPerRequest`).
+   * Default 2: CrateDB indexes two requests on separate threads, and a replay
+   * of the benchmark corpus into one node ran 1.2 times as fast as with one
+   * (bench:cratedb), ahead of a plain upsert of every record.
    */
   inFlight?: number;
   /**
@@ -88,6 +91,7 @@ export interface CrateDbHttpSinkOptions extends CrateDbClientOptions {
 const DEFAULT_MAX_ROWS = 1000;
 const DEFAULT_MAX_BYTES = 32 * 1024 * 1024;
 const DEFAULT_CONNECTIONS = 4;
+const DEFAULT_IN_FLIGHT = 2;
 
 /** Thrown into the request through its AbortSignal when `timeoutMs` passes. */
 export class CrateDbHttpSink implements Sink {
@@ -118,7 +122,11 @@ export class CrateDbHttpSink implements Sink {
       DEFAULT_MAX_BYTES,
       "CrateDB sink option maxBytesPerRequest",
     );
-    const inFlight = wholeNumberOption(options.inFlight, 1, "CrateDB sink option inFlight");
+    const inFlight = wholeNumberOption(
+      options.inFlight,
+      DEFAULT_IN_FLIGHT,
+      "CrateDB sink option inFlight",
+    );
     this.#maxColumns = wholeNumberOption(
       options.maxColumns,
       DEFAULT_MAX_COLUMNS,

@@ -76,7 +76,7 @@ describe("readConfig", () => {
       numbers: undefined,
       timeoutMs: 10_000,
       retryAttempts: DEFAULT_RETRY.attempts,
-      inFlight: 1,
+      inFlight: undefined,
       deadLetter: undefined,
       tombstoneRetentionMs: undefined,
       logLevel: "info",

@@ -59,8 +59,12 @@ async function fake(options?: FakeCrateDbOptions): Promise<FakeCrateDb> {
   fakes.push(server);
   return server;
 }
+/**
+ * A sink on the fake; one request a batch unless a test asks for more, so
+ * that the fake's scripted answers meet the rows they are written for.
+ */
 function sink(options: Partial<CrateDbHttpSinkOptions> & { url: string }): CrateDbHttpSink {
-  const created = createCrateDbHttpSink({ retry: FAST, ...options });
+  const created = createCrateDbHttpSink({ retry: FAST, inFlight: 1, ...options });
   sinks.push(created);
   return created;
 }
