@@ -68,8 +68,8 @@ export interface CrateDbHttpSinkOptions extends CrateDbClientOptions {
    * requests let a cluster's nodes work on them together. A batch is then cut
    * into at least this many requests (each at most `maxRowsPerRequest`).
    * Default 2: CrateDB indexes two requests on separate threads, and a replay
-   * of the benchmark corpus into one node ran 1.2 times as fast as with one
-   * (bench:cratedb), ahead of a plain upsert of every record.
+   * of the benchmark corpus into one node ran 1.1 to 1.2 times as fast as
+   * with one (bench:cratedb).
    */
   inFlight?: number;
   /**
