@@ -150,8 +150,17 @@ export class Router {
     };
   }
 
-  /** Writes a routed batch, target after target; every record's fate by its index in the batch. */
+  /**
+   * Writes a routed batch, every target at once (each is its own table: the
+   * database takes them side by side); every record's fate by its index in
+   * the batch, the targets' counts in the order the batch first names them.
+   * When a target's write throws (a bug, not an outage: those are results),
+   * the others are still awaited before it is thrown.
+   */
   async commit(batch: RoutedBatch): Promise<BatchResult> {
+    const settled = await Promise.allSettled(
+      batch.groups.map((group) => group.pipeline.commit(group.prepared)),
+    );
     const total: BatchResult = { ...emptyBatchResult(), failed: [...batch.refused], tables: [] };
     if (batch.refused.length > 0)
       total.tables?.push(
@@ -161,8 +170,11 @@ export class Router {
           failed: batch.refused,
         }),
       );
-    for (const group of batch.groups) {
-      const result = await group.pipeline.commit(group.prepared);
+    for (let g = 0; g < batch.groups.length; g++) {
+      const group = batch.groups[g] as RoutedBatch["groups"][number];
+      const outcome = settled[g] as PromiseSettledResult<BatchResult>;
+      if (outcome.status === "rejected") throw outcome.reason;
+      const result = outcome.value;
       addCounts(total, result);
       total.tables?.push(tableCounts(formatTableName(group.pipeline.table), result));
       total.staleUnknown ||= result.staleUnknown;
