@@ -333,7 +333,7 @@ class Transcoder {
     const keyCtx: JsonWriteContext = { numbers: this.format.keyNumbers, rounded: 0 };
     const pk = writeKey(keys, keyCtx);
     const version = makeVersion(micros, position ?? envelope.order, tick);
-    const change = new TranscodedChange(s, block, operation, keys, changeRef(eventId, envelope));
+    const change = new TranscodedChange(block, operation, keys, changeRef(eventId, envelope));
     change.source = source;
     change.tableName = tableName;
     change.eventId = eventId;
@@ -360,6 +360,8 @@ class Transcoder {
     if (s.charCodeAt(i) !== 123) throw BAIL;
     i = ws(s, i + 1);
     const block: Block = {
+      text: s,
+      newImageRead: false,
       keys: undefined,
       newImageStart: -1,
       newImageEnd: -1,
@@ -693,6 +695,7 @@ class Transcoder {
       }
     }
     this.i = i;
+    block.newImageRead = true;
     block.data = `${indexedData ? indexedFirst(data, indexedData) : data}}`;
     block.aux = `${indexedAux ? indexedFirst(aux, indexedAux) : aux}}`;
   }
@@ -910,7 +913,9 @@ class Transcoder {
 const transcoder = new Transcoder();
 
 /** What the `dynamodb` block holds, as far as the Change needs it. */
-interface Block {
+interface Block extends ImageSpans {
+  text: string;
+  newImageRead: boolean;
   keys: AttributeMap | undefined;
   /** Where NewImage's text starts and ends (-1: absent or null). */
   newImageStart: number;
@@ -987,13 +992,12 @@ class TranscodedChange implements Change {
   position: string | undefined = undefined;
   ttlDelete = false;
   readonly ref: string;
-  readonly #text: string;
+  /** Holds the record's text too. */
   readonly #block: Block;
   #newImage: AttributeMap | undefined;
   #oldImage: AttributeMap | undefined;
 
-  constructor(text: string, block: Block, operation: Operation, keys: AttributeMap, ref: string) {
-    this.#text = text;
+  constructor(block: Block, operation: Operation, keys: AttributeMap, ref: string) {
     this.#block = block;
     this.operation = operation;
     this.keys = keys;
@@ -1003,7 +1007,7 @@ class TranscodedChange implements Change {
   get newImage(): AttributeMap | undefined {
     const block = this.#block;
     if (this.#newImage === undefined && this.operation !== "remove" && block.newImageStart >= 0) {
-      this.#newImage = JSON.parse(this.#text.slice(block.newImageStart, block.newImageEnd));
+      this.#newImage = JSON.parse(block.text.slice(block.newImageStart, block.newImageEnd));
     }
     return this.#newImage;
   }
@@ -1011,8 +1015,35 @@ class TranscodedChange implements Change {
   get oldImage(): AttributeMap | undefined {
     const block = this.#block;
     if (this.#oldImage === undefined && block.oldImageStart >= 0) {
-      this.#oldImage = JSON.parse(this.#text.slice(block.oldImageStart, block.oldImageEnd));
+      this.#oldImage = JSON.parse(block.text.slice(block.oldImageStart, block.oldImageEnd));
     }
     return this.#oldImage;
   }
+
+  /** The record's text and where its images lie in it (see imageSpans). */
+  spans(): ImageSpans {
+    return this.#block;
+  }
+}
+
+/**
+ * Where a transcoded change's images lie in its record's text, for a reader
+ * of one attribute (route-attribute.ts) that would otherwise parse them or
+ * scan the whole record; undefined for a Change built any other way.
+ */
+export function imageSpans(change: Change): ImageSpans | undefined {
+  return change instanceof TranscodedChange ? change.spans() : undefined;
+}
+
+/** See imageSpans. Starts are -1 for an image that is absent or null. */
+export interface ImageSpans {
+  readonly text: string;
+  readonly newImageStart: number;
+  readonly oldImageStart: number;
+  /**
+   * NewImage's top-level names were read and found distinct, and each of its
+   * attribute values holds one member (NewImage was transcoded: not a REMOVE),
+   * so the first member of a name is the one JSON.parse keeps.
+   */
+  readonly newImageRead: boolean;
 }

@@ -129,31 +129,50 @@ export class ApplyPipeline {
   }
 
   /**
+   * Checks a decoded change before it is encoded (the decoder's `check`):
+   * its keys against the table's key schema (learnt from the first change
+   * when none was given), and that it comes from the table's one stream.
+   * Throws RecordError.
+   */
+  readonly check = (change: Change): void => {
+    if (!this.givenKeysChecked && this.keySchema) {
+      // A wrong --key stops the run here, before its first write, instead of failing every record.
+      checkGivenKeySchema(this.keySchema, change.keys, change.ref);
+      this.givenKeysChecked = true;
+    }
+    this.keySchema ??= keySchemaOf(change.keys);
+    checkKeys(change.keys, this.keySchema, change.ref);
+    this.oneStream.check(change);
+  };
+
+  /**
    * The CPU half of `apply`: decodes, encodes and coalesces a batch. Callers
    * that read ahead (replay) prepare the next batch while `commit` of the
-   * previous one waits for the database, keeping both busy.
+   * previous one waits for the database, keeping both busy. A caller that
+   * decoded the records already (the router, which reads the change to
+   * place it, and ran `check` on it) gives what each decoded to, by index:
+   * its row, undefined for none, or the RecordError it failed with.
    */
-  prepare(records: SourceRecord[]): PreparedBatch {
+  prepare(
+    records: SourceRecord[],
+    decoded?: ReadonlyArray<EncodedRow | RecordError | undefined>,
+  ): PreparedBatch {
     const failed: FailedRecord[] = [];
     const entries: Entry[] = [];
     let roundedNumbers = 0;
     let newestMicros = 0;
     let oldestMicros = 0;
     let noRow = 0;
-    // Runs on the decoded change before it is encoded (see encodeSourceRecord).
-    const checkChange = (change: Change) => {
-      if (!this.givenKeysChecked && this.keySchema) {
-        // A wrong --key stops the run here, before its first write, instead of failing every record.
-        checkGivenKeySchema(this.keySchema, change.keys, change.ref);
-        this.givenKeysChecked = true;
-      }
-      this.keySchema ??= keySchemaOf(change.keys);
-      checkKeys(change.keys, this.keySchema, change.ref);
-      this.oneStream.check(change);
-    };
     for (let index = 0; index < records.length; index++) {
       try {
-        const row = this.decode(records[index] as SourceRecord, this.format, checkChange);
+        let row: EncodedRow | undefined;
+        if (decoded) {
+          const given = decoded[index];
+          if (given instanceof RecordError) throw given;
+          row = given;
+        } else {
+          row = this.decode(records[index] as SourceRecord, this.format, this.check);
+        }
         if (row === undefined) {
           noRow++;
           continue;

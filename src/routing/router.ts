@@ -7,10 +7,12 @@
 // function apply through a router.
 
 import type { NumberFormat } from "../codec/decimal.ts";
-import { routeAttribute } from "../codec/route-attribute.ts";
-import type { SourceRecord } from "../codec/source-record.ts";
+import { changeAttribute, routeAttribute } from "../codec/route-attribute.ts";
+import type { EncodedRow, RowFormat } from "../codec/row.ts";
+import { encodeSourceRecord, type SourceRecord } from "../codec/source-record.ts";
 import { sourceTableOf } from "../codec/source-table.ts";
-import { ConfigError, type RecordError, RoutingRefusal } from "../errors.ts";
+import type { Change } from "../codec/types.ts";
+import { ConfigError, RecordError, RoutingRefusal } from "../errors.ts";
 import {
   ApplyPipeline,
   DEFAULT_TOMBSTONE_RETENTION_MS,
@@ -46,16 +48,45 @@ export interface RoutedBatch {
   refused: FailedRecord[];
 }
 
-type Decision =
-  | { target: TableName }
+/** Where a record goes: its target table, or why it goes nowhere. */
+type Decision = TableName | Refusal;
+
+type Refusal =
   | { refuse: string; field: string; source?: string | undefined }
   | { own: RecordError };
+
+const isTarget = (decision: Decision): decision is TableName => "name" in decision;
+
+/** What a record decoded to, by index (see ApplyPipeline.prepare). */
+type Decoded = EncodedRow | RecordError | undefined;
+
+interface Group {
+  pipeline: ApplyPipeline;
+  indices: number[];
+  records: SourceRecord[];
+  decoded: Decoded[];
+}
 
 export class Router {
   readonly sink: Sink;
   readonly routes: TableRoutes;
   private readonly options: RouterOptions;
   private readonly pipelines = new Map<string, ApplyPipeline>();
+  /**
+   * The same by the TableName object the routes hold, so that placing a
+   * record builds no name (a template's targets, new objects, go by name).
+   */
+  private readonly byTarget = new WeakMap<TableName, ApplyPipeline>();
+  /**
+   * Routes by attribute decode each record first and read the attribute
+   * from its change (see prepare): the row format every target's pipeline
+   * uses, or undefined when the routes need no attribute or records are
+   * not DynamoDB change records (another decoder).
+   */
+  private readonly decodeFirst: RowFormat | undefined;
+  /** The record being decoded first, and where `place` put it (see prepare). */
+  private placing: SourceRecord | undefined;
+  private placed: Decision | undefined;
   /** The one source table a plain --table takes: given, or the first record's. */
   private sourceTable: string | undefined;
   /** Shared by every target's pipeline, made now or later (see atLeast). */
@@ -67,6 +98,10 @@ export class Router {
     this.retentionMs = options.tombstoneRetentionMs ?? DEFAULT_TOMBSTONE_RETENTION_MS;
     this.routes = options.routes;
     this.sourceTable = options.routes.sourceTable;
+    this.decodeFirst =
+      options.routes.routes?.length && options.decoder === undefined
+        ? sink.dialect.rowFormat(options.numbers)
+        : undefined;
   }
 
   /**
@@ -89,6 +124,8 @@ export class Router {
 
   /** The pipeline of a target table, made on first use. */
   pipeline(target: TableName): ApplyPipeline {
+    const known = this.byTarget.get(target);
+    if (known) return known;
     const key = formatTableName(target);
     let pipeline = this.pipelines.get(key);
     if (!pipeline) {
@@ -100,6 +137,7 @@ export class Router {
       });
       this.pipelines.set(key, pipeline);
     }
+    this.byTarget.set(target, pipeline);
     return pipeline;
   }
 
@@ -109,20 +147,41 @@ export class Router {
 
   /** Routes and prepares a batch (the CPU half; see ApplyPipeline.prepare). */
   prepare(records: SourceRecord[]): RoutedBatch {
-    const groups = new Map<ApplyPipeline, { indices: number[]; records: SourceRecord[] }>();
+    const groups = new Map<ApplyPipeline, Group>();
     const refused: FailedRecord[] = [];
+    const format = this.decodeFirst;
     for (let index = 0; index < records.length; index++) {
       const record = records[index] as SourceRecord;
-      const decision = this.decide(record);
-      if ("target" in decision) {
-        const pipeline = this.pipeline(decision.target);
+      let decision: Decision;
+      let decoded: Decoded;
+      if (format === undefined) {
+        decision = this.decide(record, undefined);
+      } else {
+        // Decoded here, once, and placed by its change (see place): the
+        // attribute is read where the codec has found it, not by a second
+        // scan of the record.
+        this.placing = record;
+        this.placed = undefined;
+        try {
+          decoded = encodeSourceRecord(record, format, this.place);
+        } catch (error) {
+          if (!(error instanceof RecordError)) throw error;
+          decoded = error;
+        }
+        // Not decoded as far as its change: placed by its text, as it reads.
+        decision = this.placed ?? this.decide(record, undefined);
+        this.placing = undefined;
+      }
+      if (isTarget(decision)) {
+        const pipeline = this.pipeline(decision);
         let group = groups.get(pipeline);
         if (!group) {
-          group = { indices: [], records: [] };
+          group = { pipeline, indices: [], records: [], decoded: [] };
           groups.set(pipeline, group);
         }
         group.indices.push(index);
         group.records.push(record);
+        group.decoded.push(decoded);
         continue;
       }
       const ref = record.ref ?? record.position ?? `record ${index}`;
@@ -141,10 +200,13 @@ export class Router {
     }
     return {
       records: records.length,
-      groups: [...groups].map(([pipeline, group]) => ({
-        pipeline,
+      groups: [...groups.values()].map((group) => ({
+        pipeline: group.pipeline,
         indices: group.indices,
-        prepared: pipeline.prepare(group.records),
+        prepared: group.pipeline.prepare(
+          group.records,
+          format === undefined ? undefined : group.decoded,
+        ),
       })),
       refused,
     };
@@ -214,18 +276,31 @@ export class Router {
     return ran;
   }
 
-  private decide(record: SourceRecord): Decision {
+  /**
+   * The decoder's check of the record being placed (the same function for
+   * every record: nothing is made per record): places it by its change, and
+   * runs its target's own check, before the change is encoded, as the
+   * target's pipeline would have.
+   */
+  private readonly place = (change: Change): void => {
+    const decision = this.decide(this.placing as SourceRecord, change);
+    this.placed = decision;
+    if (isTarget(decision)) this.pipeline(decision).check(change);
+  };
+
+  /** Where a record goes; its routes' attributes read from `change` when it decoded to one. */
+  private decide(record: SourceRecord, change: Change | undefined): Decision {
     const { routes } = this;
     const { names } = routes;
     if (routes.routes?.length) {
-      const route = matchRoute(routes.routes, record);
-      if (route) return { target: route.target };
+      const route = matchRoute(routes.routes, record, change);
+      if (route) return route.target;
     }
     const source = sourceTableOf(record);
     if (routes.map) {
       if (source === undefined) return this.unnamed(record, names.map);
       const target = routes.map.get(source);
-      if (target) return { target };
+      if (target) return target;
       return {
         field: "tableName",
         source,
@@ -234,14 +309,14 @@ export class Router {
     }
     if (routes.table && isTemplate(routes.table)) {
       if (source === undefined) return this.unnamed(record, `${names.table} with {table}`);
-      return { target: fillTemplate(routes.table, source) };
+      return fillTemplate(routes.table, source);
     }
     if (routes.table) {
       if (source === undefined || this.sourceTable === undefined) {
         this.sourceTable ??= source;
-        return { target: routes.table };
+        return routes.table;
       }
-      if (source === this.sourceTable) return { target: routes.table };
+      if (source === this.sourceTable) return routes.table;
       const target = formatTableName(routes.table);
       const chosen =
         routes.sourceTable === undefined
@@ -260,7 +335,7 @@ export class Router {
   }
 
   /** A record that names no source table where the routes need one. */
-  private unnamed(record: SourceRecord, option: string): Decision {
+  private unnamed(record: SourceRecord, option: string): Refusal {
     if (record.error) return { own: record.error };
     return {
       field: "tableName",
@@ -269,15 +344,24 @@ export class Router {
   }
 }
 
-/** The first route whose attribute (in Keys, else NewImage, else OldImage) matches. */
-function matchRoute(routes: Route[], record: SourceRecord): Route | undefined {
-  // Routes usually test one attribute: it is read once.
-  const values = new Map<string, string | undefined>();
-  for (const route of routes) {
-    let value = values.get(route.attribute);
-    if (!values.has(route.attribute)) {
-      value = routeAttribute(record, route.attribute);
-      values.set(route.attribute, value);
+/**
+ * The first route whose attribute (in Keys, else NewImage, else OldImage)
+ * matches, read from the record's change when it has one. Allocates
+ * nothing: routes usually test one attribute, and it is read once.
+ */
+function matchRoute(
+  routes: Route[],
+  record: SourceRecord,
+  change: Change | undefined,
+): Route | undefined {
+  let name: string | undefined;
+  let value: string | undefined;
+  for (let r = 0; r < routes.length; r++) {
+    const route = routes[r] as Route;
+    if (route.attribute !== name) {
+      name = route.attribute;
+      value =
+        change === undefined ? routeAttribute(record, name) : changeAttribute(record, change, name);
     }
     if (value === undefined) continue;
     if (route.test === "prefix" ? value.startsWith(route.value) : value === route.value)

@@ -1,11 +1,21 @@
-// The attribute a --route matches, read from a record's text in place, gives
-// what the parsed record gives, whatever the layout of the text; the text is
-// parsed only where the scanner does not take it as it is.
+// The attribute a --route matches, read from a record's text in place or from
+// the change it decodes to, gives what the parsed record gives, whatever the
+// layout of the text; the text is parsed only where the scanner does not take
+// it as it is.
 
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { attributeInPayload, routeAttribute } from "../../src/codec/route-attribute.ts";
+import {
+  attributeInPayload,
+  changeAttribute,
+  routeAttribute,
+} from "../../src/codec/route-attribute.ts";
+import { encodeSourceRecord } from "../../src/codec/source-record.ts";
 import { TextRecord } from "../../src/codec/text-record.ts";
+import { imageSpans } from "../../src/codec/transcode.ts";
+import type { Change } from "../../src/codec/types.ts";
+import { RecordError } from "../../src/errors.ts";
+import { postgresql } from "../../src/sql/postgresql.ts";
 import { countedTextRecord } from "../support/counted-text-record.ts";
 
 const counted = countedTextRecord;
@@ -77,5 +87,56 @@ describe("routeAttribute", () => {
   it("a text that is not JSON names no attribute", () => {
     const record = new TextRecord(`{"dynamodb":{"Keys":{"type":{"S":"x"}}`, { ref: "r" });
     expect(routeAttribute(record, "type")).toBeUndefined();
+  });
+});
+
+describe("changeAttribute", () => {
+  // Members as written, repeats allowed: JSON.parse keeps a name's last one.
+  const members = fc.array(
+    fc.tuple(fc.constantFrom("type", "id", "other", "typ\\u0065"), attributeValue),
+    { maxLength: 4 },
+  );
+  const objectText = (pairs: [string, unknown][]) =>
+    `{${pairs.map(([name, value]) => `"${name}":${JSON.stringify(value)}`).join(",")}}`;
+  const changeText = fc.record(
+    {
+      eventName: fc.constantFrom("INSERT", "MODIFY", "REMOVE"),
+      keyType: fc.option(fc.constantFrom("k", "x"), { nil: undefined }),
+      newImage: fc.option(members, { nil: undefined }),
+      oldImage: fc.option(members, { nil: undefined }),
+    },
+    { requiredKeys: ["eventName"] },
+  );
+
+  it("gives what the parsed record gives, read from the change the record decodes to", () => {
+    let transcoded = 0;
+    fc.assert(
+      fc.property(changeText, ({ eventName, keyType, newImage, oldImage }) => {
+        const keys: [string, unknown][] = [["id", { S: "a" }]];
+        if (keyType !== undefined) keys.push(["type", { S: keyType }]);
+        const image = (pairs: [string, unknown][]) =>
+          objectText([...keys, ...pairs.filter(([name]) => name !== "id")]);
+        const text = `{"eventID":"e","eventName":"${eventName}","eventSource":"aws:dynamodb","dynamodb":{"ApproximateCreationDateTime":1720742633000,"Keys":${objectText(keys)}${
+          newImage ? `,"NewImage":${image(newImage)}` : ""
+        }${oldImage ? `,"OldImage":${image(oldImage)}` : ""}}}`;
+        const record = new TextRecord(text, { ref: "r" });
+        let change: Change | undefined;
+        try {
+          encodeSourceRecord(record, postgresql.rowFormat(), (c) => {
+            change = c;
+          });
+        } catch (error) {
+          if (!(error instanceof RecordError)) throw error;
+        }
+        if (change === undefined) return;
+        if (imageSpans(change)) transcoded++;
+        expect(changeAttribute(record, change, "type")).toBe(
+          attributeInPayload(JSON.parse(text), "type"),
+        );
+      }),
+      { numRuns: 1000, seed: 12 },
+    );
+    // Most records take the transcoder's path, which reads the change's text.
+    expect(transcoded).toBeGreaterThan(200);
   });
 });

@@ -1,15 +1,18 @@
 // A routed batch's targets are written side by side, into a real PostgreSQL:
 // the second target's write starts before the first one's ends, and when the
 // sink fails one target's write the other target's rows are still written
-// and counted, each record's fate reported at its index in the batch.
+// and counted, each record's fate reported at its index in the batch. A
+// record is placed by its route's attribute whether or not it decodes, and
+// fails in its target's counts, or is refused when no route takes it.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { KeySchema } from "../../src/codec/key-schema.ts";
 import type { EncodedRow } from "../../src/codec/row.ts";
 import type { SourceRecord } from "../../src/codec/source-record.ts";
 import { TextRecord } from "../../src/codec/text-record.ts";
+import type { AttributeValue } from "../../src/codec/types.ts";
 import { Router } from "../../src/routing/router.ts";
-import { parseRoute, singleTable } from "../../src/routing/table-routes.ts";
+import { CLI_NAMES, parseRoute, singleTable } from "../../src/routing/table-routes.ts";
 import type { Sink, WriteResult } from "../../src/sink/sink.ts";
 import { SinkError } from "../../src/sink/sink-error.ts";
 import { formatTableName, type TableName } from "../../src/sql/table-name.ts";
@@ -26,12 +29,17 @@ afterAll(async () => {
 
 let micros = 1_730_000_000_000_000;
 /** A change record of item `id` whose `type` is `type`, as a Kinesis record's text. */
-const change = (id: string, type: string): SourceRecord =>
+const change = (
+  id: string,
+  type: string,
+  more: Record<string, AttributeValue> = {},
+  key = "id",
+): SourceRecord =>
   new TextRecord(
     JSON.stringify(
       kinesisDynamoRecord({
-        keys: { id: { S: id } },
-        newImage: { id: { S: id }, type: { S: type } },
+        keys: { [key]: { S: id } },
+        newImage: { [key]: { S: id }, type: { S: type }, ...more },
         micros: ++micros,
       }),
     ),
@@ -136,5 +144,35 @@ describe("a routed batch", () => {
       [formatTableName(failing), 0, 2],
     ]);
     expect([...(await target.live(working)).keys()].sort()).toEqual(["w1", "w2", "w3"]);
+  });
+
+  it("places a record that does not decode by its route's attribute; one no route takes is refused first", async () => {
+    const routed = target.table("routed");
+    const router = new Router(target.sink, {
+      routes: { table: undefined, names: CLI_NAMES, routes: [parseRoute(`type:a=${routed.name}`)] },
+    });
+
+    const result = await router.apply([
+      change("a1", "a"),
+      change("a2", "a", { price: { N: "twelve" } }),
+      change("z1", "z", { price: { N: "twelve" } }),
+      change("a3", "a", {}, "other"),
+      change("a4", "a"),
+    ]);
+
+    expect(result).toMatchObject({ records: 5, applied: 2 });
+    expect(result.failed.map((f) => [f.index, f.permanent, f.error.name])).toEqual([
+      [1, true, "RecordError"],
+      [2, true, "RoutingRefusal"],
+      [3, true, "RecordError"],
+    ]);
+    expect(result.failed[0]?.error.message).toMatch("dynamodb.NewImage.price.N");
+    expect(result.failed[1]?.error.message).toMatch(/matches no --route \(type:a=/);
+    expect(result.failed[2]?.error.message).toMatch("key attribute id is missing");
+    expect(result.tables?.map((t) => [t.table, t.records, t.applied, t.refused])).toEqual([
+      ["", 1, 0, 1],
+      [formatTableName(routed), 4, 2, 2],
+    ]);
+    expect([...(await target.live(routed)).keys()].sort()).toEqual(["a1", "a4"]);
   });
 });
