@@ -5,6 +5,18 @@
 // failed rows by index. A chunk retries only the rows that may pass on
 // another try. What the rows are (their shape) is cratedb-table-state.ts's
 // concern; when to shape them again is the sink's (cratedb-http.ts).
+//
+// CrateDB's bulk semantics this file relies on (FACTS.md section 5, and the
+// "HTTP endpoint" page of the CrateDB reference, docs/interfaces/http.rst):
+// - `{"stmt", "bulk_args"}` answers `{"cols": [], "duration", "results":
+//   [{"rowcount": n}, ...]}` in request order, with HTTP 200 even when rows
+//   failed; a failed row has `"rowcount": -2`, and CrateDB 5.10+ adds
+//   `"error": {"code", "message"}` to the first failures of each shard
+//   (crate/crate#16799).
+// - A request CrateDB can not run at all (syntax, a value that can not be cast,
+//   an unknown table) fails whole with `{"error": {"code", "message"}}`, an HTTP
+//   4xx/5xx status, and writes nothing. Before the fix for crate/crate#18066 a
+//   bulk request with ONE row reports even a row failure this way.
 
 import type { KeySchema } from "../codec/key-schema.ts";
 import type { EncodedRow } from "../codec/row.ts";

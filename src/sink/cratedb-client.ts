@@ -8,7 +8,17 @@
 // message. The sink (cratedb-http.ts) decides what to send; the classes of
 // errors live in cratedb-errors.ts.
 //
-// CrateDB's HTTP semantics relied on here: see cratedb-http.ts's header.
+// CrateDB's HTTP semantics relied on here (the "HTTP endpoint" page of the
+// CrateDB reference, docs/interfaces/http.rst; a bulk request's answer is
+// cratedb-bulk.ts's):
+// - `{"stmt", "args"}` answers `{"cols", "rows", "rowcount", "duration"}`; a
+//   request CrateDB can not run answers `{"error": {"code", "message"}}` with
+//   an HTTP 4xx/5xx status.
+// - The `error_trace` query parameter is left off: the docs say clients should
+//   not use it, and a stack trace is no help to the pipeline.
+// - Credentials travel as HTTP Basic authentication (CrateDB takes the user
+//   from the Authorization header); `Default-Schema` sets the schema of
+//   unqualified table names.
 
 import { Pool } from "undici";
 import type { EncodedRow } from "../codec/row.ts";

@@ -6,23 +6,9 @@
 // changed meanwhile are shaped and sent again. The HTTP client and its
 // translation of errors into SinkErrors are in cratedb-client.ts.
 //
-// CrateDB's HTTP semantics this file relies on (FACTS.md section 5, and the
-// "HTTP endpoint" page of the CrateDB reference, docs/interfaces/http.rst):
-// - `{"stmt", "args"}` answers `{"cols", "rows", "rowcount", "duration"}`;
-//   `{"stmt", "bulk_args"}` answers `{"cols": [], "duration", "results":
-//   [{"rowcount": n}, ...]}` in request order, with HTTP 200 even when rows
-//   failed; a failed row has `"rowcount": -2`, and CrateDB 5.10+ adds
-//   `"error": {"code", "message"}` to the first failures of each shard
-//   (crate/crate#16799).
-// - A request CrateDB can not run at all (syntax, a value that can not be cast,
-//   an unknown table) fails whole with `{"error": {"code", "message"}}`, an HTTP
-//   4xx/5xx status, and writes nothing. Before the fix for crate/crate#18066 a
-//   bulk request with ONE row reports even a row failure this way.
-// - The `error_trace` query parameter is left off: the docs say clients should
-//   not use it, and a stack trace is no help to the pipeline.
-// - Credentials travel as HTTP Basic authentication (CrateDB takes the user
-//   from the Authorization header); `Default-Schema` sets the schema of
-//   unqualified table names.
+// CrateDB's HTTP semantics are written where they are relied on: those of a
+// request and its answer in cratedb-client.ts, those of a bulk request's
+// answer (per-row results, a request refused whole) in cratedb-bulk.ts.
 
 import { CacheUntilFailure } from "../cache-until-failure.ts";
 import type { KeySchema } from "../codec/key-schema.ts";
