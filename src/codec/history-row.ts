@@ -6,6 +6,7 @@ import { createHash } from "node:crypto";
 import { RecordError } from "../errors.ts";
 import { type JsonWriteContext, writeMap } from "./attribute-json.ts";
 import { FieldProblem } from "./field-problem.ts";
+import { mongoHistoryParts } from "./mongodb-event.ts";
 import type { EncodedRow, RowFormat } from "./row.ts";
 import type { AttributeMap } from "./types.ts";
 
@@ -32,8 +33,13 @@ export interface HistoryRow {
   version: string;
   /** The item after the change, key attributes left out (they are in `pk`); null for a delete. */
   newImage: string | null;
-  /** The item before the change, where the stream carries it (OLD_IMAGE views). */
+  /**
+   * The item before the change, where the stream carries it (OLD_IMAGE
+   * views; a MongoDB event's pre-image, fullDocumentBeforeChange).
+   */
   oldImage: string | null;
+  /** A MongoDB update's updateDescription (fields set, removed, arrays truncated); null otherwise. */
+  updateDescription: string | null;
   /** The record's stream position: Kinesis or DynamoDB Streams sequence number, or resume token. */
   position: string | null;
   /** How dynacrate names the record (eventID, and the stream and shard or line it came from). */
@@ -47,6 +53,7 @@ export interface HistoryRow {
 export function historyRow(row: EncodedRow, format: RowFormat): HistoryRow {
   const change = row.change;
   const snapshot = change.source === "full-load";
+  const mongo = change.source === "mongodb" ? mongoHistoryParts(change, format) : undefined;
   return {
     id:
       change.eventId ??
@@ -58,7 +65,8 @@ export function historyRow(row: EncodedRow, format: RowFormat): HistoryRow {
     timestampMicros: change.timestampMicros,
     version: row.version,
     newImage: row.deleted ? null : joinObjects(row.data ?? "{}", row.aux ?? "{}"),
-    oldImage: oldImageJson(change.oldImage, change.keys, format, change.ref),
+    oldImage: mongo ? mongo.before : oldImageJson(change.oldImage, change.keys, format, change.ref),
+    updateDescription: mongo?.updateDescription ?? null,
     position: change.position ?? null,
     ref: change.ref,
   };

@@ -175,6 +175,10 @@ export function decodeMongoRecord(
     ttlDelete: false,
     ref,
   };
+  const updateDescription = event.updateDescription;
+  const before = event.fullDocumentBeforeChange;
+  if (updateDescription !== undefined || (before !== undefined && before !== null))
+    change.mongo = { updateDescription, before: before ?? undefined };
   check?.(change);
 
   const ctx: EjsonWriteContext = { numbers: format.numbers, rounded: 0 };
@@ -291,6 +295,36 @@ function wallMillis(v: unknown): number | undefined {
   if (typeof d === "number") return d;
   const long = (d as { $numberLong?: unknown } | null | undefined)?.$numberLong;
   return typeof long === "string" ? Number(long) : undefined;
+}
+
+/**
+ * What the change history keeps of a MongoDB event beyond its full document:
+ * the document before the change (a pre-image, where the collection has them
+ * on) and the update's description (fields set, fields removed, arrays
+ * truncated), each as JSON text; null where the event has none.
+ */
+export function mongoHistoryParts(
+  change: Change,
+  format: RowFormat,
+): { before: string | null; updateDescription: string | null } {
+  const parts = change.mongo;
+  if (!parts) return { before: null, updateDescription: null };
+  const write = (value: unknown, field: string): string | null => {
+    if (value === undefined || value === null) return null;
+    if (typeof value !== "object" || Array.isArray(value))
+      throw new RecordError(change.ref, field, `must be a document, got ${describe(value)}`);
+    try {
+      return writeEjson(value, { numbers: format.numbers, rounded: 0 }, 0);
+    } catch (error) {
+      if (error instanceof FieldProblem)
+        throw new RecordError(change.ref, error.path(field), error.message, { cause: error });
+      throw error;
+    }
+  };
+  return {
+    before: write(parts.before, "fullDocumentBeforeChange"),
+    updateDescription: write(parts.updateDescription, "updateDescription"),
+  };
 }
 
 /**

@@ -54,4 +54,11 @@ export interface Change {
   ttlDelete: boolean;
   /** How errors and logs name this record. */
   ref: string;
+  /**
+   * A MongoDB update event's `updateDescription` and an event's
+   * `fullDocumentBeforeChange` (a pre-image), as the event holds them
+   * (Extended JSON): only the change history reads them, so they are
+   * converted there, not on every change.
+   */
+  mongo?: { updateDescription?: unknown; before?: unknown };
 }

@@ -3,6 +3,7 @@
 // and bad events failing alone with the field at fault.
 
 import { describe, expect, it } from "vitest";
+import { historyRow } from "../../src/codec/history-row.ts";
 import {
   decodeMongoRecord,
   encodeMongoDocument,
@@ -209,4 +210,60 @@ describe("bad events fail alone, naming the field", () => {
       expect(() => rowOf(payload)).toThrow(message);
     });
   }
+});
+
+describe("the change history keeps an update's description and the pre-image", () => {
+  const update = (extra: Record<string, unknown>) =>
+    event(
+      { _id: { $numberInt: "7" }, status: "shipped", qty: { $numberLong: "3" } },
+      {
+        operationType: "update",
+        ...extra,
+      },
+    );
+
+  it("as JSON, Extended JSON types written exactly as in the document", () => {
+    const row = rowOf(
+      update({
+        updateDescription: {
+          updatedFields: {
+            status: "shipped",
+            qty: { $numberLong: "3" },
+            "a.b": { $numberDecimal: "1.50" },
+          },
+          removedFields: ["note"],
+          truncatedArrays: [{ field: "tags", newSize: { $numberInt: "1" } }],
+        },
+        fullDocumentBeforeChange: { _id: { $numberInt: "7" }, status: "placed", note: "x" },
+      }),
+    );
+    const history = historyRow(row, EXACT);
+    expect(history.updateDescription).toBe(
+      '{"updatedFields":{"status":"shipped","qty":3,"a.b":1.50},"removedFields":["note"],' +
+        '"truncatedArrays":[{"field":"tags","newSize":1}]}',
+    );
+    expect(history.oldImage).toBe('{"_id":7,"status":"placed","note":"x"}');
+    expect(history.newImage).toBe('{"_id":7,"status":"shipped","qty":3}');
+  });
+
+  it("null where the event has neither (an insert; a collection without pre-images)", () => {
+    const history = historyRow(rowOf(event({ _id: 1, a: 1 })), EXACT);
+    expect(history.updateDescription).toBeNull();
+    expect(history.oldImage).toBeNull();
+    expect(
+      historyRow(rowOf(update({ fullDocumentBeforeChange: null })), EXACT).oldImage,
+    ).toBeNull();
+  });
+
+  it("a malformed description fails that change alone, naming the field", () => {
+    const bad = rowOf(
+      update({ updateDescription: { updatedFields: { qty: { $numberLong: "1e3" } } } }),
+    );
+    expect(() => historyRow(bad, EXACT)).toThrow(RecordError);
+    expect(() => historyRow(bad, EXACT)).toThrow(
+      /updateDescription\.updatedFields\.qty\.\$numberLong/,
+    );
+    const notADocument = rowOf(update({ updateDescription: "set status" }));
+    expect(() => historyRow(notADocument, EXACT)).toThrow(/updateDescription: must be a document/);
+  });
 });

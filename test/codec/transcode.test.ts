@@ -56,6 +56,7 @@ function changeFields(change: Change): Record<keyof Change, unknown> {
     position: change.position,
     ttlDelete: change.ttlDelete,
     ref: change.ref,
+    mongo: change.mongo,
   };
 }
 
