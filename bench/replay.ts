@@ -6,6 +6,9 @@
 //       (INSERT ... ON CONFLICT DO NOTHING / UPDATE / DELETE per record);
 //   (c) COPY of the final rows into an empty table: the floor, the fastest way
 //       PostgreSQL takes rows in (its rate is rows/s of the COPY itself);
+//   (g) COPY of the same lines, every record as it is, into a one-column
+//       jsonb table: what loading the capture itself costs, with no decoding,
+//       no keys and no versions (the time of (a) over this time: goal 1.2);
 //   and (a) again with routing: --route on a NewImage attribute with --table
 //   for the rest, and --table-map, each as a ratio to (a).
 // It prints records/s for each and the ratios a/b and a/c.
@@ -149,10 +152,26 @@ async function main(): Promise<void> {
       `(c) COPY of the final rows:      ${fmt(c)} rows/s     (${final.rows.length} rows in ${cSeconds.toFixed(2)} s)`,
     );
 
+    // (g) COPY of the same lines into one jsonb column.
+    await client.query("CREATE TABLE bench_lines (line jsonb)");
+    const lineText = lines.map((line) => `${esc(line)}\n`);
+    started = performance.now();
+    await streamPipeline(
+      Readable.from(lineText),
+      client.query(copyFrom("COPY bench_lines (line) FROM STDIN")),
+    );
+    const gSeconds = (performance.now() - started) / 1000;
+    console.log(
+      `(g) COPY of the same lines:      ${fmt(lines.length / gSeconds)} records/s  (${gSeconds.toFixed(2)} s, into one jsonb column)`,
+    );
+
     const perRecord = await client.query("SELECT count(*)::int AS n FROM bench_per_record");
     console.log(`final rows: replay ${final.rows.length}, per-record ${perRecord.rows[0].n}`);
     console.log(`a/b = ${(a / b).toFixed(2)}  (goal >= 4)`);
     console.log(`a/c = ${(a / c).toFixed(2)}  (goal >= 0.33)`);
+    console.log(
+      `time a/g = ${(summary.seconds / gSeconds).toFixed(2)}  (the replay's time over a COPY of the same lines; goal <= 1.2)`,
+    );
     for (const [label, rate] of routedRates)
       console.log(`routed/a = ${(rate / a).toFixed(2)}  with ${label} (goal >= 0.95)`);
   } finally {
