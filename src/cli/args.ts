@@ -6,6 +6,7 @@ import * as v from "valibot";
 import { NUMBER_FORMATS, type NumberFormat } from "../codec/decimal.ts";
 import { type KeySchema, parseKeySchema } from "../codec/key-schema.ts";
 import { check, configError, textWithout } from "../config-schema.ts";
+import { errorMessage } from "../error-text.ts";
 import { ConfigError, InternalError } from "../errors.ts";
 import { nearName } from "../near-name.ts";
 import {
@@ -105,7 +106,7 @@ export function parse<const S extends OptionSpec>(argv: string[], options: S): P
     });
     parsed = { values: values as Values<S>, positionals };
   } catch (error) {
-    throw new ConfigError((error as Error).message);
+    throw new ConfigError(errorMessage(error), { cause: error });
   }
   checkValues(parsed.values, all);
   return parsed;

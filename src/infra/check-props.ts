@@ -19,6 +19,7 @@ import {
   whole,
   wordOr,
 } from "../config-schema.ts";
+import { errorMessage } from "../error-text.ts";
 import { HISTORY_PARTITIONS } from "../sql/history.ts";
 import { parseTableName } from "../sql/table-name.ts";
 import { DEFAULTS, minimumTimeoutSeconds } from "./defaults.ts";
@@ -163,7 +164,7 @@ const TARGET = v.pipe(
           try {
             parseTableName(dataset.value);
           } catch (error) {
-            addIssue({ message: (error as Error).message });
+            addIssue({ message: errorMessage(error) });
           }
         }),
       ),

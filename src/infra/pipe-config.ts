@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import * as v from "valibot";
 import { parseDocument } from "yaml";
 import { check, configError, mapping, rule, text } from "../config-schema.ts";
+import { errorMessage } from "../error-text.ts";
 import { ConfigError } from "../errors.ts";
 import { PROPS_ENTRIES, PROPS_MISSING, PROPS_RULES, propsOf } from "./check-props.ts";
 import type { DynamoDbToCrateDbProps } from "./props.ts";
@@ -97,7 +98,7 @@ export function readPipeConfig(file: string): PipeConfig {
     text = readFileSync(file, "utf8");
   } catch (error) {
     throw new ConfigError(
-      `configuration file ${file} can not be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); give the path of a YAML file such as examples/testdrive-dynamodb.yaml`,
+      `configuration file ${file} can not be read (${(error as NodeJS.ErrnoException).code ?? errorMessage(error)}); give the path of a YAML file such as examples/testdrive-dynamodb.yaml`,
       { cause: error },
     );
   }

@@ -11,6 +11,7 @@ import * as v from "valibot";
 import { NUMBER_FORMATS, type NumberFormat } from "../codec/decimal.ts";
 import { type KeySchema, parseKeySchema } from "../codec/key-schema.ts";
 import { check, configError, rule, textWithout } from "../config-schema.ts";
+import { errorMessage } from "../error-text.ts";
 import { type LogLevel, parseLogLevel } from "../log.ts";
 import type { HistoryOptions } from "../pipeline/history-writer.ts";
 import { redactUrl } from "../redact-url.ts";
@@ -88,7 +89,7 @@ function parsed<T>(name: string, parse: (text: string) => T) {
         try {
           return parse(dataset.value);
         } catch (error) {
-          addIssue({ message: `${name}: ${(error as Error).message}` });
+          addIssue({ message: `${name}: ${errorMessage(error)}` });
           return NEVER;
         }
       }),
@@ -226,7 +227,7 @@ function routesProblem(env: Variables): string | undefined {
     routesOf(env);
     return undefined;
   } catch (error) {
-    return (error as Error).message;
+    return errorMessage(error);
   }
 }
 

@@ -11,6 +11,7 @@ import { refuseNul } from "../codec/nul-char.ts";
 import type { EncodedRow, RowFormat } from "../codec/row.ts";
 import { encodeSourceRecord, type SourceRecord } from "../codec/source-record.ts";
 import type { Change } from "../codec/types.ts";
+import { errorMessage } from "../error-text.ts";
 import { ConfigError, type DynacrateError, InternalError, RecordError } from "../errors.ts";
 import type { Sink } from "../sink/sink.ts";
 import { SinkError } from "../sink/sink-error.ts";
@@ -452,12 +453,7 @@ function asSinkError(error: unknown): SinkError {
     return new SinkError("fatal", `internal error: ${error.message}`, "INTERNAL", {
       cause: error,
     });
-  return new SinkError(
-    "transient",
-    `unexpected: ${(error as Error)?.message ?? String(error)}`,
-    undefined,
-    {
-      cause: error,
-    },
-  );
+  return new SinkError("transient", `unexpected: ${errorMessage(error)}`, undefined, {
+    cause: error,
+  });
 }

@@ -11,6 +11,7 @@ import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
 import type { KinesisClient } from "@aws-sdk/client-kinesis";
 import { formatKeySchema, type KeySchema } from "../../codec/key-schema.ts";
+import { errorMessage } from "../../error-text.ts";
 import { LocalStackError } from "../../errors.ts";
 import { sinkOfUrl } from "../../sink/open-sink.ts";
 import { tableNameText } from "../../sql/table-name.ts";
@@ -199,7 +200,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
             options.onBridgeError ??
             ((error) =>
               process.stderr.write(
-                `bridge${tables.length > 1 ? ` ${t.name}` : ""}: ${(error as Error)?.message ?? error}\n`,
+                `bridge${tables.length > 1 ? ` ${t.name}` : ""}: ${errorMessage(error)}\n`,
               )),
         }),
       ),
