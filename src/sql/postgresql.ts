@@ -168,7 +168,10 @@ export const postgresql: Dialect = {
     const hashed = layout === "key-hash";
     let json = "[";
     for (const row of rows) {
-      const hash = hashed ? `"h":"${keyHash(row.key)}",` : "";
+      // The key goes as text and PostgreSQL hashes it (sha256, the same
+      // digest as keyHash): one C call per row there, where a hash object per
+      // row here cost the codec path a tenth of its time.
+      const hash = hashed ? `"k":${JSON.stringify(row.key)},` : "";
       json +=
         `${json.length === 1 ? "" : ","}{${hash}"pk":${row.pk},"data":${row.data ?? "null"},` +
         `"aux":${row.aux ?? "null"},"version":"${row.version}","deleted":${row.deleted}}`;
@@ -184,8 +187,8 @@ export const postgresql: Dialect = {
     return {
       kind: "single",
       sql:
-        `WITH r AS MATERIALIZED (SELECT ${hashed ? "decode(x.h, 'hex') AS key_hash, " : ""}x.pk, x.data, x.aux, x.version, x.deleted ` +
-        `FROM jsonb_to_recordset($1::jsonb) AS x(${hashed ? "h text, " : ""}pk jsonb, data jsonb, aux jsonb, version text, deleted boolean)), ` +
+        `WITH r AS MATERIALIZED (SELECT ${hashed ? "sha256(convert_to(x.k, 'UTF8')) AS key_hash, " : ""}x.pk, x.data, x.aux, x.version, x.deleted ` +
+        `FROM jsonb_to_recordset($1::jsonb) AS x(${hashed ? "k text, " : ""}pk jsonb, data jsonb, aux jsonb, version text, deleted boolean)), ` +
         `d AS (SELECT count(*)::int AS n FROM r JOIN ${state} AS s ON s.${key} = r.${key} AND s.version = r.version), ` +
         `w AS (INSERT INTO ${state} AS t (${hashed ? "key_hash, " : ""}pk, data, aux, version, deleted, updated_at) ` +
         `SELECT ${hashed ? "r.key_hash, " : ""}r.pk, r.data, r.aux, r.version, r.deleted, $2::timestamptz FROM r ` +

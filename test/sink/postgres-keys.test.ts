@@ -5,9 +5,11 @@
 // fails alone, as the row's failure, never stalling the batch.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { canonicalKey } from "../../src/codec/row.ts";
 import { sourceRecords } from "../../src/codec/source-record.ts";
 import { ApplyPipeline } from "../../src/pipeline/apply-pipeline.ts";
 import { PostgresSink } from "../../src/sink/postgres.ts";
+import { keyHash } from "../../src/sql/postgresql.ts";
 import { stateTable, type TableName } from "../../src/sql/table-name.ts";
 import { type PgTarget, pgTarget } from "../support/pg-target.ts";
 
@@ -73,6 +75,20 @@ describe("PostgreSQL key column", () => {
     // The same key again is recognised as the same item.
     const again = await pipeline.apply(sourceRecords(record(bigId, bigSort, 2)));
     expect(again).toMatchObject({ applied: 0, failed: [] });
+  });
+
+  it("key_hash is the SHA-256 of the canonical key, as the key lookups (verify, repair) compute it", async () => {
+    const table = target.table("keyhash");
+    const pipeline = new ApplyPipeline(target.sink, { table, keySchema: KEYS });
+    // Non-ASCII, quotes, a backslash: the text PostgreSQL hashes is the key's exactly.
+    const id = 'é ü "q" \\ 日本 🎉';
+    const result = await pipeline.apply(sourceRecords(record(id, "s", 1)));
+    expect(result.failed.map((f) => f.error.message)).toEqual([]);
+    const stored = await target.sink.query<{ h: string }>({
+      sql: `SELECT encode(key_hash, 'hex') AS h FROM ${target.sink.dialect.quoteTable(stateTable(table))}`,
+      params: [],
+    });
+    expect(stored).toEqual([{ h: keyHash(canonicalKey({ id: { S: id }, sort: { S: "s" } })) }]);
   });
 
   it("a table of the earlier layout keeps its layout; a key too large for it fails alone as the row's", async () => {

@@ -180,7 +180,7 @@ describe.each(DIALECTS.map((d) => [d.name, d] as const))("dialect %s", (_, diale
         expect(write.sql.match(/\$\d/g)).toEqual(["$1", "$2"]);
         expect(JSON.parse(write.params[0] as string)).toEqual(
           rows.map((r) => ({
-            h: keyHash(r.key),
+            k: r.key,
             pk: JSON.parse(r.pk),
             data: r.data === null ? null : JSON.parse(r.data),
             aux: r.aux === null ? null : JSON.parse(r.aux),
