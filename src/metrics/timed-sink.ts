@@ -20,6 +20,7 @@ export function timedSink(sink: Sink, histogram: Histogram<"operation">): Sink {
     },
     ensureTable: (table, keySchema) => sink.ensureTable(table, keySchema),
     write: (table, rows, keySchema) => time("write", () => sink.write(table, rows, keySchema)),
+    appendHistory: (table, rows) => time("history", () => sink.appendHistory(table, rows)),
     query: (statement) => time("query", () => sink.query(statement)),
     close: () => sink.close(),
   };

@@ -20,10 +20,6 @@ export interface HistoryOptions {
   settings?: TableSettings | undefined;
 }
 
-/** Rows per statement, and the characters of JSON at which a statement is cut short. */
-const MAX_ROWS = 500;
-const MAX_CHARS = 8 * 1024 * 1024;
-
 /** Why a change's history row was not stored: refused (permanent) or the sink's to retry. */
 export interface HistoryRefusal {
   error: SinkError;
@@ -49,51 +45,39 @@ export class HistoryWriter {
   }
 
   /**
-   * Appends the rows; returns the items whose rows were not stored. A
-   * statement refused for its content is split until the refused row stands
-   * alone, so every other change is kept.
+   * Appends the rows; returns the items whose rows were not stored. The sink
+   * sends them as it writes fastest (CrateDB: bulk requests, several at
+   * once) and names the rows refused one by one; a request refused whole is
+   * split until the refused row stands alone, so every other change is kept.
    */
   async append<T>(items: { item: T; row: HistoryRow }[]): Promise<Map<T, HistoryRefusal>> {
     const refused = new Map<T, HistoryRefusal>();
-    const now = new Date();
-    let chunk: typeof items = [];
-    let chars = 0;
-    const flush = async () => {
-      if (chunk.length > 0) await this.#write(chunk, now, refused);
-      chunk = [];
-      chars = 0;
-    };
-    for (const entry of items) {
-      const size = (entry.row.newImage?.length ?? 0) + (entry.row.oldImage?.length ?? 0) + 200;
-      if (chunk.length >= MAX_ROWS || (chunk.length > 0 && chars + size > MAX_CHARS)) await flush();
-      chunk.push(entry);
-      chars += size;
-    }
-    await flush();
+    if (items.length > 0) await this.#write(items, refused);
     return refused;
   }
 
   async #write<T>(
     items: { item: T; row: HistoryRow }[],
-    now: Date,
     refused: Map<T, HistoryRefusal>,
   ): Promise<void> {
     try {
-      await this.#sink.query(
-        this.#sink.dialect.history.append(
-          this.#table,
-          items.map((i) => i.row),
-          now,
-        ),
+      const failed = await this.#sink.appendHistory(
+        this.#table,
+        items.map((i) => i.row),
       );
+      for (const [index, error] of failed)
+        refused.set((items[index] as { item: T }).item, {
+          error,
+          permanent: error.kind === "rejected",
+        });
     } catch (error) {
       if (!(error instanceof SinkError)) throw error;
       // Dropped behind the writer's back: the next batch creates it again.
       if (error.missingRelation) this.#ready.forget();
       if (error.kind === "rejected" && items.length > 1) {
         const half = Math.ceil(items.length / 2);
-        await this.#write(items.slice(0, half), now, refused);
-        await this.#write(items.slice(half), now, refused);
+        await this.#write(items.slice(0, half), refused);
+        await this.#write(items.slice(half), refused);
         return;
       }
       for (const { item } of items)

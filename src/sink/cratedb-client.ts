@@ -21,7 +21,6 @@
 //   unqualified table names.
 
 import { Pool } from "undici";
-import type { EncodedRow } from "../codec/row.ts";
 import { ConfigError } from "../errors.ts";
 import { blankSecrets, redactUrl } from "../redact-url.ts";
 import { wholeNumberOption } from "../whole-number.ts";
@@ -364,13 +363,8 @@ export class CrateDbClient {
   redact(text: string): string {
     return blankSecrets(text, this.#secrets);
   }
-  rowError(
-    outcome: BulkOutcome & { ok: false },
-    index: number,
-    row: EncodedRow | undefined,
-    target: string,
-  ): SinkError {
-    const which = `row ${index}${row ? ` (record ${row.change.ref})` : ""} of the upsert into ${target}`;
+  /** The error of a row a bulk request failed; `which` names the row (and its record) for the message. */
+  rowError(outcome: BulkOutcome & { ok: false }, which: string): SinkError {
     if (outcome.error) {
       const { code, message } = outcome.error;
       const entry = crateDbErrorClass(code);

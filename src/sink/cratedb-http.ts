@@ -3,7 +3,8 @@
 // table's columns and the sub-columns they need declared (cratedb-schema.ts,
 // over what cratedb-table-state.ts knows of the table), sent as bulk requests
 // (cratedb-bulk.ts), and rows CrateDB refused for a column another writer
-// changed meanwhile are shaped and sent again. The HTTP client and its
+// changed meanwhile are shaped and sent again. A batch's change history
+// (--history) goes out as bulk requests too. The HTTP client and its
 // translation of errors into SinkErrors are in cratedb-client.ts.
 //
 // CrateDB's HTTP semantics are written where they are relied on: those of a
@@ -11,6 +12,7 @@
 // answer (per-row results, a request refused whole) in cratedb-bulk.ts.
 
 import { CacheUntilFailure } from "../cache-until-failure.ts";
+import type { HistoryRow } from "../codec/history-row.ts";
 import type { KeySchema } from "../codec/key-schema.ts";
 import type { EncodedRow } from "../codec/row.ts";
 import { cratedb, layoutOf, upgradeStateTable } from "../sql/cratedb.ts";
@@ -258,6 +260,10 @@ export class CrateDbHttpSink implements Sink {
       pending = again.map(({ entry }) => entry.index);
     }
     return result;
+  }
+
+  appendHistory(table: TableName, rows: HistoryRow[]): Promise<Map<number, SinkError>> {
+    return this.#bulk.append(table, rows);
   }
 
   async query<T = Record<string, unknown>>(statement: Statement): Promise<T[]> {

@@ -3,6 +3,7 @@
 
 import pg from "pg";
 import { CacheUntilFailure } from "../cache-until-failure.ts";
+import type { HistoryRow } from "../codec/history-row.ts";
 import type { KeySchema } from "../codec/key-schema.ts";
 import type { EncodedRow } from "../codec/row.ts";
 import { errorMessage } from "../error-text.ts";
@@ -129,6 +130,32 @@ export class PostgresSink implements Sink {
     };
   }
 
+  /**
+   * Appends history rows, one statement per chunk of rows (cut short at
+   * MAX_HISTORY_CHARS of JSON); PostgreSQL refuses a statement whole, so no
+   * row fails alone here: the caller splits a refused chunk.
+   */
+  async appendHistory(table: TableName, rows: HistoryRow[]): Promise<Map<number, SinkError>> {
+    let start = 0;
+    while (start < rows.length) {
+      let end = start;
+      let chars = 0;
+      while (end < rows.length && end - start < this.maxRows) {
+        const row = rows[end] as HistoryRow;
+        const size = (row.newImage?.length ?? 0) + (row.oldImage?.length ?? 0) + 200;
+        if (end > start && chars + size > MAX_HISTORY_CHARS) break;
+        chars += size;
+        end++;
+      }
+      const write = postgresql.history.append(table, rows.slice(start, end), new Date());
+      if (write.kind !== "single")
+        throw new InternalError("the PostgreSQL dialect appends one statement per chunk");
+      await this.run((client) => client.query(write.sql, write.params));
+      start = end;
+    }
+    return new Map();
+  }
+
   async query<T = Record<string, unknown>>(statement: Statement): Promise<T[]> {
     const result = await this.run((client) => client.query(statement.sql, statement.params));
     return result.rows as T[];
@@ -168,6 +195,9 @@ export class PostgresSink implements Sink {
     );
   }
 }
+
+/** The JSON text of history rows at which a statement is cut short (well under jsonb's 255 MB). */
+const MAX_HISTORY_CHARS = 8 * 1024 * 1024;
 
 /** unique_violation (on pg_type), duplicate_table, duplicate_object. */
 const CREATE_RACE = new Set(["23505", "42P07", "42710"]);

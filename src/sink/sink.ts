@@ -1,6 +1,7 @@
 // What every sink offers the apply pipeline. A sink knows its database and
 // transport; it knows nothing of Lambda, streams or records.
 
+import type { HistoryRow } from "../codec/history-row.ts";
 import type { KeySchema } from "../codec/key-schema.ts";
 import type { EncodedRow } from "../codec/row.ts";
 import type { Dialect } from "../sql/dialect.ts";
@@ -48,6 +49,14 @@ export interface Sink {
     rows: EncodedRow[],
     keySchema: KeySchema | undefined,
   ): Promise<WriteResult>;
+  /**
+   * Appends rows to the change history of `table` (`<table>__history`,
+   * created by the caller); a row whose id the table holds already is left
+   * out. Returns the rows the database refused one by one, by index (CrateDB's
+   * `rowcount: -2`). Retries transient errors itself up to its limit; then,
+   * or for a refusal of the whole request, throws SinkError.
+   */
+  appendHistory(table: TableName, rows: HistoryRow[]): Promise<Map<number, SinkError>>;
   /** Runs one statement and returns its rows as objects (checkpoints, checks, the demo). */
   query<T = Record<string, unknown>>(statement: Statement): Promise<T[]>;
   close(): Promise<void>;

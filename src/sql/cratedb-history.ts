@@ -10,7 +10,7 @@ import {
   type HistoryStatements,
   historyTable,
 } from "./history.ts";
-import { RawJson, type Statement } from "./statement.ts";
+import { type BatchWrite, RawJson, type Statement } from "./statement.ts";
 import type { TableName } from "./table-name.ts";
 
 export function crateHistory(
@@ -48,12 +48,17 @@ export function crateHistory(
       ];
     },
 
-    append(t: TableName, rows: HistoryRow[], now: Date): Statement {
-      const marks = `(${APPENDED.map(() => "?").join(", ")})`;
-      const params: unknown[] = [];
+    append(t: TableName, rows: HistoryRow[], now: Date): BatchWrite {
       const recorded = now.getTime();
-      for (const row of rows) {
-        params.push(
+      // One short statement whatever the row count, and an answer per row: a
+      // multi-row VALUES text would be parsed and planned anew for every
+      // request, and refused (or partly applied) whole for one bad row.
+      return {
+        kind: "bulk",
+        sql:
+          `INSERT INTO ${table(t)} (${APPENDED.join(", ")}) VALUES (${APPENDED.map(() => "?").join(", ")}) ` +
+          `ON CONFLICT (${q("change_id")}, ${q("part")}) DO NOTHING`,
+        bulkArgs: rows.map((row) => [
           row.id,
           row.key,
           new RawJson(row.pk),
@@ -68,13 +73,7 @@ export function crateHistory(
           row.position,
           row.ref,
           recorded,
-        );
-      }
-      return {
-        sql:
-          `INSERT INTO ${table(t)} (${APPENDED.join(", ")}) VALUES ${rows.map(() => marks).join(", ")} ` +
-          `ON CONFLICT (${q("change_id")}, ${q("part")}) DO NOTHING`,
-        params,
+        ]),
       };
     },
 

@@ -4,7 +4,7 @@
 
 import type { HistoryRow } from "../codec/history-row.ts";
 import type { TableSettings } from "./dialect.ts";
-import type { Statement } from "./statement.ts";
+import type { BatchWrite, Statement } from "./statement.ts";
 import type { TableName } from "./table-name.ts";
 
 /** How CrateDB partitions the history table: one partition per month (default) or day. */
@@ -39,9 +39,11 @@ export interface HistoryStatements {
   create(table: TableName, partition: HistoryPartition, settings?: TableSettings): Statement[];
   /**
    * Appends changes; a change whose id the table holds already is left out
-   * (a redelivery), whatever its time of arrival.
+   * (a redelivery), whatever its time of arrival. CrateDB: one INSERT with a
+   * parameter list per row (`bulk_args`), answered row by row; PostgreSQL:
+   * one statement for all rows.
    */
-  append(table: TableName, rows: HistoryRow[], now: Date): Statement;
+  append(table: TableName, rows: HistoryRow[], now: Date): BatchWrite;
   /**
    * The items as of a time: for each key, its newest change at or before
    * `at`, unless that is a delete. Rows `{pk, new_image, version}` as JSON text.

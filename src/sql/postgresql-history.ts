@@ -6,7 +6,7 @@
 
 import type { HistoryRow } from "../codec/history-row.ts";
 import { type HistoryPartition, type HistoryStatements, historyTable } from "./history.ts";
-import type { Statement } from "./statement.ts";
+import type { BatchWrite, Statement } from "./statement.ts";
 import type { TableName } from "./table-name.ts";
 
 export function postgresHistory(
@@ -37,7 +37,7 @@ export function postgresHistory(
       return statements;
     },
 
-    append(t: TableName, rows: HistoryRow[], now: Date): Statement {
+    append(t: TableName, rows: HistoryRow[], now: Date): BatchWrite {
       let json = "[";
       for (const row of rows) {
         json +=
@@ -48,6 +48,8 @@ export function postgresHistory(
       }
       json += "]";
       return {
+        kind: "single",
+        rows: rows.length,
         // The microseconds as an interval from the epoch: exact, where a
         // floating to_timestamp() would round.
         sql:

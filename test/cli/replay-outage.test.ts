@@ -88,6 +88,7 @@ function sinkThroughProxy(downAt = 0, onDown: () => void = () => {}): Sink {
       }
       return real.write(table, rows, keys);
     },
+    appendHistory: (table, rows) => real.appendHistory(table, rows),
     query: (statement) => real.query(statement),
     close: () => real.close(),
   };

@@ -54,6 +54,7 @@ function counting(sink: Sink): { sink: Sink; checkpoints: () => number } {
       },
       ensureTable: (table, keys) => sink.ensureTable(table, keys),
       write: (table, rows, keys) => sink.write(table, rows, keys),
+      appendHistory: (table, rows) => sink.appendHistory(table, rows),
       async query(statement) {
         const rows = await sink.query(statement);
         if (statement.sql.startsWith(checkpoint) && rows.length > 0) written++;

@@ -58,6 +58,7 @@ function watchedSink(
   const sink: Sink = {
     dialect: target.sink.dialect,
     query: (statement) => target.sink.query(statement),
+    appendHistory: (table, rows) => target.sink.appendHistory(table, rows),
     close: async () => {},
     ensureTable(table: TableName, keySchema: KeySchema | undefined) {
       events.push(`ensure ${table.name}`);

@@ -2,7 +2,11 @@
 // names, and every table they name dropped after them.
 
 import { afterAll, beforeAll } from "vitest";
-import { type CrateDbHttpSink, createCrateDbHttpSink } from "../../src/sink/cratedb-http.ts";
+import {
+  type CrateDbHttpSink,
+  type CrateDbHttpSinkOptions,
+  createCrateDbHttpSink,
+} from "../../src/sink/cratedb-http.ts";
 import type { TableName } from "../../src/sql/table-name.ts";
 import { dropTables, tableNames } from "./drop-tables.ts";
 
@@ -13,12 +17,15 @@ export interface LiveCrateDb {
   fresh(prefix: string): TableName;
 }
 
-/** Call at the top of a suite that runs only where `url` is set. */
-export function liveCrateDb(url: string | undefined): LiveCrateDb {
+/** Call at the top of a suite that runs only where `url` is set; `options` go to its sink. */
+export function liveCrateDb(
+  url: string | undefined,
+  options: Omit<CrateDbHttpSinkOptions, "url"> = {},
+): LiveCrateDb {
   let sink: CrateDbHttpSink | undefined;
   const { tables, fresh } = tableNames();
   beforeAll(() => {
-    sink = createCrateDbHttpSink({ url: url as string });
+    sink = createCrateDbHttpSink({ ...options, url: url as string });
   });
   afterAll(async () => {
     if (sink) await dropTables(sink, tables);
