@@ -4,15 +4,14 @@
 // whether the reads before were empty or not; behind the tip (a read that
 // returned a full batch) at once. A real Kinesis emulator and PostgreSQL.
 
-import { PutRecordsCommand } from "@aws-sdk/client-kinesis";
 import { describe, expect, it } from "vitest";
 import { localKinesisClient } from "../../src/local/services/aws-clients.ts";
 import { createKinesisStream } from "../../src/local/services/provision.ts";
 import { ApplyPipeline } from "../../src/pipeline/apply-pipeline.ts";
 import { runRelay } from "../../src/relay/relay.ts";
 import { KinesisSource } from "../../src/source/kinesis.ts";
-import { kinesisDynamoRecord } from "../support/fixtures.ts";
 import { kinesisAndPostgres } from "../support/kinesis-and-postgres.ts";
+import { putItems } from "../support/put-items.ts";
 
 const env = kinesisAndPostgres();
 
@@ -23,23 +22,7 @@ describe("relay read pacing", () => {
     const client = localKinesisClient(env.kinesis.endpoint);
     const stream = `pacing-${process.pid}`;
     await createKinesisStream(client, stream, 1);
-    const put = (from: number, count: number) =>
-      client.send(
-        new PutRecordsCommand({
-          StreamName: stream,
-          Records: Array.from({ length: count }, (_, i) => ({
-            PartitionKey: `k${from + i}`,
-            Data: Buffer.from(
-              JSON.stringify(
-                kinesisDynamoRecord({
-                  keys: { id: { S: `k${from + i}` } },
-                  micros: (Date.now() + from + i) * 1000,
-                }),
-              ),
-            ),
-          })),
-        }),
-      );
+    const put = (from: number, count: number) => putItems(client, stream, count, undefined, from);
     // A backlog of five full batches, then a trickle while the relay is at the tip.
     const batchSize = 10;
     await put(0, 5 * batchSize);

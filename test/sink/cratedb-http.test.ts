@@ -464,7 +464,7 @@ describe("CrateDbHttpSink", () => {
       server.fail({ kind: "delay", ms: 400 });
       const result = await retrying.write(table, [put("a", { v: "1" })], KEYS);
       expect(result.applied).toBe(1);
-      await new Promise((resolve) => setTimeout(resolve, 400));
+      await server.handled();
       // The slow request was written too, after the client gave up: still one row, same value.
       expect(server.tables.get(stateName(table))?.rows.size).toBe(1);
       expect(server.row(stateName(table), { id: "a" })?.data).toEqual({ v: "1" });

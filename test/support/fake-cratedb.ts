@@ -115,6 +115,12 @@ export interface FakeCrateDb {
   readonly views: Map<string, FakeView>;
   /** The most requests it was answering at one time. */
   readonly mostAtOnce: number;
+  /**
+   * Resolves once every request received so far has run to its end, one a
+   * client gave up on included (its statement executed, its answer sent into
+   * a closed connection).
+   */
+  handled(): Promise<void>;
   /** Queues faults; each request to `/_sql` takes the next one. */
   fail(...faults: Fault[]): void;
   /** Requests whose statement starts with `prefix` (case-insensitive). */
@@ -596,18 +602,22 @@ export async function startFakeCrateDb(options: FakeCrateDbOptions = {}): Promis
 
   let atOnce = 0;
   let mostAtOnce = 0;
+  const running = new Set<Promise<void>>();
   const server: Server = createServer((request, response) => {
     atOnce++;
     mostAtOnce = Math.max(mostAtOnce, atOnce);
     response.once("close", () => atOnce--);
-    handle(request, response).catch((error: unknown) => {
-      // A bug in the fake: answer like CrateDB's unhandled server error, so a test sees it.
-      if (!response.headersSent) {
-        send(response, 500, {
-          error: { code: 5000, message: `fake CrateDB failed: ${String(error)}` },
-        });
-      }
-    });
+    const handling = handle(request, response)
+      .catch((error: unknown) => {
+        // A bug in the fake: answer like CrateDB's unhandled server error, so a test sees it.
+        if (!response.headersSent) {
+          send(response, 500, {
+            error: { code: 5000, message: `fake CrateDB failed: ${String(error)}` },
+          });
+        }
+      })
+      .finally(() => running.delete(handling));
+    running.add(handling);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
@@ -619,6 +629,9 @@ export async function startFakeCrateDb(options: FakeCrateDbOptions = {}): Promis
     views,
     get mostAtOnce() {
       return mostAtOnce;
+    },
+    async handled() {
+      await Promise.all([...running]);
     },
     fail(...more) {
       faults.push(...more);

@@ -1,5 +1,6 @@
-// Items k0, k1, ... put on a Kinesis stream as DynamoDB change records in one
-// PutRecords call, each keyed by its id: what the relay tests read back.
+// Items k0, k1, ... (or from another first index) put on a Kinesis stream as
+// DynamoDB change records in one PutRecords call, each keyed by its id: what
+// the relay tests read back.
 
 import { type KinesisClient, PutRecordsCommand } from "@aws-sdk/client-kinesis";
 import type { AttributeMap } from "../../src/codec/types.ts";
@@ -13,17 +14,22 @@ const insert: ItemChange = (i, keys) => ({
   micros: 1_720_000_000_000_000 + i,
 });
 
-/** Puts items k0 to k<count-1>; a record the stream refused fails the test. */
+/**
+ * Puts items k<first> to k<first+count-1> (k0 to k<count-1> by default); a
+ * record the stream refused fails the test.
+ */
 export async function putItems(
   client: KinesisClient,
   stream: string,
   count: number,
   change: ItemChange = insert,
+  first = 0,
 ): Promise<void> {
   const answer = await client.send(
     new PutRecordsCommand({
       StreamName: stream,
-      Records: Array.from({ length: count }, (_, i) => {
+      Records: Array.from({ length: count }, (_, n) => {
+        const i = first + n;
         const keys: AttributeMap = { id: { S: `k${i}` } };
         return {
           PartitionKey: `k${i}`,
