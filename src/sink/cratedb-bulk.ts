@@ -150,11 +150,20 @@ export class CrateDbBulkWriter {
   #chunks(statement: BulkStatement): [number, number][] {
     const { maxRows, maxBytes, inFlight } = this.#options;
     const count = statement.bulkArgs.length;
-    // With several requests in flight, a batch is cut into at least that many.
-    const perRequest = Math.min(maxRows, Math.ceil(count / inFlight));
+    // With several requests in flight, a batch is cut into a multiple of that
+    // many requests of about one size, so that none runs alone at the end
+    // while the others' turns are over: 5,000 rows of at most 1,000 a request,
+    // two at once, go as six of about 834 (three turns of two) rather than
+    // five of 1,000, whose last would take a whole turn alone.
+    const turns = Math.ceil(Math.ceil(count / maxRows) / inFlight);
+    const planned = turns * inFlight;
     const chunks: [number, number][] = [];
     let start = 0;
     while (start < count) {
+      const perRequest =
+        inFlight === 1
+          ? maxRows
+          : Math.min(maxRows, Math.ceil((count - start) / Math.max(1, planned - chunks.length)));
       let end = start;
       let bytes = 0;
       while (end < count && end - start < perRequest) {

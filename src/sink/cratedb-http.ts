@@ -54,7 +54,8 @@ export interface CrateDbHttpSinkOptions extends CrateDbClientOptions {
    * keys, and the next batch is sent only once every request of this one is
    * answered, so each key's changes still reach CrateDB in order; several
    * requests let a cluster's nodes work on them together. A batch is then cut
-   * into at least this many requests (each at most `maxRowsPerRequest`).
+   * into a multiple of this many requests of about one size (each at most
+   * `maxRowsPerRequest`); its change history (--history) likewise.
    * Default 2: CrateDB indexes two requests on separate threads, and a replay
    * of the benchmark corpus into one node ran 1.1 to 1.2 times as fast as
    * with one (bench:cratedb).
