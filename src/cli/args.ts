@@ -5,7 +5,7 @@ import { parseArgs } from "node:util";
 import * as v from "valibot";
 import { NUMBER_FORMATS, type NumberFormat } from "../codec/decimal.ts";
 import { type KeySchema, parseKeySchema } from "../codec/key-schema.ts";
-import { check, configError, textWithout } from "../config-schema.ts";
+import { check, configError, rule, textWithout } from "../config-schema.ts";
 import { errorMessage } from "../error-text.ts";
 import { ConfigError, InternalError } from "../errors.ts";
 import { nearName } from "../near-name.ts";
@@ -26,8 +26,17 @@ export type OptionSpec = Record<
     type: "string" | "boolean";
     short?: string;
     multiple?: boolean;
-    /** What the option's text must be; every option's problem is listed at once, after `--name `. */
+    /**
+     * What the option's text must be (each text of a `multiple` option);
+     * every option's problem is listed at once, after `--name ` (see optionLine).
+     */
     value?: v.GenericSchema<string, unknown>;
+    /**
+     * The problem of leaving the option out (naming the fix), or undefined
+     * where it may be left out (its environment variable is set); listed with
+     * the values' problems, unless the command is asked for --help.
+     */
+    missing?: () => string | undefined;
   }
 >;
 
@@ -50,19 +59,56 @@ export function numberValue(ok: (n: number) => boolean, rule: string) {
 }
 
 /**
+ * Text that `read` takes (a parser of the option's text that throws
+ * ConfigError); its problem is the parser's message, which names the fix.
+ */
+export function readValue(read: (text: string) => unknown) {
+  return textWithout((text) => {
+    try {
+      read(text);
+      return undefined;
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      return error.message.startsWith("--") ? error.message : `: ${error.message}`;
+    }
+  }, "");
+}
+
+/**
+ * The line of an option's problem: the message after `--name ` (`must be
+ * ...`), after `--name` when it goes on with a colon, or as it is when it
+ * names the option itself (a parser's own message).
+ */
+function optionLine(path: string, message: string): string {
+  // A list's texts are checked one by one: `route.1` is the second --route.
+  const option = `--${path.split(".")[0]}`;
+  if (message.startsWith(option)) return message;
+  return message.startsWith(":") ? `${option}${message}` : `${option} ${message}`;
+}
+
+/**
  * Checks the values of the options that say what their text must be, all at
  * once: one problem is the error's message, several are listed.
  */
 export function checkValues(values: Record<string, unknown>, options: OptionSpec): void {
   const entries: v.ObjectEntries = {};
   for (const [name, option] of Object.entries(options))
-    if (option.value) entries[name] = v.optional(option.value);
-  const result = check(
-    v.looseObject(entries),
-    values,
-    "",
-    (name, message) => `--${name} ${message}`,
+    if (option.value)
+      entries[name] = v.optional(option.multiple ? v.array(option.value) : option.value);
+  const required = Object.entries(options).flatMap(([name, { missing }]) =>
+    missing && values.help !== true
+      ? [
+          rule(
+            [[name]],
+            [name],
+            (input: Record<string, unknown>) =>
+              input[name] !== undefined || missing() === undefined,
+            () => missing() ?? "",
+          ),
+        ]
+      : [],
   );
+  const result = check(v.pipe(v.looseObject(entries), ...required), values, "", optionLine);
   if (result.ok) return;
   const [only] = result.problems;
   throw result.problems.length === 1 && only !== undefined
@@ -149,14 +195,17 @@ export function requireOption(values: Record<string, unknown>, name: string, hin
   return value;
 }
 
+/** Leaving out --target without TARGET_URL. */
+function targetMissing(): string | undefined {
+  return process.env.TARGET_URL
+    ? undefined
+    : "--target is required (or set TARGET_URL): a sink URL such as postgresql://user:pass@host:5432/db or crate://user:pass@host:4200";
+}
+
 /** The sink URL from --target, else TARGET_URL (keeps a password out of the process list). */
 export function targetUrl(values: Record<string, unknown>): string {
   const url = (values.target as string | undefined) ?? process.env.TARGET_URL;
-  if (!url) {
-    throw new ConfigError(
-      "--target is required (or set TARGET_URL): a sink URL such as postgresql://user:pass@host:5432/db or crate://user:pass@host:4200",
-    );
-  }
+  if (!url) throw new ConfigError(targetMissing() as string);
   return url;
 }
 
@@ -167,11 +216,14 @@ export function tableOption(values: Record<string, unknown>): TableName {
   );
 }
 
-/** Where records go: --table (a name or a {table} template), --table-map, --source-table, --route. */
+/**
+ * Where records go: --table (a name or a {table} template), --table-map,
+ * --source-table, --route; each text checked by its spec (SINK_OPTIONS)
+ * already, what is left is how they go together.
+ */
 export function routesOption(values: Record<string, unknown>): TableRoutes {
   const text = (name: string) => {
     const value = values[name];
-    if (value === "") throw new ConfigError(`--${name} is empty`);
     return typeof value === "string" ? value : undefined;
   };
   const table = text("table");
@@ -217,13 +269,33 @@ const MAX_SINK_TIMEOUT_MS = 600_000;
 /** One hour: a refresh interval beyond it makes rows wait longer than anyone wants. */
 const MAX_REFRESH_INTERVAL_MS = 3_600_000;
 
+/** Text that is not empty; `fix` says what to give. */
+const given = (fix: string) =>
+  textWithout((text) => (text === "" ? `is empty: give ${fix}` : undefined), "");
+
 export const SINK_OPTIONS = {
-  target: { type: "string" },
-  table: { type: "string" },
-  "table-map": { type: "string" },
-  "source-table": { type: "string" },
-  route: { type: "string", multiple: true },
-  key: { type: "string" },
+  target: { type: "string", missing: targetMissing },
+  table: {
+    type: "string",
+    value: v.pipe(given("the target table, as table or schema.table"), readValue(parseTableName)),
+  },
+  "table-map": {
+    type: "string",
+    value: v.pipe(
+      given("source=target pairs, e.g. orders=analytics.orders"),
+      readValue((text) => parseTableMap(text)),
+    ),
+  },
+  "source-table": {
+    type: "string",
+    value: given("the DynamoDB table whose records --table takes"),
+  },
+  route: {
+    type: "string",
+    multiple: true,
+    value: readValue((text) => text.split(",").map((route) => parseRoute(route.trim()))),
+  },
+  key: { type: "string", value: readValue(parseKeySchema) },
   numbers: { type: "string", value: wordValue(NUMBER_FORMATS) },
   "in-flight": { type: "string", value: wholeValue(1, 64) },
   "sink-timeout-ms": { type: "string", value: wholeValue(1, MAX_SINK_TIMEOUT_MS) },

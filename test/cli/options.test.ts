@@ -1,5 +1,6 @@
 // A mistyped option gets the option it most likely meant, in every command,
-// instead of Node's generic parser text; exit 2 before anything runs.
+// instead of Node's generic parser text; several bad or missing options are
+// named at once, each with its fix; exit 2 before anything runs.
 
 import { describe, expect, it } from "vitest";
 import { dynacrate } from "./cli-run.ts";
@@ -52,26 +53,49 @@ describe("load --margin", () => {
 });
 
 describe("option values", () => {
-  it("every bad value is named at once, each with its rule; exit 2 before anything runs", async () => {
-    const r = await dynacrate([
-      "replay",
-      "changes.ndjson",
-      "--batch-size",
-      "0",
-      "--in-flight",
-      "1e3",
-      "--format",
-      "csv",
-    ]);
+  /** A command whose options are wrong: exit 2 before anything runs, and exactly `lines` said. */
+  const refused = async (args: string[], lines: string[]) => {
+    const r = await dynacrate(args);
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe(
+    expect(r.stderr).toBe([...lines, ""].join("\n"));
+  };
+
+  it("every bad value is named at once, each with its rule; exit 2 before anything runs", async () => {
+    await refused(
+      ["replay", "changes.ndjson", "--batch-size", "0", "--in-flight", "1e3", "--format", "csv"],
       [
-        "dynacrate replay: the options have 3 problems:",
+        "dynacrate replay: the options have 4 problems:",
         '  - --in-flight must be a whole number from 1 to 64, written in decimal digits, got "1e3"',
         "  - --batch-size must be a whole number from 1 to 1000000, written in decimal digits, got 0",
         "  - --format must be dynamodb or mongodb, got csv",
-        "",
-      ].join("\n"),
+        "  - --target is required (or set TARGET_URL): a sink URL such as postgresql://user:pass@host:5432/db or crate://user:pass@host:4200",
+      ],
     );
+  });
+
+  it("options read by their own parsers are named at once too, each with its fix", async () => {
+    await refused(
+      [
+        "replay",
+        "changes.ndjson",
+        "--target",
+        "postgresql://u@127.0.0.1:1/db",
+        "--route",
+        "type=orders",
+        "--key",
+        "id",
+      ],
+      [
+        "dynacrate replay: the options have 2 problems:",
+        '  - --route "type=orders": write ATTRIBUTE^PREFIX=TABLE (e.g. SK^ORDER#=orders) or ATTRIBUTE:VALUE=TABLE (e.g. type:order=orders)',
+        '  - --key: key schema "id": write name:TYPE pairs with TYPE one of S, N, B, e.g. "id:S,ts:N"',
+      ],
+    );
+  });
+
+  it("--help is answered whatever is missing", async () => {
+    const r = await dynacrate(["replay", "--help"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^dynacrate replay <file.ndjson>/);
   });
 });
