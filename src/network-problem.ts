@@ -13,14 +13,6 @@ export function errorCodes(error: unknown, seen = new Set<unknown>()): string[] 
   return [...own, ...errorCodes(e.cause, seen), ...parts];
 }
 
-/** The names of an error and of its causes (`HTTPParserError` inside a SinkError). */
-export function errorNames(error: unknown, seen = new Set<unknown>()): string[] {
-  if (typeof error !== "object" || error === null || seen.has(error)) return [];
-  seen.add(error);
-  const e = error as { name?: unknown; cause?: unknown };
-  return [...(typeof e.name === "string" ? [e.name] : []), ...errorNames(e.cause, seen)];
-}
-
 /**
  * The problem in words when `error` is a failure to reach a server, else
  * undefined. `host` names what the name lookup was for, `at` the host:port
@@ -35,12 +27,7 @@ export function networkProblem(
     return `unknown host ${where.host}: the name does not resolve; check the host in the URL`;
   if (codes.has("ECONNREFUSED"))
     return `nothing accepts connections at ${where.at} (connection refused); is ${where.what} running, and is the port right?`;
-  if (
-    codes.has("ETIMEDOUT") ||
-    codes.has("EHOSTUNREACH") ||
-    codes.has("ENETUNREACH") ||
-    codes.has("UND_ERR_CONNECT_TIMEOUT")
-  )
+  if (codes.has("ETIMEDOUT") || codes.has("EHOSTUNREACH") || codes.has("ENETUNREACH"))
     return `no answer from ${where.at}${where.timeoutMs ? ` within ${where.timeoutMs / 1000} s` : ""}; check the host, the port and any firewall between`;
   return undefined;
 }

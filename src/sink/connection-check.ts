@@ -5,9 +5,10 @@
 // missing permission), so a bad URL never runs a whole capture through.
 
 import { ConfigError } from "../errors.ts";
-import { errorCodes, errorNames, networkProblem } from "../network-problem.ts";
+import { errorCodes, networkProblem } from "../network-problem.ts";
 import { redactUrl } from "../redact-url.ts";
 import { splitHosts } from "./host-list.ts";
+import { CONNECTION_CLOSED } from "./http-connections.ts";
 import { openSink, sinkOfUrl } from "./open-sink.ts";
 import { SinkError } from "./sink-error.ts";
 
@@ -63,11 +64,12 @@ function diagnose(url: string, error: unknown): string {
   if (unreachable) return unreachable;
   if (/timeout|timed out/i.test(message))
     return `no answer from ${at} within ${CHECK_TIMEOUT_MS / 1000} s; check the host, the port and any firewall between`;
-  // An HTTP client that got another protocol's bytes: most often PostgreSQL's port (CrateDB's too).
+  // An HTTP client that got another protocol's bytes (the HTTP parser's HPE_ codes), or no
+  // answer before the connection closed: most often PostgreSQL's port (CrateDB's too).
   // (PostgreSQL closes the connection on an HTTP request; CrateDB's PostgreSQL port answers in its protocol.)
   if (
     !parsed.protocol.startsWith("postgres") &&
-    (errorNames(error).includes("HTTPParserError") || codes.has("UND_ERR_SOCKET"))
+    [...codes].some((code) => code.startsWith("HPE_") || code === CONNECTION_CLOSED)
   )
     return `what answers at ${at} does not speak HTTP, as CrateDB's HTTP port (4200 by default) does; a PostgreSQL port answers this way: give crate:// the HTTP port, or use postgresql:// for a PostgreSQL server`;
   if (codes.has("28P01") || codes.has("28000") || codes.has("401") || codes.has("40410"))

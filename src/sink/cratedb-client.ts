@@ -1,12 +1,12 @@
-// The HTTP client of CrateDB's `POST /_sql` endpoint: a connection pool per
-// node of the cluster the URL names (requests go round the nodes that answer,
-// cratedb-nodes.ts), Basic authentication, a deadline per request, and the
-// translation of every
-// answer into parsed JSON or a SinkError the pipeline can act on (a CrateDB
-// error code, an HTTP status without one, a network or TLS failure, a
-// malformed answer), with the password and its token blanked out of every
-// message. The sink (cratedb-http.ts) decides what to send; the classes of
-// errors live in cratedb-errors.ts.
+// The HTTP client of CrateDB's `POST /_sql` endpoint: keep-alive connections
+// to each node of the cluster the URL names (http-connections.ts; requests go
+// round the nodes that answer, cratedb-nodes.ts), Basic authentication, a
+// deadline per request, and the translation of every answer into parsed JSON
+// or a SinkError the pipeline can act on (a CrateDB error code, an HTTP status
+// without one, a network or TLS failure, a malformed answer), with the
+// password and its token blanked out of every message. The sink
+// (cratedb-http.ts) decides what to send; the classes of errors live in
+// cratedb-errors.ts.
 //
 // CrateDB's HTTP semantics relied on here (the "HTTP endpoint" page of the
 // CrateDB reference, docs/interfaces/http.rst; a bulk request's answer is
@@ -20,7 +20,6 @@
 //   from the Authorization header); `Default-Schema` sets the schema of
 //   unqualified table names.
 
-import { Pool } from "undici";
 import { ConfigError } from "../errors.ts";
 import { blankSecrets, redactUrl } from "../redact-url.ts";
 import { wholeNumberOption } from "../whole-number.ts";
@@ -28,11 +27,13 @@ import {
   boundedMessage,
   crateDbErrorClass,
   httpStatusClass,
+  INVALID_REQUEST_CODES,
   TLS_CODES,
   TRANSIENT_NETWORK_CODES,
 } from "./cratedb-errors.ts";
 import { NodeSet } from "./cratedb-nodes.ts";
 import { splitHosts } from "./host-list.ts";
+import { type HttpAnswer, HttpConnections, RequestTimeout } from "./http-connections.ts";
 import { kindOf, SinkError } from "./sink-error.ts";
 import { urlCredentials } from "./url-credentials.ts";
 
@@ -63,20 +64,12 @@ export interface CrateDbClientOptions {
 const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_CONNECTIONS = 4;
 
-class RequestTimeout extends Error {}
-
 /**
- * Failures that come only after waiting (this client's deadline, undici's own
- * timeouts, the kernel's): they end the attempt instead of moving on to the
- * next node, so one attempt never waits much longer than timeoutMs.
+ * Failures that come only after waiting (this client's deadline, the
+ * kernel's): they end the attempt instead of moving on to the next node, so
+ * one attempt never waits much longer than timeoutMs.
  */
-const WAITED_OUT: ReadonlySet<string> = new Set([
-  "TIMEOUT",
-  "UND_ERR_CONNECT_TIMEOUT",
-  "UND_ERR_HEADERS_TIMEOUT",
-  "UND_ERR_BODY_TIMEOUT",
-  "ETIMEDOUT",
-]);
+const WAITED_OUT: ReadonlySet<string> = new Set(["TIMEOUT", "ETIMEDOUT"]);
 
 export interface CrateError {
   code: number;
@@ -94,7 +87,7 @@ export type BulkOutcome = { ok: true } | { ok: false; error: CrateError | undefi
 /** One node of the cluster: where messages name it, and its connections. */
 interface CrateDbNode {
   where: string;
-  pool: Pool;
+  connections: HttpConnections;
 }
 
 export class CrateDbClient {
@@ -169,15 +162,9 @@ export class CrateDbClient {
     const nodes = urls.map(
       (url): CrateDbNode => ({
         where: `${url.origin}${base}`,
-        pool: new Pool(url.origin, {
+        connections: new HttpConnections(url, {
           connections,
-          // Backstops for the per-request deadline below, which covers both.
-          headersTimeout: this.#timeoutMs,
-          bodyTimeout: this.#timeoutMs,
-          connect: {
-            timeout: this.#timeoutMs,
-            rejectUnauthorized: options.tlsRejectUnauthorized ?? true,
-          },
+          rejectUnauthorized: options.tlsRejectUnauthorized ?? true,
         }),
       }),
     );
@@ -200,7 +187,7 @@ export class CrateDbClient {
       const node = this.#nodes.pick(tried);
       if (node === undefined) throw failure as SinkError;
       tried.add(node);
-      let answer: { status: number; text: string };
+      let answer: HttpAnswer;
       try {
         answer = await this.#send(node, "POST", this.#path, body);
       } catch (error) {
@@ -225,27 +212,14 @@ export class CrateDbClient {
     }));
   }
 
-  /** One request to one node, aborted after timeoutMs. */
-  async #send(
+  /** One request to one node, given up after timeoutMs. */
+  #send(
     node: CrateDbNode,
     method: "GET" | "POST",
     path: string,
     body?: string,
-  ): Promise<{ status: number; text: string }> {
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new RequestTimeout()), this.#timeoutMs);
-    try {
-      const response = await node.pool.request({
-        path,
-        method,
-        headers: this.#headers,
-        body,
-        signal: controller.signal,
-      });
-      return { status: response.statusCode, text: await response.body.text() };
-    } finally {
-      clearTimeout(timer);
-    }
+  ): Promise<HttpAnswer> {
+    return node.connections.request(method, path, this.#headers, body, this.#timeoutMs);
   }
 
   /** A node set aside answers anything (CrateDB's `GET /` names the node): it takes requests again. */
@@ -315,7 +289,7 @@ export class CrateDbClient {
     }
     const code = errorCode(error);
     const message = this.redact(error instanceof Error ? error.message : String(error));
-    if (this.#closed || code === "UND_ERR_CLOSED" || code === "UND_ERR_DESTROYED") {
+    if (this.#closed || code === "CLOSED") {
       return new SinkError("fatal", `CrateDB sink for ${this.where} is closed`, code, {
         cause: error,
       });
@@ -329,7 +303,7 @@ export class CrateDbClient {
         { cause: error },
       );
     }
-    if (code === "UND_ERR_INVALID_ARG" || code === "UND_ERR_NOT_SUPPORTED") {
+    if (code !== undefined && INVALID_REQUEST_CODES.has(code)) {
       return new SinkError(
         "fatal",
         `request to CrateDB at ${this.where} is invalid: ${message}`,
@@ -417,7 +391,7 @@ export class CrateDbClient {
     // node, a probe): its connections are dropped rather than waited for.
     await Promise.all(
       this.#nodes.nodes.map((node) =>
-        this.#nodes.health(node).up ? node.pool.close() : node.pool.destroy(),
+        this.#nodes.health(node).up ? node.connections.close() : node.connections.destroy(),
       ),
     );
   }

@@ -4,6 +4,7 @@
 // failure (see FailureScope in sink-error.ts), with the hint that names the fix.
 // The HTTP sink (cratedb-http.ts) translates every error through this file.
 
+import { CONNECTION_CLOSED } from "./http-connections.ts";
 import { classes, type ErrorClass, kindOf, type SinkErrorKind } from "./sink-error.ts";
 
 const { row, retry, stop } = classes;
@@ -106,6 +107,7 @@ export function httpStatusClass(status: number, hasCredentials: boolean): ErrorC
 
 // Network errors that say nothing about the request: the same request may pass
 // on another try (a restarting node, a dropped keep-alive connection, DNS).
+// Codes not listed are taken the same way, and named in the message.
 export const TRANSIENT_NETWORK_CODES: ReadonlySet<string> = new Set([
   "ECONNREFUSED",
   "ECONNRESET",
@@ -118,12 +120,18 @@ export const TRANSIENT_NETWORK_CODES: ReadonlySet<string> = new Set([
   "ENETDOWN",
   "EAI_AGAIN",
   "ENOTFOUND",
-  "UND_ERR_SOCKET",
-  "UND_ERR_CONNECT_TIMEOUT",
-  "UND_ERR_HEADERS_TIMEOUT",
-  "UND_ERR_BODY_TIMEOUT",
-  "UND_ERR_RES_CONTENT_LENGTH_MISMATCH",
-  "UND_ERR_ABORTED",
+  CONNECTION_CLOSED,
+]);
+
+// A request Node refuses to send (a header value with a control character,
+// from the schema option, say): the same on every try and every node.
+export const INVALID_REQUEST_CODES: ReadonlySet<string> = new Set([
+  "ERR_INVALID_CHAR",
+  "ERR_INVALID_HTTP_TOKEN",
+  "ERR_HTTP_INVALID_HEADER_VALUE",
+  "ERR_UNESCAPED_CHARACTERS",
+  "ERR_INVALID_ARG_TYPE",
+  "ERR_INVALID_ARG_VALUE",
 ]);
 
 // TLS failures a retry will not fix.

@@ -82,7 +82,6 @@ const DEFAULT_MAX_BYTES = 32 * 1024 * 1024;
 const DEFAULT_CONNECTIONS = 4;
 const DEFAULT_IN_FLIGHT = 2;
 
-/** Thrown into the request through its AbortSignal when `timeoutMs` passes. */
 export class CrateDbHttpSink implements Sink {
   readonly dialect: Dialect = cratedb;
 

@@ -2,8 +2,12 @@
 // CrateDB endpoint of test/support/fake-cratedb.ts (no CrateDB runs in CI; the
 // live suite beside this file runs the sink against a real one).
 
+import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
+import { type AddressInfo, createServer as createNetServer, type Socket } from "node:net";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { KeySchema } from "../../src/codec/key-schema.ts";
 import { parseChange } from "../../src/codec/parse-change.ts";
@@ -33,6 +37,7 @@ import { BASE_MILLIS, type KinesisDynamoSpec, kinesisDynamoRecord } from "../sup
 const KEYS: KeySchema = [{ name: "id", type: "S" }];
 const FAST: RetryPolicy = { attempts: 3, baseDelayMs: 1, maxDelayMs: 5 };
 const PASSWORD = "s3cr3t-Pa55word";
+const SELECT_1 = { sql: "SELECT 1", params: [] };
 
 let tableCounter = 0;
 function freshTable(): TableName {
@@ -493,7 +498,7 @@ describe("CrateDbHttpSink", () => {
       server.fail({ kind: "drop" });
       const error = await sinkError(once.write(table, [put("a", {})], KEYS));
       expect(error.kind).toBe("transient");
-      expect(error.code).toBe("UND_ERR_SOCKET");
+      expect(error.code).toBe("CONNECTION_CLOSED");
 
       server.fail({ kind: "drop" });
       expect((await sink({ url: server.url }).write(table, [put("a", {})], KEYS)).applied).toBe(1);
@@ -510,6 +515,36 @@ describe("CrateDbHttpSink", () => {
       expect(error.kind).toBe("transient");
       expect(error.code).toBe("ECONNREFUSED");
       expect(attempts).toBe(FAST.attempts - 1);
+    });
+
+    it("treats an answer that is not HTTP as transient, naming the HTTP parser's code", async () => {
+      const sockets = new Set<Socket>();
+      const other = createNetServer((socket) => {
+        sockets.add(socket);
+        socket.once("data", () => socket.end("SSH-2.0-OpenSSH_9.6\r\n"));
+      });
+      await new Promise<void>((resolve) => other.listen(0, "127.0.0.1", resolve));
+      try {
+        const url = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
+        const once = { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 };
+        const error = await sinkError(sink({ url, retry: once }).query(SELECT_1));
+        expect(error.kind).toBe("transient");
+        expect(error.code).toMatch(/^HPE_/);
+        expect(error.message).toContain(`(${error.code})`);
+      } finally {
+        for (const socket of sockets) socket.destroy();
+        await new Promise((resolve) => other.close(resolve));
+      }
+    });
+
+    it("refuses a schema that can not be sent in a header as fatal, sending nothing", async () => {
+      const server = await fake();
+      const error = await sinkError(
+        sink({ url: server.url, schema: "doc\r\nx: y" }).query(SELECT_1),
+      );
+      expect(error.kind).toBe("fatal");
+      expect(error.message).toMatch(/request to CrateDB at .* is invalid/);
+      expect(server.requests).toHaveLength(0);
     });
 
     it("throws writing to a table that does not exist as fatal (4041), naming the fix", async () => {
@@ -820,6 +855,58 @@ describe("CrateDbHttpSink", () => {
     });
   });
 
+  describe("TLS (https URLs)", () => {
+    const TLS = join(dirname(fileURLToPath(import.meta.url)), "..", "fixtures", "tls");
+    let secure: HttpsServer;
+    let secureUrl: string;
+    beforeAll(async () => {
+      secure = createHttpsServer(
+        {
+          cert: readFileSync(join(TLS, "localhost-cert.pem")),
+          key: readFileSync(join(TLS, "localhost-key.pem")),
+        },
+        (request, response) => {
+          request.resume().on("end", () => {
+            response.setHeader("content-type", "application/json");
+            response.end('{"cols":["x"],"rows":[[1]],"rowcount":1}');
+          });
+        },
+      );
+      await new Promise<void>((resolve) => secure.listen(0, "127.0.0.1", resolve));
+      secureUrl = `https://127.0.0.1:${(secure.address() as AddressInfo).port}`;
+    });
+    afterAll(async () => {
+      secure.closeAllConnections();
+      await new Promise((resolve) => secure.close(resolve));
+    });
+
+    it("talks to a server whose certificate is not verified when tlsRejectUnauthorized is false", async () => {
+      const s = sink({ url: secureUrl, tlsRejectUnauthorized: false });
+      expect(await s.query(SELECT_1)).toEqual([{ x: 1 }]);
+    });
+
+    it("refuses a certificate it can not verify as fatal, naming the fix, without retrying", async () => {
+      let retried = 0;
+      const error = await sinkError(
+        sink({ url: secureUrl, onRetry: () => retried++ }).query(SELECT_1),
+      );
+      expect(error.kind).toBe("fatal");
+      expect(error.code).toBe("DEPTH_ZERO_SELF_SIGNED_CERT");
+      expect(error.message).toMatch(/TLS with CrateDB at .* failed.*NODE_EXTRA_CA_CERTS/);
+      expect(retried).toBe(0);
+    });
+
+    it("an https URL at a plain HTTP port is fatal, naming the scheme", async () => {
+      const plain = await fake();
+      const error = await sinkError(
+        sink({ url: plain.url.replace(/^http:/, "https:") }).query(SELECT_1),
+      );
+      expect(error.kind).toBe("fatal");
+      expect(error.message).toMatch(/check the URL's scheme/);
+      expect(plain.requests).toHaveLength(0);
+    });
+  });
+
   describe("configuration and lifecycle", () => {
     it("refuses settings that can not work", () => {
       expect(() => createCrateDbHttpSink({ url: "ftp://host:4200" })).toThrow(
@@ -845,6 +932,22 @@ describe("CrateDbHttpSink", () => {
       );
       expect(server.requests[0]?.path).toBe("/crate/_sql");
       expect(error.kind).toBe("fatal");
+    });
+
+    it("close() lets a request on its way finish, then closes its connections", async () => {
+      const server = await fake();
+      const s = sink({ url: server.url });
+      const table = freshTable();
+      await s.ensureTable(table, KEYS);
+      server.fail({ kind: "delay", ms: 200 });
+      const writing = s.write(table, [put("a", {})], KEYS);
+      while (server.statements("INSERT").length === 0)
+        await new Promise((resolve) => setImmediate(resolve));
+      await s.close();
+      expect((await writing).applied).toBe(1);
+      const error = await sinkError(s.write(table, [put("b", {})], KEYS));
+      expect(error.message).toMatch(/closed/);
+      expect(server.statements("INSERT")).toHaveLength(1);
     });
 
     it("is the cratedb dialect's sink, and refuses work after close()", async () => {
