@@ -14,6 +14,7 @@ import {
   checkTableRoutes,
   parseRoute,
   parseTableMap,
+  routesContradiction,
   type TableRoutes,
 } from "../routing/table-routes.ts";
 import type { SinkOptions } from "../sink/open-sink.ts";
@@ -32,11 +33,15 @@ export type OptionSpec = Record<
      */
     value?: v.GenericSchema<string, unknown>;
     /**
-     * The problem of leaving the option out (naming the fix), or undefined
-     * where it may be left out (its environment variable is set); listed with
-     * the values' problems, unless the command is asked for --help.
+     * The option's problem given the values of all (a required option left
+     * out, two options that contradict), naming the fix; checked once the
+     * options it `reads` are valid, with the values' problems, unless the
+     * command is asked for --help.
      */
-    missing?: () => string | undefined;
+    rule?: {
+      reads: readonly string[];
+      problem: (values: Record<string, unknown>) => string | undefined;
+    };
   }
 >;
 
@@ -77,12 +82,12 @@ export function readValue(read: (text: string) => unknown) {
 /**
  * The line of an option's problem: the message after `--name ` (`must be
  * ...`), after `--name` when it goes on with a colon, or as it is when it
- * names the option itself (a parser's own message).
+ * names its options itself (a parser's own message, a rule's).
  */
 function optionLine(path: string, message: string): string {
   // A list's texts are checked one by one: `route.1` is the second --route.
+  if (message.startsWith("--")) return message;
   const option = `--${path.split(".")[0]}`;
-  if (message.startsWith(option)) return message;
   return message.startsWith(":") ? `${option}${message}` : `${option} ${message}`;
 }
 
@@ -95,20 +100,19 @@ export function checkValues(values: Record<string, unknown>, options: OptionSpec
   for (const [name, option] of Object.entries(options))
     if (option.value)
       entries[name] = v.optional(option.multiple ? v.array(option.value) : option.value);
-  const required = Object.entries(options).flatMap(([name, { missing }]) =>
-    missing && values.help !== true
+  const rules = Object.entries(options).flatMap(([name, option]) =>
+    option.rule && values.help !== true
       ? [
           rule(
-            [[name]],
+            option.rule.reads.map((read) => [read]),
             [name],
-            (input: Record<string, unknown>) =>
-              input[name] !== undefined || missing() === undefined,
-            () => missing() ?? "",
+            (input: Record<string, unknown>) => option.rule?.problem(input) === undefined,
+            (input: Record<string, unknown>) => option.rule?.problem(input) ?? "",
           ),
         ]
       : [],
   );
-  const result = check(v.pipe(v.looseObject(entries), ...required), values, "", optionLine);
+  const result = check(v.pipe(v.looseObject(entries), ...rules), values, "", optionLine);
   if (result.ok) return;
   const [only] = result.problems;
   throw result.problems.length === 1 && only !== undefined
@@ -274,10 +278,30 @@ const given = (fix: string) =>
   textWithout((text) => (text === "" ? `is empty: give ${fix}` : undefined), "");
 
 export const SINK_OPTIONS = {
-  target: { type: "string", missing: targetMissing },
+  target: {
+    type: "string",
+    rule: {
+      reads: [],
+      problem: (values) => (values.target === undefined ? targetMissing() : undefined),
+    },
+  },
   table: {
     type: "string",
     value: v.pipe(given("the target table, as table or schema.table"), readValue(parseTableName)),
+    // Routing options that contradict each other, named with the values' problems.
+    rule: {
+      reads: ["table", "table-map", "source-table"],
+      problem: (values) =>
+        routesContradiction({
+          table: typeof values.table === "string" ? parseTableName(values.table) : undefined,
+          map:
+            typeof values["table-map"] === "string"
+              ? parseTableMap(values["table-map"])
+              : undefined,
+          sourceTable: values["source-table"] as string | undefined,
+          names: CLI_NAMES,
+        }),
+    },
   },
   "table-map": {
     type: "string",

@@ -170,20 +170,22 @@ export function checkTableRoutes(routes: TableRoutes): TableRoutes {
       `${names.table} is required (or ${names.map} for several source tables, or ${names.route}): the target table, as table or schema.table`,
     );
   }
-  if (routes.table && routes.map) {
-    throw new ConfigError(
-      `${names.table} and ${names.map} both say where records go: give ${names.map} alone for several tables (or ${names.table} 'schema.{table}' for a target per source table)`,
-    );
-  }
+  const contradiction = routesContradiction(routes);
+  if (contradiction) throw new ConfigError(contradiction);
+  return routes;
+}
+
+/** How the settings contradict each other, with the fix; undefined when they do not. */
+export function routesContradiction(routes: TableRoutes): string | undefined {
+  const { names } = routes;
+  if (routes.table && routes.map)
+    return `${names.table} and ${names.map} both say where records go: give ${names.map} alone for several tables (or ${names.table} 'schema.{table}' for a target per source table)`;
   if (
     routes.sourceTable !== undefined &&
     (routes.map || (routes.table && isTemplate(routes.table)))
-  ) {
-    throw new ConfigError(
-      `${names.sourceTable} goes with a plain ${names.table}; ${routes.map ? names.map : "a {table} template"} already names the source tables`,
-    );
-  }
-  return routes;
+  )
+    return `${names.sourceTable} goes with a plain ${names.table}; ${routes.map ? names.map : "a {table} template"} already names the source tables`;
+  return undefined;
 }
 
 /** Every record into one table (the routes of `--table T` alone). */

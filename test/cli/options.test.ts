@@ -93,6 +93,28 @@ describe("option values", () => {
     );
   });
 
+  it("routing options that contradict each other are named with the others' problems", async () => {
+    await refused(
+      [
+        "replay",
+        "changes.ndjson",
+        "--target",
+        "postgresql://u@127.0.0.1:1/db",
+        "--table",
+        "orders",
+        "--table-map",
+        "orders=analytics.orders",
+        "--numbers",
+        "decimal",
+      ],
+      [
+        "dynacrate replay: the options have 2 problems:",
+        "  - --numbers must be one of exact, double, double-strict, string",
+        "  - --table and --table-map both say where records go: give --table-map alone for several tables (or --table 'schema.{table}' for a target per source table)",
+      ],
+    );
+  });
+
   it("--help is answered whatever is missing", async () => {
     const r = await dynacrate(["replay", "--help"]);
     expect(r.code).toBe(0);
