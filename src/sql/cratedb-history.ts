@@ -5,7 +5,7 @@
 import type { HistoryRow } from "../codec/history-row.ts";
 import type { TableSettings } from "./dialect.ts";
 import {
-  HISTORY_COLUMNS,
+  APPENDED_HISTORY_COLUMNS,
   type HistoryPartition,
   type HistoryStatements,
   historyTable,
@@ -20,7 +20,7 @@ export function crateHistory(
 ): HistoryStatements {
   const table = (t: TableName) => quoteTable(historyTable(t));
   // The columns an append writes; `part` is generated from `changed_at`.
-  const APPENDED = HISTORY_COLUMNS.map(q);
+  const APPENDED = APPENDED_HISTORY_COLUMNS.map(q);
   return {
     create(t: TableName, partition: HistoryPartition, settings?: TableSettings): Statement[] {
       // Partitioned tables must hold the partition column in their primary
@@ -41,11 +41,17 @@ export function crateHistory(
             `${q("changed_at")} TIMESTAMP WITH TIME ZONE NOT NULL, ${q("changed_micros")} BIGINT NOT NULL, ` +
             `${q("version")} TEXT NOT NULL, ${q("new_image")} OBJECT(IGNORED), ${q("old_image")} OBJECT(IGNORED), ` +
             `${q("position")} TEXT, ${q("ref")} TEXT, ${q("recorded_at")} TIMESTAMP WITH TIME ZONE NOT NULL, ` +
+            `${q("update_description")} OBJECT(IGNORED), ` +
             `${q("part")} TIMESTAMP WITH TIME ZONE GENERATED ALWAYS AS date_trunc('${unit}', ${q("changed_at")}), ` +
             `PRIMARY KEY (${q("change_id")}, ${q("part")})) PARTITIONED BY (${q("part")})${tableSettings(settings)}`,
           params: [],
         },
       ];
+    },
+
+    addColumn(t: TableName, column: string): Statement {
+      // Every column added so far is a MongoDB document's JSON, any shape.
+      return { sql: `ALTER TABLE ${table(t)} ADD COLUMN ${q(column)} OBJECT(IGNORED)`, params: [] };
     },
 
     append(t: TableName, rows: HistoryRow[], now: Date): BatchWrite {
@@ -73,6 +79,7 @@ export function crateHistory(
           row.position,
           row.ref,
           recorded,
+          row.updateDescription === null ? null : new RawJson(row.updateDescription),
         ]),
       };
     },

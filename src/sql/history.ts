@@ -34,9 +34,21 @@ export const HISTORY_COLUMNS = [
   "recorded_at",
 ] as const;
 
+/**
+ * Columns a later release added, after HISTORY_COLUMNS in every append: a
+ * history table an earlier release made gains them (addColumn) before its
+ * first append, and keeps every row it holds.
+ */
+export const ADDED_HISTORY_COLUMNS = ["update_description"] as const;
+
+/** Every column an append writes, in its order. */
+export const APPENDED_HISTORY_COLUMNS = [...HISTORY_COLUMNS, ...ADDED_HISTORY_COLUMNS];
+
 export interface HistoryStatements {
   /** Creates the history table (and its index) if missing. */
   create(table: TableName, partition: HistoryPartition, settings?: TableSettings): Statement[];
+  /** Adds one of ADDED_HISTORY_COLUMNS to a history table an earlier release made. */
+  addColumn(table: TableName, column: (typeof ADDED_HISTORY_COLUMNS)[number]): Statement;
   /**
    * Appends changes; a change whose id the table holds already is left out
    * (a redelivery), whatever its time of arrival. CrateDB: one INSERT with a

@@ -26,7 +26,7 @@ export function postgresHistory(
             `CREATE TABLE IF NOT EXISTS ${table(t)} (change_id text PRIMARY KEY, key text NOT NULL, pk jsonb NOT NULL, ` +
             "operation text NOT NULL, ttl_delete boolean NOT NULL, changed_at timestamptz NOT NULL, " +
             `changed_micros bigint NOT NULL, version text COLLATE "C" NOT NULL, new_image jsonb, old_image jsonb, ` +
-            "position text, ref text, recorded_at timestamptz NOT NULL)",
+            "position text, ref text, recorded_at timestamptz NOT NULL, update_description jsonb)",
           params: [],
         },
         {
@@ -37,6 +37,13 @@ export function postgresHistory(
       return statements;
     },
 
+    addColumn(t: TableName, column: string): Statement {
+      return {
+        sql: `ALTER TABLE ${table(t)} ADD COLUMN IF NOT EXISTS ${q(column)} jsonb`,
+        params: [],
+      };
+    },
+
     append(t: TableName, rows: HistoryRow[], now: Date): BatchWrite {
       let json = "[";
       for (const row of rows) {
@@ -44,7 +51,7 @@ export function postgresHistory(
           `${json.length === 1 ? "" : ","}{"id":${JSON.stringify(row.id)},"key":${JSON.stringify(row.key)},` +
           `"pk":${row.pk},"operation":"${row.operation}","ttl":${row.ttlDelete},"us":${row.timestampMicros},` +
           `"version":${JSON.stringify(row.version)},"new":${row.newImage ?? "null"},"old":${row.oldImage ?? "null"},` +
-          `"position":${JSON.stringify(row.position)},"ref":${JSON.stringify(row.ref)}}`;
+          `"position":${JSON.stringify(row.position)},"ref":${JSON.stringify(row.ref)},"ud":${row.updateDescription ?? "null"}}`;
       }
       json += "]";
       return {
@@ -54,11 +61,11 @@ export function postgresHistory(
         // floating to_timestamp() would round.
         sql:
           `INSERT INTO ${table(t)} (change_id, key, pk, operation, ttl_delete, changed_at, changed_micros, version, ` +
-          "new_image, old_image, position, ref, recorded_at) " +
+          "new_image, old_image, position, ref, recorded_at, update_description) " +
           "SELECT x.id, x.key, x.pk, x.operation, x.ttl, timestamptz 'epoch' + x.us * interval '1 microsecond', x.us, " +
-          "x.version, x.new, x.old, x.position, x.ref, $2::timestamptz " +
+          "x.version, x.new, x.old, x.position, x.ref, $2::timestamptz, x.ud " +
           "FROM jsonb_to_recordset($1::jsonb) AS x(id text, key text, pk jsonb, operation text, ttl boolean, us bigint, " +
-          "version text, new jsonb, old jsonb, position text, ref text) ON CONFLICT (change_id) DO NOTHING",
+          "version text, new jsonb, old jsonb, position text, ref text, ud jsonb) ON CONFLICT (change_id) DO NOTHING",
         params: [json, now.toISOString()],
       };
     },

@@ -161,7 +161,7 @@ describe("dynacrate replay --history", () => {
     expect(result.stderr).toContain("--history-partition partitions the table of --history");
   });
 
-  it("keeps MongoDB change events by their resume token, the full document as the new image", async () => {
+  it("keeps MongoDB change events by their resume token: the full document, the update's description, the pre-image", async () => {
     const table = target.table("mongohist");
     const token = (i: number) => `8266A00000${String(i).padStart(8, "0")}2B022C0100296E5A1004`;
     const event = (type: string, i: number, doc?: Record<string, unknown>) => ({
@@ -176,7 +176,11 @@ describe("dynacrate replay --history", () => {
     const doc = (status: string) => ({ _id: { $numberInt: "7" }, status });
     const events = [
       event("insert", 1, doc("placed")),
-      event("update", 2, doc("shipped")),
+      {
+        ...event("update", 2, doc("shipped")),
+        updateDescription: { updatedFields: { status: "shipped" }, removedFields: ["note"] },
+        fullDocumentBeforeChange: doc("placed"),
+      },
       event("delete", 3),
     ];
     const file = join(dir, "mongodb-history.ndjson");
@@ -189,14 +193,62 @@ describe("dynacrate replay --history", () => {
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
     const rows = await target.sink.query<Record<string, unknown>>({
-      sql: `SELECT change_id, operation, new_image->>'status' AS status, changed_micros::text AS micros FROM ${target.sink.dialect.quoteTable(historyTable(table))} ORDER BY version`,
+      sql: `SELECT change_id, operation, new_image->>'status' AS status, old_image->>'status' AS was, update_description::text AS described, changed_micros::text AS micros FROM ${target.sink.dialect.quoteTable(historyTable(table))} ORDER BY version`,
       params: [],
     });
+    const none = { was: null, described: null };
     expect(rows).toEqual([
-      { change_id: token(1), operation: "insert", status: "placed", micros: "1721140162001000" },
-      { change_id: token(2), operation: "modify", status: "shipped", micros: "1721140162002000" },
-      { change_id: token(3), operation: "remove", status: null, micros: "1721140162003000" },
+      {
+        change_id: token(1),
+        operation: "insert",
+        status: "placed",
+        ...none,
+        micros: "1721140162001000",
+      },
+      {
+        change_id: token(2),
+        operation: "modify",
+        status: "shipped",
+        was: "placed",
+        described: '{"removedFields": ["note"], "updatedFields": {"status": "shipped"}}',
+        micros: "1721140162002000",
+      },
+      {
+        change_id: token(3),
+        operation: "remove",
+        status: null,
+        ...none,
+        micros: "1721140162003000",
+      },
     ]);
+  });
+
+  it("a history table of the earlier release (no update_description) gains the column and keeps its rows", async () => {
+    const table = target.table("oldhist");
+    const history = target.sink.dialect.quoteTable(historyTable(table));
+    for (const statement of target.sink.dialect.history.create(table, "month"))
+      await target.sink.query(statement);
+    await target.sink.query({
+      sql: `ALTER TABLE ${history} DROP COLUMN update_description`,
+      params: [],
+    });
+    await target.sink.query({
+      sql: `INSERT INTO ${history} (change_id, key, pk, operation, ttl_delete, changed_at, changed_micros, version, position, ref, recorded_at) VALUES ('kept', 'k', '{}', 'insert', false, now(), 1, 'v', NULL, 'r', now())`,
+      params: [],
+    });
+    const result = await replay([capture(), "--table", table.name, "--key", "id:S", "--history"]);
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    const rows = await target.sink.query<{ change_id: string; described: string | null }>({
+      sql: `SELECT change_id, update_description::text AS described FROM ${history} WHERE change_id = 'kept'`,
+      params: [],
+    });
+    expect(rows).toEqual([{ change_id: "kept", described: null }]);
+    const count = await target.sink.query<{ n: number }>({
+      sql: `SELECT count(*)::int AS n FROM ${history}`,
+      params: [],
+    });
+    expect(count[0]?.n).toBeGreaterThan(1);
   });
 
   it("writes a full load's items as snapshot rows, once however often they are loaded", async () => {

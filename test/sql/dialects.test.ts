@@ -23,7 +23,6 @@ import {
   type TableName,
 } from "../../src/sql/index.ts";
 import { createLoadProgressTable } from "../../src/sql/load-progress.ts";
-import { keyHash } from "../../src/sql/postgresql.ts";
 import { createPurgeTable } from "../../src/sql/purges.ts";
 import { newerVersion } from "../../src/sql/version-order.ts";
 import { kinesisDynamoRecord } from "../support/fixtures.ts";
