@@ -194,9 +194,26 @@ function joinNegativeValues(argv: string[], options: OptionSpec): string[] {
 
 export function requireOption(values: Record<string, unknown>, name: string, hint: string): string {
   const value = values[name];
-  if (typeof value !== "string" || value === "")
-    throw new ConfigError(`--${name} is required: ${hint}`);
+  if (typeof value !== "string" || value === "") throw new ConfigError(requiredProblem(name, hint));
   return value;
+}
+
+function requiredProblem(name: string, hint: string): string {
+  return `--${name} is required: ${hint}`;
+}
+
+/**
+ * An option's rule (OptionSpec's `rule`) that it is given, not empty: its
+ * absence is named with the other options' problems.
+ */
+export function requiredRule(name: string, hint: string) {
+  return {
+    reads: [],
+    problem: (values: Record<string, unknown>) =>
+      typeof values[name] === "string" && values[name] !== ""
+        ? undefined
+        : requiredProblem(name, hint),
+  };
 }
 
 /** Leaving out --target without TARGET_URL. */

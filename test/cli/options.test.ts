@@ -115,6 +115,28 @@ describe("option values", () => {
     );
   });
 
+  it("a relay's start position, its lease without --standby and a missing --source, at once", async () => {
+    await refused(
+      [
+        "relay",
+        "--target",
+        "postgresql://u@127.0.0.1:1/db",
+        "--table",
+        "t",
+        "--from",
+        "yesterday",
+        "--lease-seconds",
+        "10",
+      ],
+      [
+        "dynacrate relay: the options have 3 problems:",
+        "  - --from must be trim-horizon, latest or an ISO timestamp, got yesterday",
+        "  - --source is required: kinesis://<stream> or dynamodb-streams://<table>",
+        "  - --lease-seconds is the lease of --standby: add --standby, or leave it out",
+      ],
+    );
+  });
+
   it("--help is answered whatever is missing", async () => {
     const r = await dynacrate(["replay", "--help"]);
     expect(r.code).toBe(0);

@@ -30,6 +30,7 @@ import {
   keyOption,
   numbersOption,
   parse,
+  requiredRule,
   requireOption,
   routesOption,
   SINK_HELP,
@@ -95,11 +96,14 @@ ${HISTORY_HELP}
 ${METRICS_HELP}                      (with --then-relay, the relay serves them on the same port)
 `;
 
+const SOURCE_HINT =
+  "dynamodb://<table>, s3://<bucket>/<prefix>/AWSDynamoDB/<export-id>/ or a folder";
+
 export async function run(argv: string[]): Promise<number> {
   const { values } = parse(argv, {
     ...SINK_OPTIONS,
     ...HISTORY_OPTIONS,
-    source: { type: "string" },
+    source: { type: "string", rule: requiredRule("source", SOURCE_HINT) },
     segments: { type: "string", value: wholeValue() },
     "consistent-read": { type: "boolean" },
     "page-size": { type: "string", value: wholeValue() },
@@ -129,11 +133,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const url = targetUrl(values);
   const routes = routesOption(values);
-  const sourceText = requireOption(
-    values,
-    "source",
-    "dynamodb://<table>, s3://<bucket>/<prefix>/AWSDynamoDB/<export-id>/ or a folder",
-  );
+  const sourceText = requireOption(values, "source", SOURCE_HINT);
   const endpoint = values.endpoint as string | undefined;
   const region = values.region as string | undefined;
   const awsConfig = (at: string | undefined) => awsClientConfig(region, at);

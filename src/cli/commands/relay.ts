@@ -31,6 +31,8 @@ import {
   keyOption,
   numbersOption,
   parse,
+  readValue,
+  requiredRule,
   requireOption,
   routesOption,
   SINK_HELP,
@@ -94,12 +96,14 @@ ${HISTORY_HELP}
                       it (default 30): a relay that dies is replaced within N seconds
 ${METRICS_HELP}`;
 
+const SOURCE_HINT = "kinesis://<stream> or dynamodb-streams://<table>";
+
 export async function run(argv: string[]): Promise<number> {
   const { values } = parse(argv, {
     ...SINK_OPTIONS,
     ...HISTORY_OPTIONS,
-    source: { type: "string" },
-    from: { type: "string" },
+    source: { type: "string", rule: requiredRule("source", SOURCE_HINT) },
+    from: { type: "string", value: readValue(startPosition) },
     dlq: { type: "string" },
     "batch-size": { type: "string", value: wholeValue(1, 10_000) },
     "poll-ms": { type: "string", value: wholeValue(1, 60_000) },
@@ -109,7 +113,17 @@ export async function run(argv: string[]): Promise<number> {
     region: { type: "string" },
     "idle-exit": { type: "string", value: wholeValue(1, 365 * 24 * 3600) },
     standby: { type: "boolean" },
-    "lease-seconds": { type: "string", value: wholeValue(1, 3600) },
+    "lease-seconds": {
+      type: "string",
+      value: wholeValue(1, 3600),
+      rule: {
+        reads: ["lease-seconds"],
+        problem: (values) =>
+          values["lease-seconds"] !== undefined && values.standby !== true
+            ? "--lease-seconds is the lease of --standby: add --standby, or leave it out"
+            : undefined,
+      },
+    },
     ...METRICS_OPTIONS,
   });
   if (values.help) {
@@ -128,13 +142,10 @@ export async function run(argv: string[]): Promise<number> {
   const url = targetUrl(values);
   const routes = routesOption(values);
   const from = startPosition(values.from as string | undefined);
-  const source = openSource(
-    requireOption(values, "source", "kinesis://<stream> or dynamodb-streams://<table>"),
-    {
-      endpoint: values.endpoint,
-      region: values.region,
-    },
-  );
+  const source = openSource(requireOption(values, "source", SOURCE_HINT), {
+    endpoint: values.endpoint,
+    region: values.region,
+  });
   const idleExit =
     values["idle-exit"] === undefined ? undefined : wholeOption(values, "idle-exit", 1) * 1000;
   const deadLetters = new DeadLetterFile(values.dlq ?? "dynacrate-dead-letters.ndjson");
@@ -147,10 +158,6 @@ export async function run(argv: string[]): Promise<number> {
   const port = metricsPort(values);
   const stuck = stuckMs(values);
   const standby = values.standby === true;
-  if (values["lease-seconds"] !== undefined && !standby)
-    throw new ConfigError(
-      "--lease-seconds is the lease of --standby: add --standby, or leave it out",
-    );
   const leaseMs = wholeOption(values, "lease-seconds", 30) * 1000;
   await checkConnection(url);
   const tally = new RelayTally();

@@ -20,6 +20,8 @@ import {
   numbersOption,
   numberValue,
   parse,
+  readValue,
+  requiredRule,
   requireOption,
   SINK_OPTIONS,
   sinkOptions,
@@ -60,12 +62,16 @@ after --grace, is gone; 1 when any remains (left alone, or still different).
 export async function run(argv: string[]): Promise<number> {
   const { values } = parse(argv, {
     ...SINK_OPTIONS,
-    source: { type: "string" },
+    source: {
+      type: "string",
+      value: readValue(tableOfSource),
+      rule: requiredRule("source", "dynamodb://<table>"),
+    },
     segments: { type: "string", value: wholeValue() },
     sample: { type: "string", value: numberValue((n) => n > 0 && n <= 1, "a fraction in (0, 1]") },
-    grace: { type: "string" },
+    grace: { type: "string", value: readValue((text) => duration(text, 0)) },
     repair: { type: "boolean" },
-    margin: { type: "string" },
+    margin: { type: "string", value: readValue((text) => duration(text, 0, "s")) },
     report: { type: "string" },
     endpoint: { type: "string" },
     region: { type: "string" },
@@ -74,10 +80,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(usage);
     return 0;
   }
-  const sourceText = requireOption(values, "source", "dynamodb://<table>");
-  if (!sourceText.startsWith("dynamodb://") || sourceText.length === "dynamodb://".length)
-    throw new ConfigError(`--source must be dynamodb://<table>, got ${sourceText}`);
-  const tableName = sourceText.slice("dynamodb://".length);
+  const tableName = tableOfSource(requireOption(values, "source", "dynamodb://<table>"));
   const url = targetUrl(values);
   const table = tableOption(values);
   const segments = wholeOption(values, "segments", 4);
@@ -173,6 +176,13 @@ export async function run(argv: string[]): Promise<number> {
 function exitStatus(summary: VerifySummary, repairing: boolean): number {
   if (summary.match) return 0;
   return repairing && summary.notRepaired === 0 && summary.remaining === 0 ? 0 : 1;
+}
+
+/** The table of `--source dynamodb://<table>`. */
+function tableOfSource(text: string): string {
+  if (!text.startsWith("dynamodb://") || text.length === "dynamodb://".length)
+    throw new ConfigError(`--source must be dynamodb://<table>, got ${text}`);
+  return text.slice("dynamodb://".length);
 }
 
 /** `30s`, `500ms`, `2m`, or a bare number in `unit`. */
