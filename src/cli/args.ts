@@ -137,13 +137,14 @@ export interface Parsed<S extends OptionSpec = OptionSpec> {
 
 export function parse<const S extends OptionSpec>(argv: string[], options: S): Parsed<S> {
   const all: OptionSpec = { help: { type: "boolean", short: "h" }, ...options };
-  const unknown = unknownOption(argv, all);
-  if (unknown !== undefined) {
-    const near = nearName(unknown, Object.keys(all));
-    throw new ConfigError(
-      `unknown option --${unknown}${near ? `: did you mean --${near}?` : ""} (--help lists the options)`,
-    );
-  }
+  // Unknown options first, all of them: the rest of the line may be misread around them.
+  const unknown = unknownOptions(argv, all).map((name) => {
+    const near = nearName(name, Object.keys(all));
+    return `unknown option --${name}${near ? `: did you mean --${near}?` : ""} (--help lists the options)`;
+  });
+  const [onlyUnknown] = unknown;
+  if (unknown.length === 1 && onlyUnknown !== undefined) throw new ConfigError(onlyUnknown);
+  if (unknown.length > 1) throw configError((count) => `the options have ${count}`, unknown);
   let parsed: Parsed<S>;
   try {
     const { values, positionals } = parseArgs({
@@ -162,15 +163,13 @@ export function parse<const S extends OptionSpec>(argv: string[], options: S): P
   return parsed;
 }
 
-/** The first `--name` (or `--name=value`) before a `--` that names no option. */
-function unknownOption(argv: string[], options: OptionSpec): string | undefined {
-  for (const arg of argv) {
-    if (arg === "--") return undefined;
-    if (!arg.startsWith("--")) continue;
-    const name = arg.slice(2).split("=", 1)[0] as string;
-    if (!(name in options)) return name;
-  }
-  return undefined;
+/** Each `--name` (or `--name=value`) before a `--` that names no option. */
+function unknownOptions(argv: string[], options: OptionSpec): string[] {
+  const end = argv.indexOf("--");
+  return (end < 0 ? argv : argv.slice(0, end))
+    .filter((arg) => arg.startsWith("--"))
+    .map((arg) => arg.slice(2).split("=", 1)[0] as string)
+    .filter((name) => !(name in options));
 }
 
 /**

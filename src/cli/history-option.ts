@@ -1,7 +1,6 @@
 // --history and --history-partition: keep every change in `<table>__history`
 // beside the state table (replay, relay, load).
 
-import { ConfigError } from "../errors.ts";
 import type { HistoryOptions } from "../pipeline/history-writer.ts";
 import { HISTORY_PARTITIONS, type HistoryPartition } from "../sql/history.ts";
 import { type OptionSpec, sinkOptions, wordValue } from "./args.ts";
@@ -11,6 +10,13 @@ export const HISTORY_OPTIONS = {
   "history-partition": {
     type: "string",
     value: wordValue(HISTORY_PARTITIONS, { got: true }),
+    rule: {
+      reads: [],
+      problem: (values) =>
+        values["history-partition"] !== undefined && values.history !== true
+          ? "--history-partition partitions the table of --history: add --history, or leave it out"
+          : undefined,
+    },
   },
 } as const satisfies OptionSpec;
 
@@ -22,13 +28,8 @@ export const HISTORY_HELP = `  --history           also keep every change, once,
 /** The pipeline's history options, or undefined without --history. */
 export function historyOption(values: Record<string, unknown>): HistoryOptions | undefined {
   const partition = values["history-partition"];
-  if (values.history !== true) {
-    if (partition !== undefined)
-      throw new ConfigError(
-        "--history-partition partitions the table of --history: add --history, or leave it out",
-      );
-    return undefined;
-  }
+  // --history-partition without --history is refused by its spec's rule.
+  if (values.history !== true) return undefined;
   // The history table gets the state tables' refresh interval (--refresh-interval-ms).
   const refreshIntervalMs = sinkOptions(values).refreshIntervalMs;
   return {

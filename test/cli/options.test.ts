@@ -27,6 +27,21 @@ describe("option typos", () => {
   });
 });
 
+describe("several unknown options", () => {
+  it("are named at once, each with the option it most likely meant", async () => {
+    const r = await dynacrate(["replay", "f.ndjson", "--tabel", "t", "--dql", "x.ndjson"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      [
+        "dynacrate replay: the options have 2 problems:",
+        "  - unknown option --tabel: did you mean --table? (--help lists the options)",
+        "  - unknown option --dql: did you mean --dlq? (--help lists the options)",
+        "",
+      ].join("\n"),
+    );
+  });
+});
+
 describe("load --margin", () => {
   // The one rule for whole numbers (src/whole-number.ts): decimal digits only, 0 allowed.
   it.each(["1e3", "0x10", " 60", "1.0", "-1"])("refuses %j, exit 2", async (margin) => {
