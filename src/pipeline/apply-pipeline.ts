@@ -73,6 +73,20 @@ export interface PreparedBatch {
   roundedNumbers: number;
   newestMicros: number;
   oldestMicros: number;
+  /** What `appendAhead` started: taken by the next `commit`, which starts it anew on a retry. */
+  ahead?: Promise<BeforeState> | undefined;
+}
+
+/** A key whose changes from `at` on are still to be written (newest first). */
+interface Pending {
+  group: KeyChanges<Entry>;
+  at: number;
+}
+
+/** What is left to write once the tables, the horizon and the history have had their say. */
+interface BeforeState {
+  pending: Pending[];
+  failed: FailedRecord[];
 }
 
 function failure(
@@ -218,7 +232,10 @@ export class ApplyPipeline {
    * fails as retryable, so a partial batch response names the first of them.
    */
   async commit(batch: PreparedBatch): Promise<BatchResult> {
-    const failed = [...batch.failed];
+    const ahead = batch.ahead;
+    batch.ahead = undefined;
+    const before = await (ahead ?? this.beforeState(batch));
+    const failed = [...batch.failed, ...before.failed];
     const fail = (entry: Entry, error: DynacrateError, permanent: boolean) => {
       failed.push(failure(batch.records, entry.index, error, permanent, entry.row.change.ref));
     };
@@ -231,37 +248,7 @@ export class ApplyPipeline {
       routedToAux: 0,
     };
     for (const group of batch.keys) counts.duplicates += group.copies.length;
-    let pending = batch.keys.map((group) => ({ group, at: 0 }));
-    if (pending.length > 0) {
-      try {
-        await this.sink.ensureTable(this.table, this.keySchema);
-        await this.history?.ensure();
-        // Changes older than the tombstone horizon are refused, newest first like refused rows.
-        const horizon = await this.horizon.current();
-        if (horizon !== "") {
-          pending = pending.flatMap((p) => {
-            let at = p.at;
-            for (; at < p.group.candidates.length; at++) {
-              const change = (p.group.candidates[at] as Entry).row.change;
-              if (change.version >= horizon) break;
-              fail(
-                p.group.candidates[at] as Entry,
-                this.horizon.refusal(change.ref, change.timestampMicros),
-                true,
-              );
-            }
-            return at < p.group.candidates.length ? [{ group: p.group, at }] : [];
-          });
-        }
-      } catch (error) {
-        // A table could not be created: nothing of the batch is applied.
-        const sinkError = asSinkError(error);
-        for (const { group } of pending)
-          for (const entry of group.candidates) fail(entry, sinkError, false);
-        pending = [];
-      }
-    }
-    if (this.history && pending.length > 0) pending = await this.appendHistory(pending, fail);
+    let pending = before.pending;
     while (pending.length > 0) {
       pending.sort((a, b) => (a.group.key < b.group.key ? -1 : a.group.key > b.group.key ? 1 : 0));
       const entries = pending.map((p) => p.group.candidates[p.at] as Entry);
@@ -310,15 +297,76 @@ export class ApplyPipeline {
   }
 
   /**
+   * With --history, starts the part of `commit` that comes before the state
+   * table is written (the tables, the horizon, the history append) now, for
+   * a caller that writes the previous batch meanwhile (replay): the history
+   * of one batch goes in while the rows of the one before are written, and
+   * each change's history row is still stored before its row. A change whose
+   * history row is stored and whose row is then not written (the caller
+   * stops) is a change the history holds and the state table does not yet,
+   * as after any failed write; delivered again, it is stored once. The
+   * promise returned settles (never rejects) when that part is done; commit
+   * reports its failures.
+   */
+  appendAhead(batch: PreparedBatch): Promise<void> {
+    if (!this.history || batch.keys.length === 0) return Promise.resolve();
+    batch.ahead ??= this.beforeState(batch);
+    return batch.ahead.then(
+      () => {},
+      () => {},
+    );
+  }
+
+  /** The tables, the horizon and the history's say on a batch: what is left to write. */
+  private async beforeState(batch: PreparedBatch): Promise<BeforeState> {
+    const failed: FailedRecord[] = [];
+    const fail = (entry: Entry, error: DynacrateError, permanent: boolean) => {
+      failed.push(failure(batch.records, entry.index, error, permanent, entry.row.change.ref));
+    };
+    let pending: Pending[] = batch.keys.map((group) => ({ group, at: 0 }));
+    if (pending.length > 0) {
+      try {
+        await this.sink.ensureTable(this.table, this.keySchema);
+        await this.history?.ensure();
+        // Changes older than the tombstone horizon are refused, newest first like refused rows.
+        const horizon = await this.horizon.current();
+        if (horizon !== "") {
+          pending = pending.flatMap((p) => {
+            let at = p.at;
+            for (; at < p.group.candidates.length; at++) {
+              const change = (p.group.candidates[at] as Entry).row.change;
+              if (change.version >= horizon) break;
+              fail(
+                p.group.candidates[at] as Entry,
+                this.horizon.refusal(change.ref, change.timestampMicros),
+                true,
+              );
+            }
+            return at < p.group.candidates.length ? [{ group: p.group, at }] : [];
+          });
+        }
+      } catch (error) {
+        // A table could not be created: nothing of the batch is applied.
+        const sinkError = asSinkError(error);
+        for (const { group } of pending)
+          for (const entry of group.candidates) fail(entry, sinkError, false);
+        pending = [];
+      }
+    }
+    if (this.history && pending.length > 0) pending = await this.appendHistory(pending, fail);
+    return { pending, failed };
+  }
+
+  /**
    * Appends the pending changes to the history table, and returns what is
    * left to write to the state table: a change whose history row was refused
    * fails alone (its key's older changes stay candidates); a key with a
    * change the sink could not take now fails whole, to be delivered again.
    */
   private async appendHistory(
-    pending: { group: KeyChanges<Entry>; at: number }[],
+    pending: Pending[],
     fail: (entry: Entry, error: DynacrateError, permanent: boolean) => void,
-  ): Promise<{ group: KeyChanges<Entry>; at: number }[]> {
+  ): Promise<Pending[]> {
     const items = pending.flatMap((p) =>
       p.group.candidates
         .slice(p.at)

@@ -130,12 +130,20 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
 
   // One batch is written while the next is read and decoded: the database and
   // this process work at the same time. Batches still commit one after the
-  // other, in file order.
+  // other, in file order; with --history, the next batch's changes go into
+  // the history while this one's rows are written.
   let writing: Promise<BatchResult> | undefined;
   const flush = async (batch: SourceRecord[], firstLine: number) => {
     if (batch.length === 0) return;
     const prepared = router.prepare(batch);
-    if (writing) await account(await writing);
+    const ahead = router.appendAhead(prepared);
+    try {
+      if (writing) await account(await writing);
+    } catch (error) {
+      // Stopping: nothing of the next batch is still being written once the replay returns.
+      await ahead;
+      throw error;
+    }
     writing = commit(prepared, firstLine);
     // A stop is reported when awaited (above or at the end), not before.
     writing.catch(() => {});

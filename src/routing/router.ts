@@ -212,6 +212,11 @@ export class Router {
     };
   }
 
+  /** Starts each target's history append of a routed batch ahead of its commit (see ApplyPipeline.appendAhead). */
+  async appendAhead(batch: RoutedBatch): Promise<void> {
+    await Promise.all(batch.groups.map((group) => group.pipeline.appendAhead(group.prepared)));
+  }
+
   /**
    * Writes a routed batch, every target at once (each is its own table: the
    * database takes them side by side); every record's fate by its index in
