@@ -71,6 +71,9 @@ export class HttpConnections {
   constructor(origin: URL, options: HttpConnectionsOptions) {
     const agentOptions = {
       keepAlive: true,
+      // A request's head and body leave as separate writes: with Nagle's
+      // algorithm on, the body waits for the server's delayed ACK of the head.
+      noDelay: true,
       maxSockets: options.connections,
       maxFreeSockets: options.connections,
       // Node's agent applies this to idle connections only: one in use is bounded by the request's deadline.
