@@ -3,8 +3,8 @@ import { createServer } from "node:net";
 
 /**
  * Asks the kernel for an unused port on 127.0.0.1 and releases it again.
- * Another process could grab the port before the caller binds it; the window is
- * tiny and the launchers fail loudly if it happens.
+ * Another process could grab the port before the caller binds it: PostgreSQL's
+ * launcher then chooses again; the other launchers fail loudly.
  */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

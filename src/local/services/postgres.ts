@@ -35,14 +35,19 @@ export interface PostgresOptions {
 }
 
 export class PostgresStartError extends Error {
+  /** The server could not bind its port: another process holds it. */
+  readonly portTaken: boolean;
   constructor(message: string, log: string) {
     super(log.trim() === "" ? message : `${message}\n--- PostgreSQL output ---\n${log.trim()}`);
     this.name = "PostgresStartError";
+    this.portTaken = log.includes("could not bind") && log.includes("Address already in use");
   }
 }
 
 const USER = "postgres";
 const START_TIMEOUT_MS = 60_000;
+/** Ports tried when each chosen free port is taken before the server binds it. */
+const PORT_ATTEMPTS = 3;
 
 export interface Binaries {
   initdb: string;
@@ -61,7 +66,6 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Loca
   const ownsDataDir = options.dataDir === undefined;
   // mkdtemp makes it 0700; as root it is handed to the postgres user below.
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), "dynacrate-pg-")));
-  const port = options.port ?? (await freePort());
   const password = randomBytes(12).toString("hex");
   const removeDataDir = async () => {
     if (ownsDataDir) await rm(dataDir, { recursive: true, force: true });
@@ -77,35 +81,25 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Loca
     }
   }
 
-  let log = "";
-  const child = spawn(
-    bin.postgres,
-    [
-      "-D",
-      dataDir,
-      "-p",
-      String(port),
-      "-c",
-      "listen_addresses=127.0.0.1",
-      // No Unix socket: several servers may run at once and clients only use TCP.
-      "-c",
-      "unix_socket_directories=",
-      // A test server: durability is worth nothing, start-up and write speed are.
-      "-c",
-      "fsync=off",
-      "-c",
-      "synchronous_commit=off",
-      "-c",
-      "full_page_writes=off",
-      "-c",
-      "max_connections=200",
-    ],
-    { ...runAs, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, LC_MESSAGES: "C" } },
-  );
-  const exited = new Promise<void>((resolve) => {
-    child.once("exit", () => resolve());
-    child.once("error", () => resolve());
-  });
+  // The port is free when chosen, but another process may bind it before the
+  // server does: a port dynacrate chose is chosen again, a given one is not.
+  let port = options.port ?? (await freePort());
+  let server: Launched;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      server = await launch(bin, dataDir, port, runAs);
+      break;
+    } catch (error) {
+      const taken = error instanceof PostgresStartError && error.portTaken;
+      if (taken && options.port === undefined && attempt < PORT_ATTEMPTS) {
+        port = await freePort();
+        continue;
+      }
+      await removeDataDir();
+      throw error;
+    }
+  }
+  const { child, exited } = server;
   const killOnExit = () => {
     // 'exit' handlers must be synchronous: SIGQUIT is PostgreSQL's immediate shutdown.
     if (isRunning(child)) child.kill("SIGQUIT");
@@ -116,45 +110,6 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Loca
     }
   };
   process.on("exit", killOnExit);
-  try {
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () =>
-          reject(
-            new PostgresStartError(`PostgreSQL did not start within ${START_TIMEOUT_MS} ms`, log),
-          ),
-        START_TIMEOUT_MS,
-      );
-      const onData = (chunk: Buffer) => {
-        log = (log + chunk.toString("utf8")).slice(-16_384);
-        if (log.includes("database system is ready to accept connections")) {
-          clearTimeout(timer);
-          resolve();
-        }
-      };
-      child.stdout?.on("data", onData);
-      child.stderr?.on("data", onData);
-      child.once("error", (error) => {
-        clearTimeout(timer);
-        reject(new PostgresStartError(`could not run ${bin.postgres}: ${error.message}`, log));
-      });
-      child.once("exit", (code, signal) => {
-        clearTimeout(timer);
-        reject(
-          new PostgresStartError(
-            `PostgreSQL exited before accepting connections on 127.0.0.1:${port} (code ${code}, signal ${signal}; port taken?)`,
-            log,
-          ),
-        );
-      });
-    });
-  } catch (error) {
-    killOnExit();
-    await exited;
-    process.off("exit", killOnExit);
-    await removeDataDir();
-    throw error;
-  }
   // Nothing here should keep Node alive for the server's sake: the exit hook stops it.
   child.unref();
   for (const stream of [child.stdout, child.stderr]) (stream as Socket | null)?.unref();
@@ -315,4 +270,93 @@ function run(
     child.once("error", (error) => resolve({ status: null, output: `${output}${error.message}` }));
     child.once("close", (status) => resolve({ status, output }));
   });
+}
+
+interface Launched {
+  child: ChildProcess;
+  /** Settles when the server has exited. */
+  exited: Promise<void>;
+}
+
+/** Runs the server on `port` until it accepts connections; a server that fails is gone when this rejects. */
+async function launch(
+  bin: Binaries,
+  dataDir: string,
+  port: number,
+  runAs: RunAs | undefined,
+): Promise<Launched> {
+  let log = "";
+  const child = spawn(
+    bin.postgres,
+    [
+      "-D",
+      dataDir,
+      "-p",
+      String(port),
+      "-c",
+      "listen_addresses=127.0.0.1",
+      // No Unix socket: several servers may run at once and clients only use TCP.
+      "-c",
+      "unix_socket_directories=",
+      // A test server: durability is worth nothing, start-up and write speed are.
+      "-c",
+      "fsync=off",
+      "-c",
+      "synchronous_commit=off",
+      "-c",
+      "full_page_writes=off",
+      "-c",
+      "max_connections=200",
+    ],
+    { ...runAs, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, LC_MESSAGES: "C" } },
+  );
+  const exited = new Promise<void>((resolve) => {
+    child.once("exit", () => resolve());
+    child.once("error", () => resolve());
+  });
+  // Killed with the process if it exits while the server starts.
+  const killOnExit = () => {
+    if (isRunning(child)) child.kill("SIGQUIT");
+  };
+  process.on("exit", killOnExit);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () =>
+          reject(
+            new PostgresStartError(`PostgreSQL did not start within ${START_TIMEOUT_MS} ms`, log),
+          ),
+        START_TIMEOUT_MS,
+      );
+      const onData = (chunk: Buffer) => {
+        log = (log + chunk.toString("utf8")).slice(-16_384);
+        if (log.includes("database system is ready to accept connections")) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      child.stdout?.on("data", onData);
+      child.stderr?.on("data", onData);
+      child.once("error", (error) => {
+        clearTimeout(timer);
+        reject(new PostgresStartError(`could not run ${bin.postgres}: ${error.message}`, log));
+      });
+      child.once("exit", (code, signal) => {
+        clearTimeout(timer);
+        reject(
+          new PostgresStartError(
+            `PostgreSQL exited before accepting connections on 127.0.0.1:${port} (code ${code}, signal ${signal}; port taken?)`,
+            log,
+          ),
+        );
+      });
+    });
+  } catch (error) {
+    killOnExit();
+    await exited;
+    throw error;
+  } finally {
+    process.off("exit", killOnExit);
+  }
+  return { child, exited };
 }
