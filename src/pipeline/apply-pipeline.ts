@@ -89,6 +89,13 @@ interface BeforeState {
   failed: FailedRecord[];
 }
 
+/** Records an entry of `batch` as failed, in `failed`. */
+function failEntries(batch: PreparedBatch, failed: FailedRecord[]) {
+  return (entry: Entry, error: DynacrateError, permanent: boolean): void => {
+    failed.push(failure(batch.records, entry.index, error, permanent, entry.row.change.ref));
+  };
+}
+
 function failure(
   records: SourceRecord[],
   index: number,
@@ -236,9 +243,7 @@ export class ApplyPipeline {
     batch.ahead = undefined;
     const before = await (ahead ?? this.beforeState(batch));
     const failed = [...batch.failed, ...before.failed];
-    const fail = (entry: Entry, error: DynacrateError, permanent: boolean) => {
-      failed.push(failure(batch.records, entry.index, error, permanent, entry.row.change.ref));
-    };
+    const fail = failEntries(batch, failed);
     const counts = {
       applied: 0,
       stale: 0,
@@ -320,9 +325,7 @@ export class ApplyPipeline {
   /** The tables, the horizon and the history's say on a batch: what is left to write. */
   private async beforeState(batch: PreparedBatch): Promise<BeforeState> {
     const failed: FailedRecord[] = [];
-    const fail = (entry: Entry, error: DynacrateError, permanent: boolean) => {
-      failed.push(failure(batch.records, entry.index, error, permanent, entry.row.change.ref));
-    };
+    const fail = failEntries(batch, failed);
     let pending: Pending[] = batch.keys.map((group) => ({ group, at: 0 }));
     if (pending.length > 0) {
       try {
